@@ -1,0 +1,101 @@
+"""Facts about the git repository a site is built from: root, commit, branch, remote.
+
+Read once per build with plain ``git`` commands. A site outside any repository is a
+normal case: `RepositoryFacts.root` is then None and paths are relative to the folder
+of ``mkdocs.yml``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class RepositoryFacts:
+    """What a build knows about its repository."""
+
+    base_dir: str
+    """Absolute folder that source paths are relative to (git root, or the config folder)."""
+    root: str | None = None
+    """Absolute git root, or None when the site is not in a git repository."""
+    commit: str | None = None
+    """Full SHA of HEAD, or None (not in git, or no commit yet)."""
+    branch: str | None = None
+    """Current branch, or None (detached HEAD or not in git)."""
+    remote_url: str | None = None
+    """URL of the ``origin`` remote, when there is one."""
+    modified: frozenset[str] = field(default_factory=frozenset)
+    """Tracked files (relative to root) whose working copy differs from HEAD."""
+
+    def relative_path(self, abs_path: str) -> str | None:
+        """``abs_path`` relative to `base_dir` with forward slashes, or None if outside.
+
+        >>> RepositoryFacts("/repo").relative_path("/repo/docs/a b.md")
+        'docs/a b.md'
+        >>> RepositoryFacts("/repo").relative_path("/elsewhere/x.md") is None
+        True
+        """
+        rel = os.path.relpath(os.path.realpath(abs_path), os.path.realpath(self.base_dir))
+        if rel == ".." or rel.startswith(".." + os.sep) or os.path.isabs(rel):
+            return None
+        return rel.replace(os.sep, "/")
+
+    def committed_text(self, rel_path: str) -> bytes | None:
+        """The bytes of ``rel_path`` at HEAD when its working copy differs, else None."""
+        if self.root is None or self.commit is None or rel_path not in self.modified:
+            return None
+        out = _git(self.root, "show", f"{self.commit}:{rel_path}", text=False)
+        return out
+
+
+def read_repository(start_dir: str) -> RepositoryFacts:
+    """Collect `RepositoryFacts` for the repository containing ``start_dir``."""
+    start_dir = os.path.abspath(start_dir)
+    root = _git(start_dir, "rev-parse", "--show-toplevel")
+    if root is None:
+        return RepositoryFacts(base_dir=start_dir)
+    commit = _git(root, "rev-parse", "--verify", "-q", "HEAD")
+    branch = _git(root, "symbolic-ref", "-q", "--short", "HEAD")
+    remote = _git(root, "config", "--get", "remote.origin.url")
+    modified = _git(root, "diff", "--name-only", "-z", "HEAD") if commit else None
+    return RepositoryFacts(
+        base_dir=root,
+        root=root,
+        commit=commit or None,
+        branch=branch or None,
+        remote_url=remote or None,
+        modified=frozenset(p for p in (modified or "").split("\0") if p),
+    )
+
+
+def github_repository(url: str | None) -> str | None:
+    """``OWNER/NAME`` from a GitHub URL (https or ssh), else None.
+
+    >>> github_repository("https://github.com/mkdocs/mkdocs/")
+    'mkdocs/mkdocs'
+    >>> github_repository("git@github.com:squidfunk/mkdocs-material.git")
+    'squidfunk/mkdocs-material'
+    >>> github_repository("https://gitlab.com/a/b") is None
+    True
+    """
+    if not url:
+        return None
+    m = re.match(
+        r"^(?:https?://|ssh://git@|git@)github\.com[/:]([\w.-]+)/([\w.-]+?)(?:\.git)?/*$", url
+    )
+    return f"{m.group(1)}/{m.group(2)}" if m else None
+
+
+def _git(cwd: str, *args: str, text: bool = True):
+    try:
+        proc = subprocess.run(
+            ["git", *args], cwd=cwd, capture_output=True, text=text, timeout=30, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if proc.returncode != 0:
+        return None
+    return proc.stdout.strip() if text else proc.stdout
