@@ -1,16 +1,80 @@
-"""Python-Markdown extension that annotates a page's blocks with their source lines.
+"""Python-Markdown extension that annotates whole pages with their source lines.
 
-(Work in progress: the alignment is being written; this stub keeps the public API.)
+The MkDocs plugin (or any other host, such as Zensical) announces each page with
+`SourceMapExtension.expect_page` before converting it. Only the conversion whose input
+is exactly that page's text is annotated: toc's heading fragments, mkdocstrings' or
+markdown-exec's nested conversions are left alone. The extension records what the
+include extension (pymdownx.snippets) read, walks the final element tree into a token
+stream, lets `mkdocs_erratum.sourcemap` align it, and sets ``data-erratum-src`` on
+elements (or on the first tag of stashed raw HTML and code blocks). It never changes
+anything else, and a failure leaves the page unannotated with one warning.
 """
 
 from __future__ import annotations
 
+import html
 import logging
+import os
+import re
+import weakref
+import xml.etree.ElementTree as etree
 from dataclasses import dataclass, field
 
+from markdown import util
 from markdown.extensions import Extension
+from markdown.preprocessors import Preprocessor
+from markdown.treeprocessors import Treeprocessor
 
 from mkdocs_erratum.repository import RepositoryFacts
+from mkdocs_erratum.sourcemap import (
+    Kind,
+    RenderedBlock,
+    SourceRange,
+    footnote_window,
+    map_blocks,
+    splice_source,
+    split_lines,
+    words,
+)
+
+ATTRIBUTE = "data-erratum-src"
+
+# Priorities: claim before any other preprocessor touches the text; capture right after
+# pymdownx.snippets (32) has expanded includes; annotate after inline (20), toc (5) and
+# attr_list (8) have finished the tree, before MkDocs' relpath (0) runs.
+CLAIM_PRIORITY = 1000
+CAPTURE_PRIORITY = 31.5
+ANNOTATE_PRIORITY = 4
+
+BLOCK_TAGS = frozenset(
+    {
+        *("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "dt", "dd", "tr", "th", "td"),
+        *("blockquote", "pre", "table", "ul", "ol", "dl", "hr", "details", "summary"),
+        *("figure", "figcaption", "div", "section", "article", "aside", "header", "footer"),
+        *("caption", "address", "center", "fieldset", "main", "nav"),
+    }
+)
+HEADINGS = frozenset(["h1", "h2", "h3", "h4", "h5", "h6"])
+TRANSPARENT_CLASSES = frozenset({"tabbed-labels", "tabbed-content", "footnote"})
+"""Wrappers whose children do not sit together in the source: not blocks themselves."""
+GENERATED_CLASSES = frozenset({"toc", "headerlink", "footnote-backref"})
+"""Elements whose text no source line holds: left out of the token stream."""
+SKIP_TAGS = frozenset({"script", "style", "template", "input"})
+
+_PLACEHOLDER_RE = re.compile(util.HTML_PLACEHOLDER % r"(\d+)")
+_ESCAPE_RE = re.compile(util.STX + r"(\d+)" + util.ETX)
+_BLOCK_HTML_TAG_RE = re.compile(
+    r"</?(?:p|div|li|ul|ol|dl|dt|dd|tr|td|th|table|thead|tbody|pre|br|hr|h[1-6]|blockquote"
+    r"|section|details|summary|figure|figcaption)\b[^>]*>",
+    re.I,
+)
+_ANY_TAG_RE = re.compile(r"<!--.*?-->|<[^>]*>", re.S)
+_LINENOS_RE = re.compile(
+    r'<td class="linenos">.*?</td>|<span class="linenos"[^>]*>.*?</span>', re.S
+)
+_FIRST_TAG_RE = re.compile(r"\s*<([A-Za-z][\w:.-]*)")
+_CODE_HTML_RE = re.compile(r'\s*<(?:pre\b|div\b[^>]*class="[^"]*highlight)', re.I)
+_MAX_STASH_DEPTH = 20
 
 
 @dataclass
@@ -25,17 +89,33 @@ class PageSourceMap:
     """Every (path, first line, last line) emitted on the page, in document order."""
 
 
+@dataclass
+class _PageState:
+    abs_path: str
+    path: str | None
+    markdown: str
+    converted: list[str] | None = None
+    included: dict[str, list[str]] = field(default_factory=dict)
+
+
 class SourceMapExtension(Extension):
     """Adds ``data-erratum-src`` to the blocks of whole pages announced by `expect_page`."""
 
     def __init__(self, repository: RepositoryFacts | None = None, logger=None, **kwargs):
+        self.config = {}
         super().__init__(**kwargs)
-        self.repository = repository
+        self.repository = repository or RepositoryFacts(base_dir=os.getcwd())
         self.log = logger or logging.getLogger(__name__)
         self.results: dict[str, PageSourceMap] = {}
+        self._expected: _PageState | None = None
+        self._claims: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    # -- API for the host -------------------------------------------------------------
 
     def expect_page(self, abs_src_path: str, markdown: str) -> None:
         """Announce that ``markdown`` (from ``abs_src_path``) is the next page to convert."""
+        path = self.repository.relative_path(abs_src_path)
+        self._expected = _PageState(abs_src_path, path, markdown)
 
     def page_result(self, abs_src_path: str) -> PageSourceMap | None:
         """The source map of a page rendered in this build, or None."""
@@ -44,6 +124,285 @@ class SourceMapExtension(Extension):
     def forget_pages(self) -> None:
         """Drop per-build state (called at the end of every build)."""
         self.results.clear()
+        self._expected = None
+
+    # -- Python-Markdown ------------------------------------------------------------
 
     def extendMarkdown(self, md):
         md.registerExtension(self)
+        md.preprocessors.register(_Claim(md, self), "erratum_claim", CLAIM_PRIORITY)
+        md.preprocessors.register(_Capture(md, self), "erratum_capture", CAPTURE_PRIORITY)
+        md.treeprocessors.register(_Annotate(md, self), "erratum_annotate", ANNOTATE_PRIORITY)
+        if "snippet" in md.preprocessors:
+            self._watch_snippets(md, md.preprocessors["snippet"])
+
+    def _watch_snippets(self, md, snippets) -> None:
+        """Record every file pymdownx.snippets reads while converting a claimed page."""
+        read_lines = getattr(snippets, "read_lines", None)
+        if read_lines is None:
+            return
+        claims = self._claims
+        repository = self.repository
+
+        def recording_read_lines(path, *args, **kwargs):
+            lines = read_lines(path, *args, **kwargs)
+            state = claims.get(md)
+            if state is not None:
+                rel = repository.relative_path(os.path.abspath(path))
+                if rel is not None and rel not in state.included:
+                    committed = repository.committed_text(rel)
+                    state.included[rel] = (
+                        _decode_lines(committed) if committed is not None else list(lines)
+                    )
+            return lines
+
+        snippets.read_lines = recording_read_lines
+
+    def _annotate(self, md, root: etree.Element) -> None:
+        state = self._claims.pop(md, None)
+        if state is None or state.path is None:
+            return
+        try:
+            result = _annotate_page(md, root, state, self.repository)
+        except Exception as exc:  # never break a user's build over the source map
+            self.log.warning(
+                "Could not map page '%s' to its Markdown source (%s: %s); "
+                "it is left without source lines.",
+                state.path,
+                type(exc).__name__,
+                exc,
+            )
+            return
+        self.results[state.abs_path] = result
+
+
+class _Claim(Preprocessor):
+    def __init__(self, md, ext: SourceMapExtension):
+        super().__init__(md)
+        self.ext = ext
+
+    def run(self, lines: list[str]) -> list[str]:
+        expected = self.ext._expected
+        if expected is not None and "\n".join(lines) == expected.markdown:
+            self.ext._expected = None
+            self.ext._claims[self.md] = expected
+        return lines
+
+
+class _Capture(Preprocessor):
+    def __init__(self, md, ext: SourceMapExtension):
+        super().__init__(md)
+        self.ext = ext
+
+    def run(self, lines: list[str]) -> list[str]:
+        state = self.ext._claims.get(self.md)
+        if state is not None:
+            state.converted = list(lines)
+        return lines
+
+
+class _Annotate(Treeprocessor):
+    def __init__(self, md, ext: SourceMapExtension):
+        super().__init__(md)
+        self.ext = ext
+
+    def run(self, root: etree.Element) -> None:
+        self.ext._annotate(self.md, root)
+
+
+def _annotate_page(md, root, state: _PageState, repository: RepositoryFacts) -> PageSourceMap:
+    committed = repository.committed_text(state.path)
+    if committed is None:
+        with open(state.abs_path, "rb") as fh:
+            committed = fh.read()
+    original = _decode_lines(committed)
+    files: dict[str, list[str]] = {state.path: original}
+    for rel, lines in state.included.items():
+        files.setdefault(rel, lines)
+    converted = state.converted if state.converted is not None else split_lines(state.markdown)
+    source = splice_source(state.path, original, converted, state.included)
+    walker = _Walker(md, source)
+    walker.walk_children(root, -1)
+    ranges = map_blocks(source, files, walker.tokens, walker.blocks)
+    result = PageSourceMap(state.path)
+    for target, found in zip(walker.targets, ranges, strict=True):
+        if found is None:
+            continue
+        if isinstance(target, int):
+            if not _annotate_stash(md, target, found):
+                continue
+        else:
+            target.set(ATTRIBUTE, str(found))
+        result.ranges.append((found.path, found.start, found.end))
+        result.files.setdefault(found.path, files[found.path])
+    return result
+
+
+def _annotate_stash(md, index: int, found: SourceRange) -> bool:
+    """Put the attribute on the first tag of a stashed raw HTML or code block."""
+    stash = md.htmlStash.rawHtmlBlocks
+    text = stash[index]
+    if not isinstance(text, str):
+        return False
+    m = _FIRST_TAG_RE.match(text)
+    if not m:
+        return False
+    value = html.escape(str(found), quote=True)
+    stash[index] = f'{text[: m.end()]} {ATTRIBUTE}="{value}"{text[m.end() :]}'
+    return True
+
+
+class _Walker:
+    """Turns an element tree into a token stream and a list of blocks."""
+
+    def __init__(self, md, source):
+        self.md = md
+        self.source = source
+        self.tokens: list[str] = []
+        self.blocks: list[RenderedBlock] = []
+        self.targets: list[etree.Element | int] = []
+        self.footnote_labels = _footnote_labels(md)
+        raw = md.postprocessors["raw_html"] if "raw_html" in md.postprocessors else None  # noqa: SIM401 (a Registry has no get)
+        self.is_block_html = raw.isblocklevel if raw is not None else (lambda _html: True)
+
+    def walk_children(self, el: etree.Element, block: int) -> None:
+        in_footnotes = "footnote" in (el.get("class") or "").split()
+        for child, is_tab_label in self._ordered_children(el):
+            self.walk(child, block, is_tab_label, in_footnotes)
+            self.add_text(child.tail, block)
+
+    def walk(self, el, block: int, is_tab_label: bool = False, in_footnotes: bool = False):
+        tag = el.tag if isinstance(el.tag, str) else ""
+        classes = set((el.get("class") or "").split())
+        if tag in SKIP_TAGS or classes & GENERATED_CLASSES or not tag:
+            return
+        stash_index = self._stashed_block(el)
+        if stash_index is not None:
+            text = self.md.htmlStash.rawHtmlBlocks[stash_index]
+            kind = Kind.CODE if _CODE_HTML_RE.match(text) else Kind.RAW
+            own = self._open(stash_index, block, kind)
+            self.tokens.extend(words(self._stash_text(text, code=kind == Kind.CODE)))
+            self._close(own)
+            return
+        own = None
+        if is_tab_label or (
+            tag in BLOCK_TAGS and not classes & TRANSPARENT_CLASSES and not in_footnotes
+        ):
+            own = self._open(el, block, self._kind(el, tag))
+        elif tag == "li" and el.get("id") in self.footnote_labels:
+            own = self._open(el, block, Kind.BLOCK)
+            label = self.footnote_labels[el.get("id")]
+            self.blocks[own].window = footnote_window(self.source, label)
+        inner = own if own is not None else block
+        if tag == "img":
+            self.add_text(el.get("alt"), inner)
+        self.add_text(el.text, inner)
+        self.walk_children(el, inner)
+        if own is not None:
+            self._close(own)
+
+    def add_text(self, text: str | None, block: int) -> None:
+        if not text or (block < 0 and not text.strip()):
+            return
+        self.tokens.extend(words(self._plain(text)))
+
+    def _open(self, target, parent: int, kind: str) -> int:
+        self.blocks.append(RenderedBlock(parent, len(self.tokens), len(self.tokens), kind))
+        self.targets.append(target)
+        return len(self.blocks) - 1
+
+    def _close(self, index: int) -> None:
+        self.blocks[index].end = len(self.tokens)
+
+    def _kind(self, el: etree.Element, tag: str) -> str:
+        if tag in HEADINGS:
+            return Kind.HEADING
+        if tag == "hr":
+            return Kind.RULE
+        if tag == "pre":
+            return Kind.CODE
+        only_images = all(c.tag == "img" and not (c.tail or "").strip() for c in el)
+        if tag == "p" and len(el) and not (el.text or "").strip() and only_images:
+            return Kind.IMAGE
+        return Kind.BLOCK
+
+    def _ordered_children(self, el: etree.Element) -> list[tuple[etree.Element, bool]]:
+        """Children in source order, each with whether it is a tab label.
+
+        A tab set in Material's alternate style renders all labels, then all bodies;
+        the source has each label right before its body, so they are interleaved here.
+        """
+        if "tabbed-set" not in (el.get("class") or "").split():
+            return [(child, False) for child in el]
+        labels = contents = None
+        for child in el:
+            names = (child.get("class") or "").split()
+            if "tabbed-labels" in names:
+                labels = child
+            elif "tabbed-content" in names:
+                contents = child
+        if labels is None or contents is None or len(labels) != len(contents):
+            return [(child, child.tag == "label") for child in el]
+        ordered = []
+        for label, body in zip(labels, contents, strict=True):
+            ordered.extend(((label, True), (body, False)))
+        return ordered
+
+    def _stashed_block(self, el: etree.Element) -> int | None:
+        """The stash index of a paragraph that only holds a block of raw HTML or code."""
+        if el.tag != "p" or len(el) or not el.text:
+            return None
+        m = _PLACEHOLDER_RE.fullmatch(el.text)
+        if not m:
+            return None
+        index = int(m.group(1))
+        stash = self.md.htmlStash.rawHtmlBlocks
+        if index >= len(stash) or not isinstance(stash[index], str):
+            return None
+        return index if self.is_block_html(stash[index]) else None
+
+    def _plain(self, text: str, depth: int = 0) -> str:
+        """Text with stashed inline HTML, escapes and entities resolved."""
+        if util.STX not in text:
+            return text
+        text = text.replace(util.AMP_SUBSTITUTE, "&")
+        text = _PLACEHOLDER_RE.sub(lambda m: self._stash_by_index(m, depth), text)
+        text = _ESCAPE_RE.sub(lambda m: chr(int(m.group(1))), text)
+        return html.unescape(text) if "&" in text else text
+
+    def _stash_by_index(self, m: re.Match, depth: int) -> str:
+        stash = self.md.htmlStash.rawHtmlBlocks
+        index = int(m.group(1))
+        if index >= len(stash) or depth > _MAX_STASH_DEPTH:
+            return " "
+        return " " + self._stash_text(stash[index], depth=depth + 1) + " "
+
+    def _stash_text(self, item, code: bool = False, depth: int = 0) -> str:
+        if isinstance(item, etree.Element):
+            return " ".join(item.itertext())
+        text = str(item)
+        if code:
+            text = _LINENOS_RE.sub(" ", text)
+        text = _BLOCK_HTML_TAG_RE.sub(" ", text)
+        text = _ANY_TAG_RE.sub("", text)
+        return self._plain(html.unescape(text), depth)
+
+
+def _footnote_labels(md) -> dict[str, str]:
+    """Footnote list-item ids -> their labels, from the footnotes extension's own state."""
+    for ext in getattr(md, "registeredExtensions", []):
+        footnotes = getattr(ext, "footnotes", None)
+        make_id = getattr(ext, "makeFootnoteId", None)
+        if isinstance(footnotes, dict) and make_id is not None:
+            try:
+                return {make_id(label): label for label in footnotes}
+            except Exception:
+                return {}
+    return {}
+
+
+def _decode_lines(data: bytes) -> list[str]:
+    """A file's bytes as lines: BOM dropped, bad bytes replaced, every line ending counted."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    return split_lines(data.decode("utf-8", errors="replace"))

@@ -7,6 +7,7 @@ per build. Alignment itself lives in `mkdocs_erratum.sourcemap`.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from mkdocs.config.defaults import MkDocsConfig
@@ -34,7 +35,8 @@ class ErratumPlugin(BasePlugin[ErratumConfig]):
         if not self.config.enabled:
             return None
         # Read afresh on every build: `mkdocs serve` rebuilds after commits too.
-        self.repository = read_repository(config.config_file_path or config.docs_dir)
+        config_dir = os.path.dirname(os.path.abspath(config.config_file_path or config.docs_dir))
+        self.repository = read_repository(config_dir)
         if self.repository.root is None:
             log.warning(
                 "The site is not in a git repository: source paths are relative to %s "

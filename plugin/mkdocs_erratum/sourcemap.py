@@ -1,0 +1,507 @@
+"""Align a page's rendered text with the Markdown lines it came from.
+
+Pure core of the source map: strings and plain data in, line ranges out; nothing here
+knows MkDocs or Python-Markdown. The extension (`mkdocs_erratum.extension`) turns a
+rendered page into a token stream and a tree of `RenderedBlock`s; `map_blocks` aligns
+that stream with the words of the source (an LCS over word tokens, computed by
+rapidfuzz) and gives every block the min..max line of its matched words, containers the
+union of their children, then applies a few structural rules (fences, setext
+underlines, attribute-list lines, raw HTML tag lines, word-less blocks between their
+neighbours). A block is left without a range whenever its own words are not found in
+the range it would get: a missing range is acceptable, a wrong one is not.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from bisect import bisect_left
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rapidfuzz.distance import Indel
+
+WORD_RE = re.compile(r"[^\W_]+")
+
+MIN_RECALL = 0.9
+"""Share of a block's words that must occur in its range for the range to be emitted."""
+MAX_ALIGN_CELLS = 60_000_000
+"""Largest rendered x source token product aligned in one piece; larger pages go by chunks."""
+CHUNK_TOKENS = 6_000
+
+FENCE_RE = re.compile(r"^(?:\s*>)*\s*(`{3,}|~{3,})")
+SETEXT_RE = re.compile(r"^ {0,3}(=+|-+)\s*$")
+ATTR_LIST_LINE_RE = re.compile(r"^\s*\{:?\s*[#.:\w][^}]*\}\s*$")
+HR_RE = re.compile(r"^(?:\s*>)*\s{0,3}([-*_])(?:\s*\1){2,}\s*$")
+TAG_RE = re.compile(r"<!--.*?(?:-->|$)|</?[A-Za-z][^<>]*>?", re.S)
+IMAGE_RE = re.compile(r"!\[|<img\b", re.I)
+
+
+class Kind:
+    """What structural rules apply to a block (plain strings, for easy tables in tests)."""
+
+    BLOCK = "block"
+    """Paragraphs, list items, cells, containers: the plain min..max rule."""
+    CODE = "code"
+    """A code block: the range grows to include its fences."""
+    HEADING = "heading"
+    """A heading: the range grows to include a setext underline."""
+    RAW = "raw"
+    """A raw HTML block: the range grows over adjacent lines made only of tags."""
+    RULE = "rule"
+    """A horizontal rule: word-less, placed on the rule line between its neighbours."""
+    IMAGE = "image"
+    """A paragraph holding only images, possibly without alternative text."""
+
+
+@dataclass(frozen=True)
+class SourceLine:
+    """One line of the text a page was converted from, with where it really lives."""
+
+    path: str | None
+    """File relative to the repository root; None for text that is in no file."""
+    number: int
+    """1-based line number in that file."""
+    text: str
+
+
+@dataclass
+class RenderedBlock:
+    """A block of the rendered page: its subtree's words are ``tokens[start:end]``."""
+
+    parent: int
+    """Index of the enclosing block, or -1."""
+    start: int
+    end: int
+    kind: str = Kind.BLOCK
+    window: tuple[int, int] | None = None
+    """Source line indices ``[a, b)`` to align this subtree in, apart from the rest
+    (for what the renderer moves, such as footnotes)."""
+
+
+@dataclass(frozen=True)
+class SourceRange:
+    """``path`` lines ``start..end`` (1-based, inclusive)."""
+
+    path: str
+    start: int
+    end: int
+
+    def __str__(self) -> str:
+        return f"{self.path}#L{self.start}-L{self.end}"
+
+
+def normalize(text: str) -> str:
+    """Case- and compatibility-folded text, as words are compared.
+
+    >>> normalize("Ｆｉｎｅ ﬁle")
+    'fine file'
+    """
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+def words(text: str) -> list[str]:
+    """The words of ``text`` as aligned: runs of letters and digits, folded.
+
+    >>> words("Don't _panic_: 42 l'été!")
+    ['don', 't', 'panic', '42', 'l', 'été']
+    """
+    return WORD_RE.findall(normalize(text))
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines as git and GitHub count them (``\\r\\n``, ``\\r`` and ``\\n`` end a line).
+
+    >>> split_lines("a\\r\\nb\\rc\\n")
+    ['a', 'b', 'c', '']
+    """
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def splice_source(
+    path: str | None,
+    original: Sequence[str],
+    converted: Sequence[str],
+    included: dict[str | None, Sequence[str]] | None = None,
+) -> list[SourceLine]:
+    """The source to align with: the original file, with included files spliced in.
+
+    ``converted`` is the text Markdown actually parsed (after other plugins and after
+    includes were expanded). Lines it shares with ``original`` stand for themselves;
+    lines only in ``original`` (front matter, macro calls, include directives) stay,
+    since their words may still be rendered; lines only in ``converted`` are looked up
+    in the ``included`` files and stand for the line they came from, or are left out
+    when no file holds them (generated text).
+
+    Args:
+        path: the page file, relative to the repository root (None if unknown).
+        original: the page file's lines as committed.
+        converted: the lines Markdown converted.
+        included: lines of each file an include extension read, by path.
+
+    Returns:
+        The spliced lines, each with its file and line number.
+    """
+    spliced: list[SourceLine] = []
+    if list(original) == list(converted) or not converted:
+        return [SourceLine(path, i + 1, t) for i, t in enumerate(original)]
+    codes: dict[str, str] = {}
+    a = _encode([t.rstrip() for t in original], codes)
+    b = _encode([t.rstrip() for t in converted], codes)
+    finder = _IncludedLines(included or {})
+    for op in Indel.opcodes(a, b):
+        spliced.extend(
+            SourceLine(path, i + 1, original[i]) for i in range(op.src_start, op.src_end)
+        )
+        if op.tag == "equal":
+            continue
+        for j in range(op.dest_start, op.dest_end):
+            origin = finder.find(converted[j])
+            if origin is not None:
+                spliced.append(origin)
+    return spliced
+
+
+class _IncludedLines:
+    """Finds which included file and line a converted line came from."""
+
+    def __init__(self, included: dict[str | None, Sequence[str]]):
+        self.index: dict[str, list[SourceLine]] = {}
+        for path, lines in included.items():
+            for i, text in enumerate(lines):
+                key = text.strip()
+                if key:
+                    self.index.setdefault(key, []).append(SourceLine(path, i + 1, text))
+        self.last: SourceLine | None = None
+
+    def find(self, text: str) -> SourceLine | None:
+        candidates = self.index.get(text.strip())
+        if not candidates:
+            return None
+        last = self.last
+        chosen = None
+        if last is not None:
+            chosen = next(
+                (c for c in candidates if c.path == last.path and c.number == last.number + 1),
+                None,
+            )
+        if chosen is None:
+            if len({(c.path, c.number) for c in candidates}) > 1 and WORD_RE.search(text):
+                # The same words in two places: say nothing rather than guess.
+                self.last = None
+                return None
+            chosen = candidates[0]
+        self.last = chosen
+        return chosen if chosen.path is not None else None
+
+
+def footnote_window(lines: Sequence[SourceLine], label: str) -> tuple[int, int] | None:
+    """Indices ``[a, b)`` of the lines defining footnote ``label`` (``[^label]: ...``).
+
+    The definition runs until a blank line followed by a line that is not indented,
+    or until the next footnote definition.
+
+    >>> src = [SourceLine("a.md", i + 1, t) for i, t in enumerate(
+    ...     ["Text[^n].", "", "[^n]: First", "    more", "", "After"])]
+    >>> footnote_window(src, "n")
+    (2, 4)
+    """
+    start_re = re.compile(r"^ {0,3}\[\^" + re.escape(label) + r"\]:")
+    any_def = re.compile(r"^ {0,3}\[\^[^\]]+\]:")
+    starts = [i for i, line in enumerate(lines) if start_re.match(line.text)]
+    if len(starts) != 1:
+        return None
+    a = starts[0]
+    b = a + 1
+    while b < len(lines):
+        text = lines[b].text
+        if any_def.match(text):
+            break
+        if not text.strip():
+            nxt = b + 1
+            while nxt < len(lines) and not lines[nxt].text.strip():
+                nxt += 1
+            if nxt >= len(lines) or not lines[nxt].text.startswith((" ", "\t")):
+                break
+            b = nxt
+            continue
+        b += 1
+    return a, b
+
+
+def map_blocks(
+    source: Sequence[SourceLine],
+    files: dict[str, Sequence[str]],
+    tokens: Sequence[str],
+    blocks: Sequence[RenderedBlock],
+) -> list[SourceRange | None]:
+    """Give each rendered block the source lines that produced it, or None when unsure.
+
+    Args:
+        source: the spliced source lines (see `splice_source`).
+        files: every file named in ``source``: path -> its lines, for structural rules.
+        tokens: the rendered words in reading order (each from `words`).
+        blocks: the rendered blocks in document order (parents before children),
+            each covering the tokens of its subtree.
+
+    Returns:
+        One `SourceRange` or None per block.
+    """
+    return _Mapper(source, files, tokens, blocks).run()
+
+
+class _Mapper:
+    def __init__(self, source, files, tokens, blocks):
+        self.source = source
+        self.files = files
+        self.tokens = tokens
+        self.blocks = blocks
+        self.codes: dict[str, str] = {}
+        src_codes: list[str] = []
+        src_line: list[int] = []
+        folded = normalize("\n".join(line.text for line in source)).split("\n")
+        if len(folded) != len(source):  # folding never adds newlines; stay safe anyway
+            folded = [normalize(line.text) for line in source]
+        self.line_words: list[list[str]] = []
+        for k, text in enumerate(folded):
+            found = WORD_RE.findall(text)
+            self.line_words.append(found)
+            for w in found:
+                src_codes.append(self.codes.setdefault(w, _code(len(self.codes))))
+                src_line.append(k)
+        self.src = "".join(src_codes)
+        self.src_line = src_line
+        missing = _code(len(self.codes))  # a code no source word has
+        self.rendered = "".join(self.codes.get(t, missing) for t in tokens)
+        self.match = [-1] * len(tokens)
+
+    def run(self) -> list[SourceRange | None]:
+        self._align()
+        n = len(self.blocks)
+        children: list[list[int]] = [[] for _ in range(n)]
+        for i, block in enumerate(self.blocks):
+            if block.parent >= 0:
+                children[block.parent].append(i)
+        ranges: list[SourceRange | None] = [None] * n
+        for i in range(n - 1, -1, -1):  # children before parents
+            ranges[i] = self._range(i, children[i], ranges)
+        for i, block in enumerate(self.blocks):
+            if block.start == block.end and ranges[i] is None:
+                ranges[i] = self._wordless(i, ranges)
+        return ranges
+
+    # -- alignment -------------------------------------------------------------------
+
+    def _align(self) -> None:
+        windows = [b for b in self.blocks if b.window is not None]
+        apart = bytearray(len(self.tokens))
+        for block in windows:
+            apart[block.start : block.end] = b"\x01" * (block.end - block.start)
+        main = [i for i in range(len(self.tokens)) if not apart[i]]
+        if len(main) == len(self.tokens):
+            self._align_pieces(self.rendered, list(range(len(self.rendered))), 0, len(self.src))
+        else:
+            text = "".join(self.rendered[i] for i in main)
+            self._align_pieces(text, main, 0, len(self.src))
+        for block in windows:
+            a, b = block.window
+            lo = bisect_left(self.src_line, a)
+            hi = bisect_left(self.src_line, b)
+            piece = self.rendered[block.start : block.end]
+            self._align_pieces(piece, list(range(block.start, block.end)), lo, hi)
+
+    def _align_pieces(self, rendered: str, where: list[int], lo: int, hi: int) -> None:
+        """Align ``rendered`` (token i stands at ``where[i]``) with ``src[lo:hi]``."""
+        src = self.src[lo:hi]
+        if len(rendered) * max(len(src), 1) <= MAX_ALIGN_CELLS:
+            self._commit(rendered, src, where, 0, lo, len(rendered))
+            return
+        i = j = 0
+        while i < len(rendered):
+            piece = rendered[i : i + CHUNK_TOKENS]
+            span = src[j : j + 4 * CHUNK_TOKENS]
+            last = i + len(piece) >= len(rendered)
+            keep = len(piece) if last else len(piece) // 2
+            end_j = self._commit(piece, span, where, i, lo + j, keep)
+            if end_j is not None:
+                j = end_j - lo + 1
+            i += keep
+
+    def _commit(self, rendered, src, where, r_off, s_off, keep) -> int | None:
+        """Record the matches of ``rendered[:keep]``; return the last source index used."""
+        last = None
+        for op in Indel.opcodes(rendered, src):
+            if op.tag != "equal" or op.src_start >= keep:
+                continue
+            for k in range(min(op.src_end, keep) - op.src_start):
+                last = s_off + op.dest_start + k
+                self.match[where[r_off + op.src_start + k]] = last
+        return last
+
+    # -- ranges ----------------------------------------------------------------------
+
+    def _range(self, i: int, kids: list[int], ranges) -> SourceRange | None:
+        block = self.blocks[i]
+        if block.start == block.end:
+            return None
+        own = self._own_tokens(block, kids)
+        lines: dict[str, list[int]] = {}
+        for t in own:
+            j = self.match[t]
+            if j >= 0:
+                line = self.source[self.src_line[j]]
+                if line.path is not None:
+                    lines.setdefault(line.path, []).append(line.number)
+        for k in kids:
+            r = ranges[k]
+            if r is not None:
+                lines.setdefault(r.path, []).extend((r.start, r.end))
+        if len(lines) != 1:
+            return None  # nothing matched, or spread over several files
+        ((path, numbers),) = lines.items()
+        start, end = min(numbers), max(numbers)
+        if not self._recall_ok(block, path, start, end):
+            return None
+        start, end = self._grow(block.kind, path, start, end)
+        return SourceRange(path, start, end)
+
+    def _own_tokens(self, block: RenderedBlock, kids: list[int]) -> list[int]:
+        own, pos = [], block.start
+        for k in kids:
+            child = self.blocks[k]
+            own.extend(range(pos, child.start))
+            pos = max(pos, child.end)
+        own.extend(range(pos, block.end))
+        return own
+
+    def _recall_ok(self, block: RenderedBlock, path: str, start: int, end: int) -> bool:
+        total = block.end - block.start
+        found = 0
+        unmatched = []
+        for t in range(block.start, block.end):
+            j = self.match[t]
+            line = self.source[self.src_line[j]] if j >= 0 else None
+            if line is not None and line.path == path and start <= line.number <= end:
+                found += 1
+            else:
+                unmatched.append(self.tokens[t])
+        if found >= MIN_RECALL * total:
+            return True
+        present = set()
+        for k, line in enumerate(self.source):
+            if line.path == path and start <= line.number <= end:
+                present.update(self.line_words[k])
+        found += sum(1 for t in unmatched if t in present)
+        return found >= MIN_RECALL * total
+
+    def _grow(self, kind: str, path: str, start: int, end: int) -> tuple[int, int]:
+        """Extend a range over the word-less syntax lines that belong to its block."""
+        lines = self.files.get(path)
+        if lines is None:
+            return start, end
+        if kind == Kind.CODE:
+            return _grow_fences(lines, start, end)
+        if kind == Kind.HEADING and end < len(lines) and SETEXT_RE.match(lines[end]):
+            end += 1
+        if kind == Kind.RAW:
+            while start > 1 and _tag_only(lines[start - 2]):
+                start -= 1
+            while end < len(lines) and _tag_only(lines[end]):
+                end += 1
+        if end < len(lines) and ATTR_LIST_LINE_RE.match(lines[end]):
+            end += 1
+        return start, end
+
+    def _wordless(self, i: int, ranges) -> SourceRange | None:
+        """Place a block without words on the syntax lines between its neighbours."""
+        block = self.blocks[i]
+        parent = ranges[block.parent] if block.parent >= 0 else None
+        if block.kind == Kind.BLOCK:
+            # An empty table cell or item: it can only be its parent's single line.
+            if parent is not None and parent.start == parent.end:
+                return parent
+            return None
+        prev = next_ = None
+        for k in range(i - 1, -1, -1):
+            if ranges[k] is not None and not self._encloses(k, i):
+                prev = ranges[k]
+                break
+        for k in range(i + 1, len(self.blocks)):
+            if ranges[k] is not None and not self._encloses(i, k):
+                next_ = ranges[k]
+                break
+        if prev is None and next_ is None:
+            return None
+        path = (prev or next_).path
+        if prev is not None and next_ is not None and prev.path != next_.path:
+            return None
+        lines = self.files.get(path)
+        if lines is None:
+            return None
+        lo = prev.end + 1 if prev is not None else 1
+        hi = next_.start - 1 if next_ is not None else len(lines)
+        if parent is not None and parent.path == path:
+            lo, hi = max(lo, parent.start), min(hi, parent.end)
+        candidate = [n for n in range(lo, hi + 1) if lines[n - 1].strip()]
+        if not candidate or candidate[-1] - candidate[0] + 1 != len(candidate):
+            return None
+        a, b = candidate[0], candidate[-1]
+        body = lines[a - 1 : b]
+        if block.kind == Kind.RULE and not (len(body) == 1 and HR_RE.match(body[0])):
+            return None
+        if block.kind == Kind.IMAGE and not all(IMAGE_RE.search(t) for t in body):
+            return None
+        fenced = FENCE_RE.match(body[0]) and FENCE_RE.match(body[-1]) and a != b
+        if block.kind == Kind.CODE and not fenced:
+            return None
+        if block.kind == Kind.RAW and not all(_tag_only(t) for t in body):
+            return None
+        return SourceRange(path, a, b)
+
+    def _encloses(self, outer: int, inner: int) -> bool:
+        k = self.blocks[inner].parent
+        while k >= 0:
+            if k == outer:
+                return True
+            k = self.blocks[k].parent
+        return False
+
+
+def _grow_fences(lines: Sequence[str], start: int, end: int) -> tuple[int, int]:
+    """Extend a code block's range to its opening and closing fences, when it has them."""
+    k = start - 1  # 1-based line above the range
+    while k >= 1 and not WORD_RE.search(lines[k - 1]) and not FENCE_RE.match(lines[k - 1]):
+        k -= 1
+    if k < 1 or not FENCE_RE.match(lines[k - 1]):
+        return start, end
+    fence = FENCE_RE.match(lines[k - 1]).group(1)
+    m = end + 1
+    while m <= len(lines):
+        close = FENCE_RE.match(lines[m - 1])
+        if close and close.group(1)[0] == fence[0] and len(close.group(1)) >= len(fence):
+            return k, m
+        if WORD_RE.search(lines[m - 1]):
+            break
+        m += 1
+    return k, end
+
+
+def _tag_only(line: str) -> bool:
+    """A non-blank line made only of HTML tags and comments.
+
+    >>> _tag_only('<div class="grid" markdown>'), _tag_only("</div>"), _tag_only("<b>x</b>")
+    (True, True, False)
+    """
+    return bool(line.strip()) and not WORD_RE.search(TAG_RE.sub("", line))
+
+
+def _code(n: int) -> str:
+    """A distinct character for word number ``n`` (skipping the surrogate range)."""
+    n += 0x100
+    if n >= 0xD800:
+        n += 0x800
+    return chr(n)
+
+
+def _encode(items: Sequence[str], codes: dict[str, str]) -> str:
+    return "".join(codes.setdefault(t, _code(len(codes))) for t in items)
