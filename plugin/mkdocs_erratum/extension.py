@@ -57,7 +57,7 @@ BLOCK_TAGS = frozenset(
 HEADINGS = frozenset(["h1", "h2", "h3", "h4", "h5", "h6"])
 TRANSPARENT_CLASSES = frozenset({"tabbed-labels", "tabbed-content", "footnote"})
 """Wrappers whose children do not sit together in the source: not blocks themselves."""
-GENERATED_CLASSES = frozenset({"toc", "headerlink", "footnote-backref"})
+GENERATED_CLASSES = frozenset({"toc", "headerlink", "footnote-backref", "footnote-ref"})
 """Elements whose text no source line holds: left out of the token stream."""
 SKIP_TAGS = frozenset({"script", "style", "template", "input"})
 
@@ -285,7 +285,9 @@ class _Walker:
             self._close(own)
             return
         own = None
-        if is_tab_label or (
+        if tag == "p" and self._holds_block_html(el):
+            pass  # the browser ends the paragraph at the block: it would not be one block
+        elif is_tab_label or (
             tag in BLOCK_TAGS and not classes & TRANSPARENT_CLASSES and not in_footnotes
         ):
             own = self._open(el, block, self._kind(el, tag))
@@ -317,6 +319,8 @@ class _Walker:
     def _kind(self, el: etree.Element, tag: str) -> str:
         if tag in HEADINGS:
             return Kind.HEADING
+        if tag in ("td", "th"):
+            return Kind.CELL
         if tag == "hr":
             return Kind.RULE
         if tag == "pre":
@@ -360,6 +364,16 @@ class _Walker:
         if index >= len(stash) or not isinstance(stash[index], str):
             return None
         return index if self.is_block_html(stash[index]) else None
+
+    def _holds_block_html(self, el: etree.Element) -> bool:
+        """Whether a paragraph's text holds stashed block-level HTML (e.g. a code block)."""
+        stash = self.md.htmlStash.rawHtmlBlocks
+        for text in (el.text, *(child.tail for child in el)):
+            for m in _PLACEHOLDER_RE.finditer(text or ""):
+                index = int(m.group(1))
+                if index < len(stash) and self.is_block_html(str(stash[index])):
+                    return True
+        return False
 
     def _plain(self, text: str, depth: int = 0) -> str:
         """Text with stashed inline HTML, escapes and entities resolved."""

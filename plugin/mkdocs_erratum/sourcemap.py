@@ -13,6 +13,7 @@ the range it would get: a missing range is acceptable, a wrong one is not.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from bisect import bisect_left
@@ -36,6 +37,24 @@ HR_RE = re.compile(r"^(?:\s*>)*\s{0,3}([-*_])(?:\s*\1){2,}\s*$")
 TAG_RE = re.compile(r"<!--.*?(?:-->|$)|</?[A-Za-z][^<>]*>?", re.S)
 IMAGE_RE = re.compile(r"!\[|<img\b", re.I)
 
+# What Markdown syntax never shows as text: stripped from source lines (outside code)
+# before alignment, so that rendered words cannot be matched to it.
+REF_DEF_RE = re.compile(
+    r"""^\s*\[(?!\^)[^\]]+\]:\s*<?\S+>?(?:\s+(?:"[^"]*"|'[^']*'|\([^)]*\)))?\s*$"""
+)
+ABBR_DEF_RE = re.compile(r"^\s*\*\[[^\]]+\]:")
+CODE_SPAN_RE = re.compile(r"(`+)(.+?)\1")
+HIDDEN_INLINE_RE = re.compile(
+    r"<!--.*?-->"  # comments
+    r"|\]\((?:[^()\s]|\([^()]*\))*(?:\s+(?:\"[^\"]*\"|'[^']*'))?\s*\)"  # link targets
+    r"|\]\[[^\]]*\]"  # reference labels
+    r"|\[\^[^\]]+\]:?"  # footnote labels (rendered as numbers)
+    r"|\{:?\s*[#.:][^}]*\}|\{\s*[\w-]+=[^}]*\}"  # attribute lists
+    r"|:[a-z0-9]+(?:[-_+][a-z0-9]+)*:"  # icon and emoji shortcodes
+    r"|</?[A-Za-z][\w:-]*(?:\s[^<>]*)?/?>"  # HTML tags
+)
+FENCE_TITLE_RE = re.compile(r"""title=["']([^"']*)["']""")
+
 
 class Kind:
     """What structural rules apply to a block (plain strings, for easy tables in tests)."""
@@ -52,6 +71,8 @@ class Kind:
     """A horizontal rule: word-less, placed on the rule line between its neighbours."""
     IMAGE = "image"
     """A paragraph holding only images, possibly without alternative text."""
+    CELL = "cell"
+    """A table cell: a row is one source line, so a cell has its row's range."""
 
 
 @dataclass(frozen=True)
@@ -103,10 +124,17 @@ def normalize(text: str) -> str:
 def words(text: str) -> list[str]:
     """The words of ``text`` as aligned: runs of letters and digits, folded.
 
-    >>> words("Don't _panic_: 42 l'été!")
+    Lone digits are left out: list numbers, footnote marks and code annotations make
+    them too common to anchor anything.
+
+    >>> words("Don't _panic_: 42 l'été! 1.")
     ['don', 't', 'panic', '42', 'l', 'été']
     """
-    return WORD_RE.findall(normalize(text))
+    return _keep_words(WORD_RE.findall(normalize(text)))
+
+
+def _keep_words(found: list[str]) -> list[str]:
+    return [w for w in found if len(w) > 1 or not w.isdigit()]
 
 
 def split_lines(text: str) -> list[str]:
@@ -116,6 +144,65 @@ def split_lines(text: str) -> list[str]:
     ['a', 'b', 'c', '']
     """
     return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def prose_lines(lines: Sequence[str]) -> list[str]:
+    """Source lines reduced to the text they can render, one output line per input line.
+
+    Code inside fences is kept as is; elsewhere link targets, reference definitions,
+    footnote labels, attribute lists, shortcodes, HTML tags and comments are blanked.
+
+    >>> prose_lines(["See [the guide][g]{ .x } <!-- hidden", "still -->", "[g]: a.md"])
+    ['See [the guide   ', '', '']
+    >>> prose_lines(['```py title="a.py"', "x = [1](2)", "```"])
+    ['a.py', 'x = [1](2)', '']
+    """
+    out: list[str] = []
+    fence = None
+    in_comment = False
+    for line in lines:
+        m = FENCE_RE.match(line)
+        if fence is not None:
+            closes = m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence)
+            if closes and not line[m.end() :].strip():
+                fence = None
+                out.append("")
+            else:
+                out.append(line)
+            continue
+        if in_comment:
+            end = line.find("-->")
+            if end < 0:
+                out.append("")
+                continue
+            in_comment = False
+            line = line[end + 3 :]
+        elif m and not in_comment:
+            fence = m.group(1)
+            title = FENCE_TITLE_RE.search(line)
+            out.append(title.group(1) if title else "")
+            continue
+        if REF_DEF_RE.match(line) or ABBR_DEF_RE.match(line):
+            out.append("")
+            continue
+        start = line.rfind("<!--")
+        if start >= 0 and line.find("-->", start) < 0:
+            in_comment = True
+            line = line[:start]
+        out.append(_strip_inline(line))
+    return out
+
+
+def _strip_inline(line: str) -> str:
+    if "`" not in line:
+        return HIDDEN_INLINE_RE.sub(" ", line)
+    parts, last = [], 0
+    for m in CODE_SPAN_RE.finditer(line):
+        parts.append(HIDDEN_INLINE_RE.sub(" ", line[last : m.start()]))
+        parts.append(" " + m.group(2) + " ")
+        last = m.end()
+    parts.append(HIDDEN_INLINE_RE.sub(" ", line[last:]))
+    return "".join(parts)
 
 
 def splice_source(
@@ -150,9 +237,10 @@ def splice_source(
     b = _encode([t.rstrip() for t in converted], codes)
     finder = _IncludedLines(included or {})
     for op in Indel.opcodes(a, b):
-        spliced.extend(
-            SourceLine(path, i + 1, original[i]) for i in range(op.src_start, op.src_end)
-        )
+        if op.tag == "delete" and op.src_start == 0 and op.dest_start == 0:
+            continue  # metadata the host removed (front matter): never rendered
+        kept = range(op.src_start, op.src_end)
+        spliced.extend(SourceLine(path, i + 1, original[i]) for i in kept)
         if op.tag == "equal":
             continue
         for j in range(op.dest_start, op.dest_end):
@@ -257,14 +345,16 @@ class _Mapper:
         self.tokens = tokens
         self.blocks = blocks
         self.codes: dict[str, str] = {}
+        self.prose_files: dict[str, list[str] | None] = {}
         src_codes: list[str] = []
         src_line: list[int] = []
-        folded = normalize("\n".join(line.text for line in source)).split("\n")
+        prose = prose_lines([line.text for line in source])
+        folded = normalize("\n".join(prose)).split("\n")
         if len(folded) != len(source):  # folding never adds newlines; stay safe anyway
-            folded = [normalize(line.text) for line in source]
+            folded = [normalize(text) for text in prose]
         self.line_words: list[list[str]] = []
         for k, text in enumerate(folded):
-            found = WORD_RE.findall(text)
+            found = _keep_words(WORD_RE.findall(text))
             self.line_words.append(found)
             for w in found:
                 src_codes.append(self.codes.setdefault(w, _code(len(self.codes))))
@@ -286,7 +376,9 @@ class _Mapper:
         for i in range(n - 1, -1, -1):  # children before parents
             ranges[i] = self._range(i, children[i], ranges)
         for i, block in enumerate(self.blocks):
-            if block.start == block.end and ranges[i] is None:
+            if block.kind == Kind.CELL:
+                ranges[i] = ranges[block.parent] if block.parent >= 0 else None
+            elif block.start == block.end and ranges[i] is None:
                 ranges[i] = self._wordless(i, ranges)
         return ranges
 
@@ -352,6 +444,8 @@ class _Mapper:
                 line = self.source[self.src_line[j]]
                 if line.path is not None:
                     lines.setdefault(line.path, []).append(line.number)
+        if not kids:
+            lines = {path: self._main_cluster(numbers, path) for path, numbers in lines.items()}
         for k in kids:
             r = ranges[k]
             if r is not None:
@@ -364,6 +458,36 @@ class _Mapper:
             return None
         start, end = self._grow(block.kind, path, start, end)
         return SourceRange(path, start, end)
+
+    def _main_cluster(self, numbers: list[int], path: str) -> list[int]:
+        """The matched lines of a leaf block, without stray matches far from the rest.
+
+        Lines belong together when only blank or word-less lines, or lines this block
+        also matched, separate them; the group holding most matches wins.
+        """
+        distinct = sorted(set(numbers))
+        if len(distinct) < 2 or distinct[-1] - distinct[0] + 1 == len(distinct):
+            return numbers
+        lines = self._prose_file(path)
+        if lines is None:
+            return numbers
+        groups = [[distinct[0]]]
+        for a, b in itertools.pairwise(distinct):
+            gap = lines[a : b - 1]  # the lines strictly between a and b
+            if any(WORD_RE.search(text) for text in gap):
+                groups.append([])
+            groups[-1].append(b)
+        if len(groups) == 1:
+            return numbers
+        weight = {n: numbers.count(n) for n in distinct}
+        best = max(groups, key=lambda g: sum(weight[n] for n in g))
+        return [n for n in numbers if best[0] <= n <= best[-1]]
+
+    def _prose_file(self, path: str) -> list[str] | None:
+        if path not in self.prose_files:
+            lines = self.files.get(path)
+            self.prose_files[path] = prose_lines(lines) if lines is not None else None
+        return self.prose_files[path]
 
     def _own_tokens(self, block: RenderedBlock, kids: list[int]) -> list[int]:
         own, pos = [], block.start
