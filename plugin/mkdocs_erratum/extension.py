@@ -223,6 +223,7 @@ def _annotate_page(md, root, state: _PageState, repository: RepositoryFacts) -> 
     source = splice_source(state.path, original, converted, state.included)
     walker = _Walker(md, source)
     walker.walk_children(root, -1)
+    walker._flush()
     ranges = map_blocks(source, files, walker.tokens, walker.blocks)
     result = PageSourceMap(state.path)
     for target, found in zip(walker.targets, ranges, strict=True):
@@ -259,6 +260,7 @@ class _Walker:
         self.md = md
         self.source = source
         self.tokens: list[str] = []
+        self._pending: list[str] = []
         self.blocks: list[RenderedBlock] = []
         self.targets: list[etree.Element | int] = []
         self.footnote_labels = _footnote_labels(md)
@@ -281,7 +283,7 @@ class _Walker:
             text = self.md.htmlStash.rawHtmlBlocks[stash_index]
             kind = Kind.CODE if _CODE_HTML_RE.match(text) else Kind.RAW
             own = self._open(stash_index, block, kind)
-            self.tokens.extend(words(self._stash_text(text, code=kind == Kind.CODE)))
+            self._pending.append(self._stash_text(text, code=kind == Kind.CODE))
             self._close(own)
             return
         own = None
@@ -304,17 +306,25 @@ class _Walker:
             self._close(own)
 
     def add_text(self, text: str | None, block: int) -> None:
-        if not text or (block < 0 and not text.strip()):
-            return
-        self.tokens.extend(words(self._plain(text)))
+        # Text is buffered and split into words once per block boundary: far fewer
+        # calls than one per text node. Pieces stay apart, as separate nodes did.
+        if text and not text.isspace():
+            self._pending.append(self._plain(text))
+
+    def _flush(self) -> int:
+        if self._pending:
+            self.tokens.extend(words(" ".join(self._pending)))
+            self._pending.clear()
+        return len(self.tokens)
 
     def _open(self, target, parent: int, kind: str) -> int:
-        self.blocks.append(RenderedBlock(parent, len(self.tokens), len(self.tokens), kind))
+        at = self._flush()
+        self.blocks.append(RenderedBlock(parent, at, at, kind))
         self.targets.append(target)
         return len(self.blocks) - 1
 
     def _close(self, index: int) -> None:
-        self.blocks[index].end = len(self.tokens)
+        self.blocks[index].end = self._flush()
 
     def _kind(self, el: etree.Element, tag: str) -> str:
         if tag in HEADINGS:

@@ -353,12 +353,16 @@ class _Mapper:
         if len(folded) != len(source):  # folding never adds newlines; stay safe anyway
             folded = [normalize(text) for text in prose]
         self.line_words: list[list[str]] = []
+        codes = self.codes
         for k, text in enumerate(folded):
             found = _keep_words(WORD_RE.findall(text))
             self.line_words.append(found)
             for w in found:
-                src_codes.append(self.codes.setdefault(w, _code(len(self.codes))))
-                src_line.append(k)
+                code = codes.get(w)
+                if code is None:
+                    code = codes[w] = _code(len(codes))
+                src_codes.append(code)
+            src_line.extend([k] * len(found))
         self.src = "".join(src_codes)
         self.src_line = src_line
         missing = _code(len(self.codes))  # a code no source word has
@@ -367,6 +371,15 @@ class _Mapper:
 
     def run(self) -> list[SourceRange | None]:
         self._align()
+        source, src_line = self.source, self.src_line
+        self.tok_path: list[str | None] = [None] * len(self.tokens)
+        self.tok_line: list[int] = [0] * len(self.tokens)
+        for t, j in enumerate(self.match):
+            if j >= 0:
+                line = source[src_line[j]]
+                self.tok_path[t] = line.path
+                self.tok_line[t] = line.number
+        self.found: list[int] = [0] * len(self.blocks)
         n = len(self.blocks)
         children: list[list[int]] = [[] for _ in range(n)]
         for i, block in enumerate(self.blocks):
@@ -437,13 +450,12 @@ class _Mapper:
         if block.start == block.end:
             return None
         own = self._own_tokens(block, kids)
+        tok_path, tok_line = self.tok_path, self.tok_line
         lines: dict[str, list[int]] = {}
         for t in own:
-            j = self.match[t]
-            if j >= 0:
-                line = self.source[self.src_line[j]]
-                if line.path is not None:
-                    lines.setdefault(line.path, []).append(line.number)
+            path = tok_path[t]
+            if path is not None:
+                lines.setdefault(path, []).append(tok_line[t])
         if not kids:
             lines = {path: self._main_cluster(numbers, path) for path, numbers in lines.items()}
         for k in kids:
@@ -454,8 +466,15 @@ class _Mapper:
             return None  # nothing matched, or spread over several files
         ((path, numbers),) = lines.items()
         start, end = min(numbers), max(numbers)
-        if not self._recall_ok(block, path, start, end):
-            return None
+        # Recall: the share of the block's words found in the range. Children's counts
+        # are reused; only when they fall short is every word looked up.
+        found = sum(self.found[k] for k in kids if ranges[k] is not None)
+        found += sum(1 for t in own if tok_path[t] == path and start <= tok_line[t] <= end)
+        if found < MIN_RECALL * (block.end - block.start):
+            found = self._found_slowly(block, path, start, end)
+            if found < MIN_RECALL * (block.end - block.start):
+                return None
+        self.found[i] = found
         start, end = self._grow(block.kind, path, start, end)
         return SourceRange(path, start, end)
 
@@ -498,25 +517,18 @@ class _Mapper:
         own.extend(range(pos, block.end))
         return own
 
-    def _recall_ok(self, block: RenderedBlock, path: str, start: int, end: int) -> bool:
-        total = block.end - block.start
-        found = 0
-        unmatched = []
-        for t in range(block.start, block.end):
-            j = self.match[t]
-            line = self.source[self.src_line[j]] if j >= 0 else None
-            if line is not None and line.path == path and start <= line.number <= end:
-                found += 1
-            else:
-                unmatched.append(self.tokens[t])
-        if found >= MIN_RECALL * total:
-            return True
+    def _found_slowly(self, block: RenderedBlock, path: str, start: int, end: int) -> int:
+        """How many of a block's words occur in ``path`` lines ``start..end``."""
         present = set()
         for k, line in enumerate(self.source):
             if line.path == path and start <= line.number <= end:
                 present.update(self.line_words[k])
-        found += sum(1 for t in unmatched if t in present)
-        return found >= MIN_RECALL * total
+        found = 0
+        for t in range(block.start, block.end):
+            in_range = self.tok_path[t] == path and start <= self.tok_line[t] <= end
+            if in_range or self.tokens[t] in present:
+                found += 1
+        return found
 
     def _grow(self, kind: str, path: str, start: int, end: int) -> tuple[int, int]:
         """Extend a range over the word-less syntax lines that belong to its block."""
