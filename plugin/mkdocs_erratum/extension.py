@@ -261,6 +261,7 @@ class _Walker:
         self.source = source
         self.tokens: list[str] = []
         self._pending: list[str] = []
+        self._block_level_cache: dict[int, bool] = {}
         self.blocks: list[RenderedBlock] = []
         self.targets: list[etree.Element | int] = []
         self.footnote_labels = _footnote_labels(md)
@@ -373,7 +374,7 @@ class _Walker:
         stash = self.md.htmlStash.rawHtmlBlocks
         if index >= len(stash) or not isinstance(stash[index], str):
             return None
-        return index if self.is_block_html(stash[index]) else None
+        return index if self._block_level(index) else None
 
     def _holds_block_html(self, el: etree.Element) -> bool:
         """Whether a paragraph's text holds stashed block-level HTML (e.g. a code block)."""
@@ -381,9 +382,17 @@ class _Walker:
         for text in (el.text, *(child.tail for child in el)):
             for m in _PLACEHOLDER_RE.finditer(text or ""):
                 index = int(m.group(1))
-                if index < len(stash) and self.is_block_html(str(stash[index])):
+                if index < len(stash) and self._block_level(index):
                     return True
         return False
+
+    def _block_level(self, index: int) -> bool:
+        known = self._block_level_cache.get(index)
+        if known is None:
+            known = self._block_level_cache[index] = bool(
+                self.is_block_html(str(self.md.htmlStash.rawHtmlBlocks[index]))
+            )
+        return known
 
     def _plain(self, text: str, depth: int = 0) -> str:
         """Text with stashed inline HTML, escapes and entities resolved."""

@@ -22,7 +22,9 @@ from dataclasses import dataclass
 
 from rapidfuzz.distance import Indel
 
-WORD_RE = re.compile(r"[^\W_]+")
+WORD_RE = re.compile(r"[^\W_]{2,}|[^\W\d_]")
+"""A word: letters and digits, but never a lone digit (list numbers, footnote marks and
+code annotations make those too common to anchor anything)."""
 
 MIN_RECALL = 0.9
 """Share of a block's words that must occur in its range for the range to be emitted."""
@@ -122,19 +124,12 @@ def normalize(text: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    """The words of ``text`` as aligned: runs of letters and digits, folded.
+    """The words of ``text`` as aligned (see `WORD_RE`), folded.
 
-    Lone digits are left out: list numbers, footnote marks and code annotations make
-    them too common to anchor anything.
-
-    >>> words("Don't _panic_: 42 l'été! 1.")
-    ['don', 't', 'panic', '42', 'l', 'été']
+    >>> words("Don't _panic_: 42 l'été! 1. x2")
+    ['don', 't', 'panic', '42', 'l', 'été', 'x2']
     """
-    return _keep_words(WORD_RE.findall(normalize(text)))
-
-
-def _keep_words(found: list[str]) -> list[str]:
-    return [w for w in found if len(w) > 1 or not w.isdigit()]
+    return WORD_RE.findall(normalize(text))
 
 
 def split_lines(text: str) -> list[str]:
@@ -348,14 +343,14 @@ class _Mapper:
         self.prose_files: dict[str, list[str] | None] = {}
         src_codes: list[str] = []
         src_line: list[int] = []
-        prose = prose_lines([line.text for line in source])
+        self.prose = prose = prose_lines([line.text for line in source])
         folded = normalize("\n".join(prose)).split("\n")
         if len(folded) != len(source):  # folding never adds newlines; stay safe anyway
             folded = [normalize(text) for text in prose]
         self.line_words: list[list[str]] = []
         codes = self.codes
         for k, text in enumerate(folded):
-            found = _keep_words(WORD_RE.findall(text))
+            found = WORD_RE.findall(text)
             self.line_words.append(found)
             for w in found:
                 code = codes.get(w)
@@ -503,9 +498,15 @@ class _Mapper:
         return [n for n in numbers if best[0] <= n <= best[-1]]
 
     def _prose_file(self, path: str) -> list[str] | None:
+        """A file's lines as aligned (blank where the spliced source left them out)."""
         if path not in self.prose_files:
             lines = self.files.get(path)
-            self.prose_files[path] = prose_lines(lines) if lines is not None else None
+            prose = [""] * len(lines) if lines is not None else None
+            if prose is not None:
+                for line, text in zip(self.source, self.prose, strict=True):
+                    if line.path == path and line.number <= len(prose):
+                        prose[line.number - 1] = text
+            self.prose_files[path] = prose
         return self.prose_files[path]
 
     def _own_tokens(self, block: RenderedBlock, kids: list[int]) -> list[int]:
