@@ -55,14 +55,23 @@ BLOCK_TAGS = frozenset(
     }
 )
 HEADINGS = frozenset(["h1", "h2", "h3", "h4", "h5", "h6"])
-TRANSPARENT_CLASSES = frozenset({"tabbed-labels", "tabbed-content", "footnote"})
-"""Wrappers whose children do not sit together in the source: not blocks themselves."""
+TRANSPARENT_CLASSES = frozenset({"footnote"})
+"""Wrappers whose children do not sit together in the source: not blocks themselves.
+(Alternate-style tab wrappers never reach the walker: their children are interleaved.)"""
+HTML_CONTAINERS = frozenset(
+    {"div", "section", "article", "aside", "figure", "header", "footer", "nav", "main"}
+)
+GENERATED_CONTAINER_CLASSES = frozenset(
+    {"admonition", "tabbed-set", "tabbed-block", "tabbed-content", "highlight", "arithmatex"}
+)
+"""Classes of containers made by extensions from Markdown syntax, not written as HTML."""
 GENERATED_CLASSES = frozenset({"toc", "headerlink", "footnote-backref", "footnote-ref"})
 """Elements whose text no source line holds: left out of the token stream."""
 SKIP_TAGS = frozenset({"script", "style", "template", "input"})
 
 _PLACEHOLDER_RE = re.compile(util.HTML_PLACEHOLDER % r"(\d+)")
 _ESCAPE_RE = re.compile(util.STX + r"(\d+)" + util.ETX)
+_OTHER_PLACEHOLDER_RE = re.compile(util.STX + "[^" + util.ETX + "]*" + util.ETX)
 _BLOCK_HTML_TAG_RE = re.compile(
     r"</?(?:p|div|li|ul|ol|dl|dt|dd|tr|td|th|table|thead|tbody|pre|br|hr|h[1-6]|blockquote"
     r"|section|details|summary|figure|figcaption)\b[^>]*>",
@@ -288,16 +297,16 @@ class _Walker:
             self._close(own)
             return
         own = None
-        if tag == "p" and self._holds_block_html(el):
+        if tag == "li" and el.get("id") in self.footnote_labels:
+            own = self._open(el, block, Kind.BLOCK)
+            label = self.footnote_labels[el.get("id")]
+            self.blocks[own].window = footnote_window(self.source, label)
+        elif tag == "p" and self._holds_block_html(el):
             pass  # the browser ends the paragraph at the block: it would not be one block
         elif is_tab_label or (
             tag in BLOCK_TAGS and not classes & TRANSPARENT_CLASSES and not in_footnotes
         ):
-            own = self._open(el, block, self._kind(el, tag))
-        elif tag == "li" and el.get("id") in self.footnote_labels:
-            own = self._open(el, block, Kind.BLOCK)
-            label = self.footnote_labels[el.get("id")]
-            self.blocks[own].window = footnote_window(self.source, label)
+            own = self._open(el, block, self._kind(el, tag, classes))
         inner = own if own is not None else block
         if tag == "img":
             self.add_text(el.get("alt"), inner)
@@ -327,7 +336,9 @@ class _Walker:
     def _close(self, index: int) -> None:
         self.blocks[index].end = self._flush()
 
-    def _kind(self, el: etree.Element, tag: str) -> str:
+    def _kind(self, el: etree.Element, tag: str, classes: set[str]) -> str:
+        if tag in HTML_CONTAINERS and not classes & GENERATED_CONTAINER_CLASSES:
+            return Kind.HTML
         if tag in HEADINGS:
             return Kind.HEADING
         if tag in ("td", "th"):
@@ -401,6 +412,7 @@ class _Walker:
         text = text.replace(util.AMP_SUBSTITUTE, "&")
         text = _PLACEHOLDER_RE.sub(lambda m: self._stash_by_index(m, depth), text)
         text = _ESCAPE_RE.sub(lambda m: chr(int(m.group(1))), text)
+        text = _OTHER_PLACEHOLDER_RE.sub(" ", text)  # e.g. footnotes' no-break space
         return html.unescape(text) if "&" in text else text
 
     def _stash_by_index(self, m: re.Match, depth: int) -> str:

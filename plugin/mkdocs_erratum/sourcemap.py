@@ -73,6 +73,9 @@ class Kind:
     """A horizontal rule: word-less, placed on the rule line between its neighbours."""
     IMAGE = "image"
     """A paragraph holding only images, possibly without alternative text."""
+    HTML = "html"
+    """An element written as HTML around Markdown (md_in_html): the range grows to its
+    opening and closing tag lines, across blank lines."""
     CELL = "cell"
     """A table cell: a row is one source line, so a cell has its row's range."""
 
@@ -545,6 +548,8 @@ class _Mapper:
                 start -= 1
             while end < len(lines) and _tag_only(lines[end]):
                 end += 1
+        if kind == Kind.HTML:
+            start, end = _grow_html_tags(lines, start, end)
         if end < len(lines) and ATTR_LIST_LINE_RE.match(lines[end]):
             end += 1
         return start, end
@@ -621,6 +626,25 @@ def _grow_fences(lines: Sequence[str], start: int, end: int) -> tuple[int, int]:
             break
         m += 1
     return k, end
+
+
+def _grow_html_tags(lines: Sequence[str], start: int, end: int) -> tuple[int, int]:
+    """Extend a range to the tag-only lines that open and close it, across blank lines.
+
+    >>> _grow_html_tags(["<div markdown>", "", "Text", "", "</div>"], 3, 3)
+    (1, 5)
+    """
+    above = start - 1
+    while above >= 1 and not lines[above - 1].strip():
+        above -= 1
+    below = end + 1
+    while below <= len(lines) and not lines[below - 1].strip():
+        below += 1
+    opens = above >= 1 and _tag_only(lines[above - 1]) and lines[above - 1].lstrip()[:2] != "</"
+    closes = below <= len(lines) and _tag_only(lines[below - 1]) and "</" in lines[below - 1]
+    if opens and closes:
+        return above, below
+    return start, end
 
 
 def _tag_only(line: str) -> bool:
