@@ -31,6 +31,16 @@ class ErratumPlugin(BasePlugin[ErratumConfig]):
         self.repository: RepositoryFacts | None = None
         self.extension: SourceMapExtension | None = None
 
+    def load_config(self, options: dict[str, Any], config_file_path: str | None = None):
+        """Validate our options; an unknown option is an error, not a warning.
+
+        A misspelt option would otherwise be ignored silently outside ``--strict``.
+        """
+        errors, warnings = super().load_config(options, config_file_path)
+        unknown = [(key, msg) for key, msg in warnings if "Unrecognised configuration" in msg]
+        errors.extend(unknown)
+        return errors, [w for w in warnings if w not in unknown]
+
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
         if not self.config.enabled:
             return None

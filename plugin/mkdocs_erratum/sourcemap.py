@@ -344,6 +344,7 @@ class _Mapper:
         self.blocks = blocks
         self.codes: dict[str, str] = {}
         self.prose_files: dict[str, list[str] | None] = {}
+        self._where: dict[tuple[str | None, int], int] | None = None
         src_codes: list[str] = []
         src_line: list[int] = []
         self.prose = prose = prose_lines([line.text for line in source])
@@ -574,18 +575,26 @@ class _Mapper:
                 break
         if prev is None and next_ is None:
             return None
-        path = (prev or next_).path
-        if prev is not None and next_ is not None and prev.path != next_.path:
+        # Walk the spliced source between the neighbours: what lies there, in one file
+        # and without a gap, is the block's syntax.
+        where = self._source_index()
+        lo = where.get((prev.path, prev.end), -1) + 1 if prev is not None else 0
+        hi = where.get((next_.path, next_.start), len(self.source)) if next_ is not None else None
+        if hi is None:
+            hi = len(self.source)
+        between = [line for line in self.source[lo:hi] if line.text.strip()]
+        if parent is not None:
+            between = [
+                line
+                for line in between
+                if line.path == parent.path and parent.start <= line.number <= parent.end
+            ]
+        if not between or len({line.path for line in between}) != 1:
             return None
+        path = between[0].path
         lines = self.files.get(path)
-        if lines is None:
-            return None
-        lo = prev.end + 1 if prev is not None else 1
-        hi = next_.start - 1 if next_ is not None else len(lines)
-        if parent is not None and parent.path == path:
-            lo, hi = max(lo, parent.start), min(hi, parent.end)
-        candidate = [n for n in range(lo, hi + 1) if lines[n - 1].strip()]
-        if not candidate or candidate[-1] - candidate[0] + 1 != len(candidate):
+        candidate = [line.number for line in between]
+        if lines is None or candidate[-1] - candidate[0] + 1 != len(candidate):
             return None
         a, b = candidate[0], candidate[-1]
         body = lines[a - 1 : b]
@@ -599,6 +608,12 @@ class _Mapper:
         if block.kind == Kind.RAW and not all(_tag_only(t) for t in body):
             return None
         return SourceRange(path, a, b)
+
+    def _source_index(self) -> dict[tuple[str | None, int], int]:
+        """(path, line number) -> position in the spliced source."""
+        if self._where is None:
+            self._where = {(line.path, line.number): k for k, line in enumerate(self.source)}
+        return self._where
 
     def _encloses(self, outer: int, inner: int) -> bool:
         k = self.blocks[inner].parent
