@@ -1,0 +1,260 @@
+"""Protections against abuse of an anonymous endpoint: limits, proof of work, clean text.
+
+Each check raises `Rejected` with an HTTP status, a short code and a sentence for the
+reader; the app turns it into ``{"error": code, "message": sentence}``. Nothing here
+touches the store or the backend.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+import altcha
+
+from mkdocs_erratum.report import Report
+
+MAX_PAGE_URL_CHARS = 2048
+MAX_PATH_CHARS = 512
+MAX_BRANCH_CHARS = 255
+MAX_ALTCHA_CHARS = 4096
+MAX_HONEYPOT_CHARS = 1024
+_LOGIN_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
+# @login, @org/team: GitHub notifies them. Not e-mail addresses (a word character before).
+_MENTION_RE = re.compile(r"(?<![\w@])@(?=[A-Za-z0-9])")
+# #123, GH-123, owner/repo#123: GitHub links (and notifies) the referenced issue.
+_REF_RE = re.compile(r"(?<![&\w])#(?=\d)|(?<=[\w.-]/[\w.-])#(?=\d)|\b(GH)-(?=\d)", re.I)
+_TAG_RE = re.compile(r"<(?=[A-Za-z/!?])")
+_AUTOLINK_RE = re.compile(r"<(?:[A-Za-z][A-Za-z0-9+.-]{1,31}:[^\s<>]*|[^\s<>@]+@[^\s<>]+)>")
+_HTML_TAG_RE = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>|<!--|<!\[CDATA\[|<\?", re.S)
+ZWSP = "\u200b"
+
+
+class Rejected(Exception):
+    """A request refused by a protection: HTTP ``status``, ``code`` and a sentence."""
+
+    def __init__(self, status: int, code: str, message: str, headers: dict | None = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers or {}
+
+
+def neutralise(text: str) -> str:
+    """Reader text made harmless in a GitHub issue, pull request or commit message.
+
+    @mentions and issue references get a zero-width space, so GitHub pings nobody and
+    links nothing; raw HTML is escaped, so it shows as text.
+
+    >>> neutralise("@alice see #12 <b>x</b> a@b.c")
+    '@\\u200balice see #\\u200b12 &lt;b>x&lt;/b> a@b.c'
+    """
+    text = _TAG_RE.sub("&lt;", text)
+    text = _MENTION_RE.sub("@" + ZWSP, text)
+    return _REF_RE.sub(lambda m: (m.group(1) + "-" if m.group(1) else "#") + ZWSP, text)
+
+
+def new_raw_html(original: str | None, replacement: str) -> list[str]:
+    """HTML tags in ``replacement`` that ``original`` does not already have.
+
+    A reader may fix the words around an existing tag, not add markup to the site.
+
+    >>> new_raw_html("a <b>b</b>", "a <b>c</b> <script>x</script> <https://x.org>")
+    ['<script>', '</script>']
+    """
+
+    def tags(text: str) -> list[str]:
+        return _HTML_TAG_RE.findall(_AUTOLINK_RE.sub("", text))
+
+    have = tags(original or "")
+    added = []
+    for tag in tags(replacement):
+        if tag in have:
+            have.remove(tag)
+        else:
+            added.append(tag)
+    return added
+
+
+def check_fields(payload: dict) -> None:
+    """Size and shape limits on the request beyond the report schema's own."""
+    report = payload.get("report")
+    if not isinstance(report, dict):
+        raise Rejected(422, "invalid_report", "The request must carry a 'report' object.")
+    page_url = report.get("page_url")
+    if isinstance(page_url, str) and len(page_url) > MAX_PAGE_URL_CHARS:
+        raise Rejected(422, "field_too_long", f"page_url: longer than {MAX_PAGE_URL_CHARS}.")
+    branch = report.get("branch")
+    if isinstance(branch, str) and len(branch) > MAX_BRANCH_CHARS:
+        raise Rejected(422, "field_too_long", f"branch: longer than {MAX_BRANCH_CHARS}.")
+    reporter = report.get("reporter")
+    if reporter is not None and (not isinstance(reporter, str) or not _LOGIN_RE.match(reporter)):
+        raise Rejected(422, "invalid_report", "reporter: expected a GitHub login.")
+    blocks = report.get("blocks")
+    if isinstance(blocks, list):
+        for i, block in enumerate(blocks):
+            path = block.get("path") if isinstance(block, dict) else None
+            if isinstance(path, str) and len(path) > MAX_PATH_CHARS:
+                raise Rejected(
+                    422, "field_too_long", f"blocks[{i}].path: longer than {MAX_PATH_CHARS}."
+                )
+    altcha_payload = payload.get("altcha")
+    if not isinstance(altcha_payload, str) or not altcha_payload:
+        raise Rejected(403, "altcha_missing", "Solve the proof-of-work challenge first.")
+    if len(altcha_payload) > MAX_ALTCHA_CHARS:
+        raise Rejected(422, "field_too_long", f"altcha: longer than {MAX_ALTCHA_CHARS}.")
+    honeypot = payload.get("honeypot", "")
+    if not isinstance(honeypot, str) or len(honeypot) > MAX_HONEYPOT_CHARS:
+        raise Rejected(422, "invalid_request", "honeypot: expected a string.")
+    if honeypot.strip():
+        raise Rejected(
+            400, "honeypot_filled", "This form field must stay empty; the report was not sent."
+        )
+
+
+def clean_report(report: Report) -> Report:
+    """Neutralise reader text and refuse new raw HTML in replacements (returns a copy)."""
+    for i, block in enumerate(report.blocks):
+        if block.replacement is not None:
+            added = new_raw_html(block.original, block.replacement)
+            if added:
+                raise Rejected(
+                    422,
+                    "raw_html",
+                    f"blocks[{i}].replacement: adds raw HTML ({added[0][:40]}); suggest text only.",
+                )
+    data = report.to_dict()
+    data["comment"] = neutralise(report.comment)
+    return Report.from_dict(data)
+
+
+# -- proof of work (ALTCHA) ------------------------------------------------------------
+
+
+@dataclass
+class ProofOfWork:
+    """Issues and verifies ALTCHA challenges (v1: SHA-256 of salt + number)."""
+
+    hmac_key: str
+    max_number: int = 100_000
+    expires_seconds: int = 600
+
+    def challenge(self) -> dict:
+        """A fresh signed challenge, as the ALTCHA widget and our widget expect it."""
+        expires = datetime.now(timezone.utc) + timedelta(seconds=self.expires_seconds)
+        made = altcha.create_challenge_v1(
+            hmac_key=self.hmac_key,
+            max_number=self.max_number,
+            expires=expires,
+            algorithm="SHA-256",
+        )
+        return made.to_dict()
+
+    def verify(self, payload: str) -> tuple[str, float]:
+        """Check a solution; returns ``(signature, expiry epoch)`` to record it as spent.
+
+        Raises:
+            Rejected: 403 when the payload is malformed, wrong or expired.
+        """
+        try:
+            ok, error = altcha.verify_solution_v1(payload, self.hmac_key, check_expires=True)
+        except Exception:  # malformed payloads raise all sorts of things
+            ok, error = False, "Invalid altcha payload"
+        if not ok:
+            if error and "expired" in error:
+                raise Rejected(
+                    403, "altcha_expired", "The challenge expired; reload the form and try again."
+                )
+            raise Rejected(403, "altcha_invalid", "The proof-of-work solution is not valid.")
+        parsed = altcha.PayloadV1.from_base64(payload)
+        _nonce, expires, _params = parsed.parse_salt()
+        return parsed.signature, expires or (time.time() + self.expires_seconds)
+
+
+def solve(challenge: dict) -> str:
+    """Solve a challenge the way the widget does; returns the base64 payload (for tests)."""
+    solution = altcha.solve_challenge_v1(
+        challenge["challenge"], challenge["salt"], challenge["algorithm"], challenge["maxNumber"]
+    )
+    if solution is None:
+        raise ValueError("challenge has no solution")
+    return altcha.PayloadV1(
+        challenge["algorithm"],
+        challenge["challenge"],
+        solution.number,
+        challenge["salt"],
+        challenge["signature"],
+    ).to_base64()
+
+
+# -- rate limits ---------------------------------------------------------------------
+
+
+@dataclass
+class TokenBucket:
+    """``rate_per_minute`` tokens a minute, at most ``burst`` saved up."""
+
+    rate_per_minute: float
+    burst: int
+    tokens: float = -1.0
+    stamp: float = field(default_factory=time.monotonic)
+
+    def __post_init__(self):
+        if self.tokens < 0:
+            self.tokens = float(self.burst)
+
+    def take(self, now: float | None = None) -> float:
+        """Take one token; returns 0 on success, else the seconds until one is available."""
+        now = time.monotonic() if now is None else now
+        rate = self.rate_per_minute / 60.0
+        self.tokens = min(float(self.burst), self.tokens + (now - self.stamp) * rate)
+        self.stamp = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return 0.0
+        return (1.0 - self.tokens) / rate
+
+
+class RateLimiter:
+    """Per-address buckets plus one global bucket; thread-safe, in memory."""
+
+    MAX_ADDRESSES = 50_000
+
+    def __init__(self, per_ip: float, ip_burst: int, overall: float, overall_burst: int):
+        self.per_ip = per_ip
+        self.ip_burst = ip_burst
+        self.overall = TokenBucket(overall, overall_burst)
+        self.buckets: dict[str, TokenBucket] = {}
+        self._lock = threading.Lock()
+
+    def check(self, address: str) -> None:
+        """Count one request from ``address``.
+
+        Raises:
+            Rejected: 429 with a Retry-After header when a limit is reached.
+        """
+        with self._lock:
+            if len(self.buckets) > self.MAX_ADDRESSES:
+                self.buckets.clear()
+            bucket = self.buckets.get(address)
+            if bucket is None:
+                bucket = self.buckets[address] = TokenBucket(self.per_ip, self.ip_burst)
+            wait = bucket.take()
+            scope = "from your address"
+            if not wait:
+                wait = self.overall.take()
+                scope = "right now"
+                if wait:
+                    bucket.tokens = min(bucket.burst, bucket.tokens + 1)  # not the client's fault
+        if wait:
+            seconds = max(1, int(wait + 0.999))
+            raise Rejected(
+                429,
+                "rate_limited",
+                f"Too many reports {scope}; try again in {seconds} seconds.",
+                {"Retry-After": str(seconds)},
+            )

@@ -1,0 +1,85 @@
+"""``erratum serve``: run the correction service under uvicorn.
+
+Kept here until the project's ``erratum`` command group registers it
+(``main.add_command(serve)``); also runnable as ``python -m mkdocs_erratum.service``.
+"""
+
+from __future__ import annotations
+
+import click
+
+from mkdocs_erratum.service.settings import SettingsError, describe_settings, load_settings
+
+
+def _settings_help() -> str:
+    lines = [
+        "Settings come from the TOML file given with --config (top-level keys or a "
+        "[service] table), then from environment variables, then from the options below.",
+        "",
+        "\b",
+    ]
+    for name, env, doc in describe_settings():
+        lines.append(f"{name} ({env}): {doc}")
+    lines += [
+        "",
+        "The GitHub token and API URL are also read from GITHUB_TOKEN and GITHUB_API_URL.",
+    ]
+    return "\n".join(lines)
+
+
+@click.command(epilog=_settings_help())
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="TOML settings file.",
+)
+@click.option("--host", help="Address to listen on (setting 'host').")
+@click.option("--port", type=int, help="Port to listen on (setting 'port').")
+@click.option(
+    "--backend", type=click.Choice(["git", "github"]), help="Where reports go (setting 'backend')."
+)
+@click.option("--database", help="SQLite file (setting 'database').")
+@click.option("--manifest", help="Path or URL of _erratum/manifest.json (setting 'manifest').")
+@click.option("--git-repository", help="Repository receiving branches (git backend).")
+def serve(config_path, host, port, backend, database, manifest, git_repository) -> None:
+    """Run the correction service: receive readers' reports and file them.
+
+    Reports are stored in SQLite before the service answers, then sent in the background
+    to a local git repository (one branch per report) or to GitHub (an issue, or a pull
+    request when the reader suggested a replacement).
+    """
+    import uvicorn
+
+    from mkdocs_erratum.service.app import create_app
+    from mkdocs_erratum.service.logs import configure_logging
+
+    overrides = {
+        key: value
+        for key, value in {
+            "host": host,
+            "port": port,
+            "backend": backend,
+            "database": database,
+            "manifest": manifest,
+            "git_repository": git_repository,
+        }.items()
+        if value is not None
+    }
+    try:
+        settings = load_settings(config_path, overrides=overrides)
+    except SettingsError as exc:
+        raise click.ClickException(f"settings: {exc}") from None
+    configure_logging(settings.log_level, settings.secrets())
+    try:
+        app = create_app(settings)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+    )

@@ -1,0 +1,228 @@
+"""Settings of the correction service: a TOML file, overridden by environment variables.
+
+Every setting is a field of `ServiceSettings` with a one-line description; ``erratum serve
+--help`` prints them all. In a TOML file the names are used as they are (top-level keys,
+or keys of a ``[service]`` table); in the environment they are upper-cased with the
+prefix ``ERRATUM_`` (``ERRATUM_BACKEND=git``; lists are comma-separated). The GitHub token
+and API URL also come from ``GITHUB_TOKEN`` and ``GITHUB_API_URL``, as GitHub Actions sets
+them. The token is never printed: `ServiceSettings.__repr__` hides it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+ENV_PREFIX = "ERRATUM_"
+
+
+class SettingsError(ValueError):
+    """A setting that is missing or wrong; the message names it."""
+
+
+def _setting(default: Any, doc: str, **kwargs: Any) -> Any:
+    if isinstance(default, list):
+        return field(default_factory=lambda: list(default), metadata={"doc": doc, **kwargs})
+    return field(default=default, metadata={"doc": doc, **kwargs})
+
+
+@dataclass
+class ServiceSettings:
+    """Everything the service can be told (see the module docstring for the sources)."""
+
+    backend: str = _setting("git", "Where reports go: 'git' (a local repository) or 'github'.")
+    database: str = _setting(
+        "erratum-service.sqlite3", "SQLite file holding every report (WAL mode)."
+    )
+    manifest: str = _setting(
+        "",
+        "Path or http(s) URL of the site's _erratum/manifest.json (required): reports "
+        "must name published pages, ranges and texts.",
+    )
+    allowed_origins: list[str] = _setting(  # noqa: RUF009 (a field() with metadata)
+        [], "Origins allowed to send reports from a browser (CORS), e.g. https://docs.example.com."
+    )
+    host: str = _setting("127.0.0.1", "Address to listen on.")
+    port: int = _setting(8300, "Port to listen on.")
+    git_repository: str = _setting(
+        "", "git backend: the repository (work tree or bare) that receives branches."
+    )
+    git_base_branch: str = _setting(
+        "", "git backend: branch to start from when the report's commit is unknown (HEAD)."
+    )
+    github_repository: str = _setting("", "github backend: OWNER/NAME receiving the reports.")
+    github_token: str = _setting(
+        "", "github backend: token (or env GITHUB_TOKEN); never logged.", secret=True
+    )
+    github_api_url: str = _setting(
+        "", "github backend: REST API base URL (or env GITHUB_API_URL; default api.github.com)."
+    )
+    github_pull_requests: bool = _setting(
+        True, "github backend: open a pull request when a report has a replacement."
+    )
+    github_docs_dirs: list[str] = _setting(  # noqa: RUF009 (a field() with metadata)
+        ["docs"], "github backend: folders whose Markdown files pull requests may change."
+    )
+    send_per_minute: float = _setting(
+        80.0, "Content-creating requests per minute sent to the backend (GitHub: ~80)."
+    )
+    send_burst: int = _setting(5, "Requests the sender may make at once after a quiet spell.")
+    worker_concurrency: int = _setting(1, "Reports delivered at the same time.")
+    retry_base_seconds: float = _setting(2.0, "First retry delay after a failure (doubles).")
+    retry_max_seconds: float = _setting(600.0, "Longest retry delay.")
+    ip_reports_per_minute: float = _setting(6.0, "Reports one client address may send a minute.")
+    ip_burst: int = _setting(6, "Reports one client address may send at once.")
+    global_reports_per_minute: float = _setting(120.0, "Reports all clients may send a minute.")
+    global_burst: int = _setting(60, "Reports all clients may send at once.")
+    challenges_per_minute: float = _setting(
+        30.0, "Proof-of-work challenges one client address may fetch a minute."
+    )
+    trust_forwarded_for: bool = _setting(
+        False, "Take the client address from X-Forwarded-For (behind your own proxy only)."
+    )
+    max_body_bytes: int = _setting(262_144, "Largest request body accepted.")
+    altcha_hmac_key: str = _setting(
+        "", "Key signing proof-of-work challenges (generated and stored if empty).", secret=True
+    )
+    altcha_max_number: int = _setting(
+        100_000, "Proof-of-work difficulty: the largest number a client may have to try."
+    )
+    altcha_expires_seconds: int = _setting(600, "How long a challenge stays valid.")
+    log_level: str = _setting("info", "Log level: debug, info, warning or error.")
+
+    def __repr__(self) -> str:
+        shown = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.metadata.get("secret") and value:
+                value = "***"
+            shown.append(f"{f.name}={value!r}")
+        return f"ServiceSettings({', '.join(shown)})"
+
+    def secrets(self) -> list[str]:
+        """Values that must never appear in a log line or a response."""
+        return [
+            getattr(self, f.name)
+            for f in fields(self)
+            if f.metadata.get("secret") and getattr(self, f.name)
+        ]
+
+    def validate(self) -> ServiceSettings:
+        """Check the settings together; returns self.
+
+        Raises:
+            SettingsError: naming the first wrong setting.
+        """
+        if self.backend not in ("git", "github"):
+            raise SettingsError(f"backend: expected 'git' or 'github', got {self.backend!r}")
+        if not self.manifest:
+            raise SettingsError(
+                "manifest: required; give the path or URL of the site's _erratum/manifest.json"
+            )
+        if self.backend == "git" and not self.git_repository:
+            raise SettingsError("git_repository: required with the git backend")
+        if self.backend == "github":
+            if not self.github_repository or "/" not in self.github_repository:
+                raise SettingsError("github_repository: required as OWNER/NAME")
+            if not self.github_token:
+                raise SettingsError("github_token: required with the github backend")
+        for name in ("send_per_minute", "ip_reports_per_minute", "global_reports_per_minute"):
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"{name}: must be positive")
+        if self.worker_concurrency < 1:
+            raise SettingsError("worker_concurrency: must be at least 1")
+        if self.altcha_max_number < 1:
+            raise SettingsError("altcha_max_number: must be at least 1")
+        return self
+
+
+def describe_settings() -> list[tuple[str, str, str]]:
+    """``(name, environment variable, description with default)`` for every setting."""
+    rows = []
+    for f in fields(ServiceSettings):
+        default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+        shown = "" if f.metadata.get("secret") or default in ("", []) else f" [{default}]"
+        rows.append((f.name, ENV_PREFIX + f.name.upper(), f.metadata["doc"] + shown))
+    return rows
+
+
+def load_settings(
+    path: str | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> ServiceSettings:
+    """Read the settings: defaults, then the TOML file, then the environment, then overrides.
+
+    Raises:
+        SettingsError: for an unknown name, a value of the wrong type, or a bad file.
+    """
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    if path:
+        try:
+            with open(path, "rb") as fh:
+                data = tomllib.load(fh)
+        except OSError as exc:
+            raise SettingsError(f"config file {path}: {exc.strerror}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError(f"config file {path}: {exc}") from exc
+        table = data.get("service", data)
+        values.update({k: v for k, v in table.items() if k != "service"})
+    if env.get("GITHUB_TOKEN"):
+        values.setdefault("github_token", env["GITHUB_TOKEN"])
+    if env.get("GITHUB_API_URL"):
+        values.setdefault("github_api_url", env["GITHUB_API_URL"])
+    known = {f.name: f for f in fields(ServiceSettings)}
+    for name in known:
+        raw = env.get(ENV_PREFIX + name.upper())
+        if raw is not None:
+            values[name] = raw
+    values.update(overrides or {})
+    settings = ServiceSettings()
+    for name, value in values.items():
+        if name not in known:
+            raise SettingsError(f"{name}: unknown setting")
+        setattr(settings, name, _coerce(name, known[name].type, value))
+    return settings.validate()
+
+
+def _coerce(name: str, kind: Any, value: Any) -> Any:
+    kind = str(kind)
+    try:
+        if kind == "bool":
+            if isinstance(value, str):
+                lowered = value.strip().lower()
+                if lowered not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+                    raise ValueError(value)
+                return lowered in ("1", "true", "yes", "on")
+            if not isinstance(value, bool):
+                raise ValueError(value)
+            return value
+        if kind == "int":
+            if isinstance(value, bool):
+                raise ValueError(value)
+            return int(value)
+        if kind == "float":
+            if isinstance(value, bool):
+                raise ValueError(value)
+            return float(value)
+        if kind == "list[str]":
+            if isinstance(value, str):
+                return [v.strip() for v in value.split(",") if v.strip()]
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ValueError(value)
+            return list(value)
+        if not isinstance(value, str):
+            raise ValueError(value)
+        return value
+    except (TypeError, ValueError):
+        raise SettingsError(f"{name}: expected {kind}, got {value!r}") from None

@@ -1,0 +1,287 @@
+"""Durable report storage: SQLite in WAL mode, one row per report, written before any 202.
+
+Every accepted report is committed (``synchronous=FULL``: the WAL is synced on commit)
+before the service answers. The worker claims a due report by moving it to
+``in_flight``; on start, `ReportStore.resume` puts every ``in_flight`` report back in the
+queue, so a kill -9 at any moment loses nothing (the backend then looks up what a
+half-finished attempt may have created before creating anything). Used proof-of-work
+challenges are recorded in the same transaction as the report, so a challenge buys one
+report only. Thread-safe: one connection behind a lock (SQLite serialises writers anyway).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+
+QUEUED = "queued"
+IN_FLIGHT = "in_flight"
+ISSUE_OPENED = "issue_opened"
+PULL_REQUEST_OPENED = "pull_request_opened"
+BRANCH_CREATED = "branch_created"
+REJECTED = "rejected"
+DONE_STATES = frozenset({ISSUE_OPENED, PULL_REQUEST_OPENED, BRANCH_CREATED, REJECTED})
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS reports (
+    id TEXT PRIMARY KEY,
+    report TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    state TEXT NOT NULL,
+    number INTEGER,
+    url TEXT,
+    branch TEXT,
+    reason TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    due_at REAL NOT NULL,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS reports_due ON reports (state, due_at);
+CREATE TABLE IF NOT EXISTS used_challenges (
+    signature TEXT PRIMARY KEY,
+    expires_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class ReportRecord:
+    """One stored report and where it stands."""
+
+    id: str
+    report: str
+    """The report as JSON text (reader text already neutralised)."""
+    digest: str
+    state: str
+    number: int | None
+    url: str | None
+    branch: str | None
+    reason: str | None
+    attempts: int
+    due_at: float
+
+    def public(self) -> dict:
+        """What ``GET /api/reports/{id}`` answers."""
+        return {
+            "id": self.id,
+            "state": self.state,
+            "number": self.number,
+            "url": self.url,
+            "branch": self.branch,
+            "reason": self.reason,
+        }
+
+
+class ChallengeReused(Exception):
+    """The proof-of-work solution was already spent on another report."""
+
+
+def report_digest(report_json: str) -> str:
+    """Identifies a report's content, to tell a retried POST from a conflicting one."""
+    return hashlib.sha256(report_json.encode("utf-8")).hexdigest()
+
+
+class ReportStore:
+    """The SQLite file behind the service."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA busy_timeout=10000")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # -- accepting -------------------------------------------------------------------
+
+    def add(
+        self, report_id: str, report_json: str, challenge: str | None = None, expires_at=0.0
+    ) -> tuple[ReportRecord, bool]:
+        """Store a new report durably, spending its challenge; idempotent on the id.
+
+        Returns:
+            ``(record, created)``; ``created`` is False when the id was already stored
+            (the stored record is returned unchanged).
+
+        Raises:
+            ChallengeReused: when ``challenge`` was spent before (nothing is stored).
+        """
+        now = time.time()
+        with self._lock:
+            cur = self._db.cursor()
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                row = cur.execute("SELECT * FROM reports WHERE id = ?", (report_id,)).fetchone()
+                if row is not None:
+                    cur.execute("ROLLBACK")
+                    return _record(row), False
+                if challenge is not None:
+                    try:
+                        cur.execute(
+                            "INSERT INTO used_challenges (signature, expires_at) VALUES (?, ?)",
+                            (challenge, expires_at),
+                        )
+                    except sqlite3.IntegrityError:
+                        cur.execute("ROLLBACK")
+                        raise ChallengeReused() from None
+                cur.execute(
+                    "INSERT INTO reports (id, report, digest, state, due_at, created_at,"
+                    " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (report_id, report_json, report_digest(report_json), QUEUED, now, now, now),
+                )
+                cur.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    cur.execute("ROLLBACK")
+                raise
+            row = cur.execute("SELECT * FROM reports WHERE id = ?", (report_id,)).fetchone()
+        return _record(row), True
+
+    def get(self, report_id: str) -> ReportRecord | None:
+        with self._lock:
+            row = self._db.execute("SELECT * FROM reports WHERE id = ?", (report_id,)).fetchone()
+        return _record(row) if row else None
+
+    # -- sending ---------------------------------------------------------------------
+
+    def resume(self) -> int:
+        """Put reports left in flight by a crash back in the queue; returns how many."""
+        with self._lock:
+            cur = self._db.execute(
+                "UPDATE reports SET state = ?, updated_at = ? WHERE state = ?",
+                (QUEUED, time.time(), IN_FLIGHT),
+            )
+            return cur.rowcount
+
+    def claim(self, now: float | None = None) -> ReportRecord | None:
+        """Move the oldest due queued report to ``in_flight`` and return it (or None)."""
+        now = time.time() if now is None else now
+        with self._lock:
+            cur = self._db.cursor()
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                row = cur.execute(
+                    "SELECT id FROM reports WHERE state = ? AND due_at <= ?"
+                    " ORDER BY due_at, created_at LIMIT 1",
+                    (QUEUED, now),
+                ).fetchone()
+                if row is None:
+                    cur.execute("COMMIT")
+                    return None
+                cur.execute(
+                    "UPDATE reports SET state = ?, attempts = attempts + 1, updated_at = ?"
+                    " WHERE id = ?",
+                    (IN_FLIGHT, now, row["id"]),
+                )
+                claimed = cur.execute("SELECT * FROM reports WHERE id = ?", (row["id"],)).fetchone()
+                cur.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    cur.execute("ROLLBACK")
+                raise
+        return _record(claimed)
+
+    def next_due(self) -> float | None:
+        """When the next queued report becomes due (epoch seconds), or None."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT MIN(due_at) AS due FROM reports WHERE state = ?", (QUEUED,)
+            ).fetchone()
+        return row["due"] if row else None
+
+    def finish(
+        self,
+        report_id: str,
+        state: str,
+        *,
+        number: int | None = None,
+        url: str | None = None,
+        branch: str | None = None,
+        reason: str | None = None,
+    ) -> None:
+        """Record the outcome of a report (a created issue, pull request, branch, or a refusal)."""
+        if state not in DONE_STATES:
+            raise ValueError(f"not a final state: {state}")
+        with self._lock:
+            self._db.execute(
+                "UPDATE reports SET state = ?, number = ?, url = ?, branch = ?, reason = ?,"
+                " last_error = NULL, updated_at = ? WHERE id = ?",
+                (state, number, url, branch, reason, time.time(), report_id),
+            )
+
+    def retry_later(self, report_id: str, due_at: float, error: str) -> None:
+        """Put a report back in the queue after a failed attempt."""
+        with self._lock:
+            self._db.execute(
+                "UPDATE reports SET state = ?, due_at = ?, last_error = ?, updated_at = ?"
+                " WHERE id = ?",
+                (QUEUED, due_at, error[:500], time.time(), report_id),
+            )
+
+    def counts(self) -> dict[str, int]:
+        """Number of reports in each state."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT state, COUNT(*) AS n FROM reports GROUP BY state"
+            ).fetchall()
+        return {row["state"]: row["n"] for row in rows}
+
+    def all_records(self) -> list[ReportRecord]:
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM reports ORDER BY created_at").fetchall()
+        return [_record(row) for row in rows]
+
+    # -- small things ----------------------------------------------------------------
+
+    def forget_expired_challenges(self, now: float | None = None) -> None:
+        with self._lock:
+            self._db.execute(
+                "DELETE FROM used_challenges WHERE expires_at < ?",
+                (time.time() if now is None else now,),
+            )
+
+    def secret(self, key: str) -> str:
+        """A random secret stored once and kept across restarts (e.g. the ALTCHA key)."""
+        with self._lock:
+            self._db.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)",
+                (key, secrets.token_hex(32)),
+            )
+            return self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()[0]
+
+
+def _record(row: sqlite3.Row) -> ReportRecord:
+    return ReportRecord(
+        id=row["id"],
+        report=row["report"],
+        digest=row["digest"],
+        state=row["state"],
+        number=row["number"],
+        url=row["url"],
+        branch=row["branch"],
+        reason=row["reason"],
+        attempts=row["attempts"],
+        due_at=row["due_at"],
+    )
+
+
+def dumps(data: dict) -> str:
+    """Compact JSON, as stored."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))

@@ -1,0 +1,260 @@
+"""The correction service with the git backend: store, worker and HTTP API together."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+
+from mkdocs_erratum.report import Report, parse_issue_body
+from mkdocs_erratum.service.app import create_app
+from mkdocs_erratum.service.backends import GitBackend, Refused, replace_lines
+from mkdocs_erratum.service.settings import SettingsError, load_settings
+from mkdocs_erratum.service.store import BRANCH_CREATED, IN_FLIGHT, QUEUED, ReportStore
+
+try:
+    from tests.service_support import (
+        ARTICLE,
+        branches,
+        git,
+        make_report,
+        make_site_repo,
+        post,
+        test_settings,
+        write_manifest,
+    )
+except ImportError:  # tests/ is not a package
+    from service_support import (
+        ARTICLE,
+        branches,
+        git,
+        make_report,
+        make_site_repo,
+        post,
+        test_settings,
+        write_manifest,
+    )
+
+
+@pytest.fixture
+def site(tmp_path):
+    repo = tmp_path / "repo"
+    commit = make_site_repo(repo)
+    manifest = write_manifest(tmp_path / "manifest.json", commit)
+    return repo, commit, manifest
+
+
+def wait_done(client, report_id: str, timeout: float = 10.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = client.get(f"/api/reports/{report_id}").json()
+        if state["state"] not in (QUEUED, IN_FLIGHT):
+            return state
+        time.sleep(0.02)
+    raise AssertionError(f"report {report_id} still {state}")
+
+
+def make_client(tmp_path, site, **changes) -> TestClient:
+    repo, _commit, manifest = site
+    settings = load_settings(env={}, overrides=test_settings(tmp_path, repo, manifest, **changes))
+    return TestClient(create_app(settings))
+
+
+@pytest.mark.parametrize(
+    ("lines", "blocks", "expected"),
+    [
+        (["a", "b", "c"], [(2, 2, "B")], ["a", "B", "c"]),
+        (["a", "b", "c"], [(1, 2, "x")], ["x", "c"]),
+        (["a", "b", "c"], [(3, 3, "c\nd")], ["a", "b", "c", "d"]),
+        (["a", "b", "c"], [(1, 1, "A"), (3, 3, "C")], ["A", "b", "C"]),
+        (["a", "b"], [(1, 1, "A\r\nB")], ["A", "B", "b"]),
+    ],
+)
+def test_replace_lines(lines, blocks, expected):
+    assert replace_lines(lines, blocks) == expected
+
+
+def test_replace_lines_refuses_overlaps():
+    with pytest.raises(Refused, match="overlap"):
+        replace_lines(["a", "b", "c"], [(1, 2, "x"), (2, 3, "y")])
+
+
+def test_report_becomes_a_branch_changing_exactly_its_lines(tmp_path, site):
+    repo, commit, _manifest = site
+    with make_client(tmp_path, site) as client:
+        report = make_report(commit)
+        answer = post(client, report)
+        assert answer.status_code == 202, answer.text
+        assert answer.json() == {
+            "id": report.id,
+            "state": "queued",
+            "status_url": f"/api/reports/{report.id}",
+        }
+        state = wait_done(client, report.id)
+    assert state == {
+        "id": report.id,
+        "state": BRANCH_CREATED,
+        "number": None,
+        "url": None,
+        "branch": f"erratum/{report.id}",
+        "reason": None,
+    }
+    branch = f"erratum/{report.id}"
+    assert branches(repo) == [branch]
+    assert git(repo, "rev-parse", f"{branch}^") == commit
+    diff = git(repo, "diff", "-U0", commit, branch)
+    changed = [line for line in diff.splitlines() if line[:1] in "+-" and line[:3] not in "+++---"]
+    assert changed == [
+        "-Le concert a eu lieu le 32 mars devant 300 personnes.",
+        "+Le concert a eu lieu le 31 mars devant 300 personnes.",
+    ]
+    assert "@@ -3 +3 @@" in diff
+    message = git(repo, "log", "-1", "--format=%B", branch)
+    assert message.startswith("erratum: correct docs/concert.md lines 3-3")
+    assert parse_issue_body(message).id == report.id
+    # The work tree and the checked-out branch are untouched.
+    assert git(repo, "rev-parse", "HEAD") == commit
+    assert (repo / "docs" / "concert.md").read_text(encoding="utf-8") == "\n".join(ARTICLE)
+
+
+def test_comment_only_report_is_a_branch_with_an_empty_commit(tmp_path, site):
+    repo, commit, _manifest = site
+    with make_client(tmp_path, site) as client:
+        report = make_report(commit, 5, 6, replacement=None, comment="heures, pas heurs")
+        assert post(client, report).status_code == 202
+        assert wait_done(client, report.id)["state"] == BRANCH_CREATED
+    branch = f"erratum/{report.id}"
+    assert git(repo, "diff", "--stat", commit, branch) == ""
+    assert "heures, pas heurs" in git(repo, "log", "-1", "--format=%B", branch)
+
+
+def test_branch_starts_from_the_base_branch_when_the_commit_is_unknown(tmp_path, site):
+    repo, _commit, _manifest = site
+    (repo / "other.txt").write_text("x", encoding="utf-8")
+    git(repo, "add", "other.txt")
+    git(repo, "commit", "-q", "-m", "later")
+    head = git(repo, "rev-parse", "HEAD")
+    backend = GitBackend(str(repo), "main")
+    delivery = backend.deliver(make_report(None, 11, 11, replacement="La mairie a remercié."))
+    assert git(repo, "rev-parse", f"{delivery.branch}^") == head
+    assert git(repo, "show", f"{delivery.branch}:docs/concert.md").splitlines()[10] == (
+        "La mairie a remercié."
+    )
+
+
+def test_git_backend_refuses_lines_that_changed(tmp_path, site):
+    repo, _commit, _manifest = site
+    (repo / "docs" / "concert.md").write_text("nouveau\n", encoding="utf-8")
+    git(repo, "commit", "-q", "-am", "rewrite")
+    with pytest.raises(Refused, match="no longer hold the reported text"):
+        GitBackend(str(repo), "main").deliver(make_report(None))
+    assert branches(repo) == []
+
+
+def test_git_backend_creates_a_branch_once(tmp_path, site):
+    repo, commit, _manifest = site
+    backend = GitBackend(str(repo))
+    report = make_report(commit)
+    first = backend.deliver(report)
+    assert backend.find(report) == first
+    assert backend.deliver(report) == first
+    assert branches(repo) == [first.branch]
+
+
+def test_retried_post_is_idempotent(tmp_path, site):
+    repo, commit, _manifest = site
+    with make_client(tmp_path, site) as client:
+        report = make_report(commit)
+        assert post(client, report).status_code == 202
+        again = post(client, report)
+        assert again.status_code == 202
+        assert again.json()["id"] == report.id
+        wait_done(client, report.id)
+        assert post(client, report).json()["state"] == BRANCH_CREATED
+    assert branches(repo) == [f"erratum/{report.id}"]
+
+
+def test_unknown_report_is_404(tmp_path, site):
+    with make_client(tmp_path, site) as client:
+        for path in ("/api/reports/r-0000000000000000", "/api/reports/nope"):
+            answer = client.get(path)
+            assert answer.status_code == 404
+            assert answer.json()["error"] == "not_found"
+
+
+def test_healthz_counts_reports(tmp_path, site):
+    _repo, commit, _manifest = site
+    with make_client(tmp_path, site) as client:
+        report = make_report(commit)
+        post(client, report)
+        wait_done(client, report.id)
+        health = client.get("/healthz").json()
+    assert health == {"status": "ok", "backend": "git", "reports": {BRANCH_CREATED: 1}}
+
+
+def test_store_resumes_in_flight_reports(tmp_path):
+    store = ReportStore(str(tmp_path / "s.sqlite3"))
+    report = make_report(None)
+    record, created = store.add(report.id, report.to_json())
+    assert created and record.state == QUEUED
+    claimed = store.claim()
+    assert claimed.id == report.id and claimed.state == IN_FLIGHT and claimed.attempts == 1
+    assert store.claim() is None
+    store.close()
+    reopened = ReportStore(str(tmp_path / "s.sqlite3"))
+    assert reopened.resume() == 1
+    again = reopened.claim()
+    assert again.id == report.id and again.attempts == 2
+    assert Report.from_json(again.report) == report
+
+
+def test_store_spends_a_challenge_once(tmp_path):
+    from mkdocs_erratum.service.store import ChallengeReused
+
+    store = ReportStore(str(tmp_path / "s.sqlite3"))
+    a, b = make_report(None), make_report(None)
+    store.add(a.id, a.to_json(), "sig", time.time() + 60)
+    with pytest.raises(ChallengeReused):
+        store.add(b.id, b.to_json(), "sig", time.time() + 60)
+    assert store.get(b.id) is None
+
+
+def test_settings_from_toml_and_environment(tmp_path):
+    config = tmp_path / "service.toml"
+    config.write_text(
+        '[service]\nbackend = "git"\ngit_repository = "/r"\nmanifest = "m.json"\n'
+        'allowed_origins = ["https://a.example"]\nsend_per_minute = 40\n',
+        encoding="utf-8",
+    )
+    env = {"ERRATUM_SEND_PER_MINUTE": "20", "ERRATUM_ALLOWED_ORIGINS": "https://b, https://c"}
+    settings = load_settings(str(config), env=env)
+    assert settings.send_per_minute == 20.0
+    assert settings.allowed_origins == ["https://b", "https://c"]
+    assert settings.git_repository == "/r"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"backend": "svn"}, "backend"),
+        ({"manifest": ""}, "manifest"),
+        ({"git_repository": ""}, "git_repository"),
+        ({"send_per_minute": "fast"}, "send_per_minute"),
+        ({"nonsense": 1}, "nonsense: unknown setting"),
+        ({"backend": "github", "github_repository": "o/r"}, "github_token"),
+    ],
+)
+def test_settings_errors_name_the_setting(overrides, message):
+    values = {"git_repository": "/r", "manifest": "m.json", **overrides}
+    with pytest.raises(SettingsError, match=message):
+        load_settings(env={}, overrides=values)
+
+
+def test_token_is_hidden_from_repr():
+    settings = load_settings(
+        env={"GITHUB_TOKEN": "ghp_secretvalue123"},
+        overrides={"backend": "github", "github_repository": "o/r", "manifest": "m.json"},
+    )
+    assert settings.github_token == "ghp_secretvalue123"
+    assert "ghp_secretvalue123" not in repr(settings)
