@@ -1,0 +1,159 @@
+"""The pure core of the source map: tables of inputs and exact outputs."""
+
+from __future__ import annotations
+
+import pytest
+
+from mkdocs_erratum.extension import _decode_lines
+from mkdocs_erratum.sourcemap import (
+    Kind,
+    RenderedBlock,
+    SourceLine,
+    SourceRange,
+    footnote_window,
+    map_blocks,
+    prose_lines,
+    splice_source,
+    split_lines,
+    words,
+)
+
+
+def lines_of(path, texts):
+    return [SourceLine(path, i + 1, t) for i, t in enumerate(texts)]
+
+
+def page(*paragraphs: str):
+    """Tokens and one block per paragraph, as the extension would produce them."""
+    tokens, blocks = [], []
+    for text in paragraphs:
+        start = len(tokens)
+        tokens.extend(words(text))
+        blocks.append(RenderedBlock(-1, start, len(tokens)))
+    return tokens, blocks
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("[label]: https://example.com 'Title'", ""),
+        ("*[HTML]: Hyper Text", ""),
+        ("See [docs](https://x.y/z 'T') now", "See [docs  now"),
+        ("See [docs][ref] now", "See [docs  now"),
+        ("Note[^1] here", "Note  here"),
+        ("Text {: .cls #id }", "Text  "),
+        ("Icon :material-check: ok", "Icon   ok"),
+        ('<span class="x">kept</span>', " kept "),
+        ("`<b>[a](b)</b>` code", " <b>[a](b)</b>  code"),
+    ],
+)
+def test_prose_lines_blank_what_is_never_rendered(line, expected):
+    assert prose_lines([line]) == [expected]
+
+
+def test_prose_lines_keep_code_and_skip_multiline_comments():
+    source = ["<!-- hidden", "still hidden -->shown", "```", "<!-- in code -->", "```"]
+    assert prose_lines(source) == ["", "shown", "", "<!-- in code -->", ""]
+
+
+def test_splice_source_inserts_included_lines_and_drops_front_matter():
+    original = ["---", "title: x", "---", "Intro.", '--8<-- "inc.md"', "Outro."]
+    converted = ["Intro.", "From the include.", "Outro."]
+    spliced = splice_source("page.md", original, converted, {"inc.md": ["From the include."]})
+    where = [(s.path, s.number) for s in spliced]
+    assert sorted(where) == [("inc.md", 1), ("page.md", 4), ("page.md", 5), ("page.md", 6)]
+    assert where.index(("page.md", 4)) < where.index(("inc.md", 1)) < where.index(("page.md", 6))
+
+
+def test_splice_source_leaves_generated_lines_out():
+    spliced = splice_source("p.md", ["A.", "{{ macro }}", "B."], ["A.", "Made up.", "B."], {})
+    assert [(s.number, s.text) for s in spliced] == [(1, "A."), (2, "{{ macro }}"), (3, "B.")]
+
+
+def test_splice_source_refuses_to_guess_between_identical_included_lines():
+    included = {"a.md": ["Same words."], "b.md": ["Same words."]}
+    spliced = splice_source("p.md", ["X."], ["X.", "Same words."], included)
+    assert [s.path for s in spliced] == ["p.md"]
+
+
+@pytest.mark.parametrize(
+    ("texts", "label", "expected"),
+    [
+        (["a[^n]", "", "[^n]: one", "    two", "", "after"], "n", (2, 4)),
+        (["[^a]: first", "[^b]: second"], "a", (0, 1)),
+        (["[^x]: one", "", "    more", "", "    again", "", "tail"], "x", (0, 5)),
+        (["[^x]: one", "lazy continuation", "", "next"], "x", (0, 2)),
+        (["no definition here"], "n", None),
+    ],
+)
+def test_footnote_window(texts, label, expected):
+    assert footnote_window(lines_of("p.md", texts), label) == expected
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"\xef\xbb\xbfone\r\ntwo", ["one", "two"]),
+        (b"a\rb\nc", ["a", "b", "c"]),
+        (b"bad \xff byte", ["bad \ufffd byte"]),
+    ],
+)
+def test_decode_lines_counts_lines_as_git_does(data, expected):
+    assert _decode_lines(data) == expected
+
+
+def test_map_blocks_ranges_containers_and_generated_text():
+    src = lines_of("p.md", ["First paragraph here.", "", "Second one", "spans two lines.", ""])
+    tokens, blocks = page("First paragraph here.", "Invented by a plugin entirely.")
+    tokens2, blocks2 = page("Second one spans two lines.")
+    for b in blocks2:
+        b.start += len(tokens)
+        b.end += len(tokens)
+    tokens += tokens2
+    blocks += blocks2
+    files = {"p.md": [line.text for line in src]}
+    assert map_blocks(src, files, tokens, blocks) == [
+        SourceRange("p.md", 1, 1),
+        None,
+        SourceRange("p.md", 3, 4),
+    ]
+
+
+def test_code_blocks_take_their_fences_and_rules_their_line():
+    texts = ["Intro words.", "", "~~~~ yaml", "key: value", "~~~~", "", "* * *", "", "End words."]
+    src = lines_of("p.md", texts)
+    tokens = words("Intro words.") + words("key: value") + words("End words.")
+    blocks = [
+        RenderedBlock(-1, 0, 2),
+        RenderedBlock(-1, 2, 4, Kind.CODE),
+        RenderedBlock(-1, 4, 4, Kind.RULE),
+        RenderedBlock(-1, 4, 6),
+    ]
+    assert map_blocks(src, {"p.md": texts}, tokens, blocks) == [
+        SourceRange("p.md", 1, 1),
+        SourceRange("p.md", 3, 5),
+        SourceRange("p.md", 7, 7),
+        SourceRange("p.md", 9, 9),
+    ]
+
+
+def test_a_huge_page_is_aligned_in_chunks():
+    # About 10 MB of Markdown: far above what one alignment may take at once.
+    texts = []
+    for n in range(120_000):
+        texts.append(
+            f"Paragraph {n} says alpha{n % 97} beta{n % 89} and gamma{n} here, "
+            f"with words repeated: delta epsilon {n % 7} zeta."
+        )
+        texts.append("")
+    src = lines_of("big.md", texts)
+    assert sum(len(t) + 1 for t in texts) > 9_000_000
+    tokens, blocks = page(*texts[::2])
+    ranges = map_blocks(src, {"big.md": texts}, tokens, blocks)
+    assert ranges[0] == SourceRange("big.md", 1, 1)
+    assert ranges[-1] == SourceRange("big.md", 239_999, 239_999)
+    assert sum(r is not None for r in ranges) == len(blocks)
+
+
+def test_split_lines():
+    assert split_lines("a\r\nb\rc") == ["a", "b", "c"]
