@@ -26,7 +26,7 @@ _LOGIN_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
 # @login, @org/team: GitHub notifies them. Not e-mail addresses (a word character before).
 _MENTION_RE = re.compile(r"(?<![\w@])@(?=[A-Za-z0-9])")
 # #123, GH-123, owner/repo#123: GitHub links (and notifies) the referenced issue.
-_REF_RE = re.compile(r"(?<![&\w])#(?=\d)|(?<=[\w.-]/[\w.-])#(?=\d)|\b(GH)-(?=\d)", re.I)
+_REF_RE = re.compile(r"(?<!&)#(?=\d)|\b(GH)-(?=\d)", re.I)
 _TAG_RE = re.compile(r"<(?=[A-Za-z/!?])")
 _AUTOLINK_RE = re.compile(r"<(?:[A-Za-z][A-Za-z0-9+.-]{1,31}:[^\s<>]*|[^\s<>@]+@[^\s<>]+)>")
 _HTML_TAG_RE = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>|<!--|<!\[CDATA\[|<\?", re.S)

@@ -238,7 +238,7 @@ def create_app(settings: ServiceSettings, backend: Backend | None = None) -> Fas
         try:
             report = Report.from_dict(payload["report"])
         except ReportError as exc:
-            raise Rejected(422, "invalid_report", str(exc)) from None
+            raise Rejected(422, "invalid_report", f"The report is not valid: {exc}.") from None
         key = request.headers.get("idempotency-key")
         if key != report.id:
             raise Rejected(
