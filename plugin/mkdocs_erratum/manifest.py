@@ -19,6 +19,7 @@ Shape (version 1)::
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -127,6 +128,15 @@ def build_manifest(
         "pages": out_pages,
         "files": files,
     }
+
+
+def write_site_manifest(site_dir: str, manifest: dict[str, Any]) -> str:
+    """Write ``manifest`` to `MANIFEST_PATH` under ``site_dir``; returns the file's path."""
+    target = os.path.join(site_dir, *MANIFEST_PATH.split("/"))
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    with open(target, "w", encoding="utf-8") as fh:
+        json.dump(manifest, fh, ensure_ascii=False, separators=(",", ":"))
+    return target
 
 
 def load_manifest(text: str) -> Manifest:
