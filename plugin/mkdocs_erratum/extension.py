@@ -84,6 +84,7 @@ _LINENOS_RE = re.compile(
 _FIRST_TAG_RE = re.compile(r"\s*<([A-Za-z][\w:.-]*)")
 _CODE_HTML_RE = re.compile(r'\s*<(?:pre\b|div\b[^>]*class="[^"]*highlight)', re.I)
 _MAX_STASH_DEPTH = 20
+_NO_CLASSES: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -285,10 +286,11 @@ class _Walker:
 
     def walk(self, el, block: int, is_tab_label: bool = False, in_footnotes: bool = False):
         tag = el.tag if isinstance(el.tag, str) else ""
-        classes = set((el.get("class") or "").split())
+        names = el.get("class")
+        classes = set(names.split()) if names else _NO_CLASSES
         if tag in SKIP_TAGS or classes & GENERATED_CLASSES or not tag:
             return
-        stash_index = self._stashed_block(el)
+        stash_index = self._stashed_block(el) if tag == "p" else None
         if stash_index is not None:
             text = self.md.htmlStash.rawHtmlBlocks[stash_index]
             kind = Kind.CODE if _CODE_HTML_RE.match(text) else Kind.RAW
@@ -376,7 +378,7 @@ class _Walker:
 
     def _stashed_block(self, el: etree.Element) -> int | None:
         """The stash index of a paragraph that only holds a block of raw HTML or code."""
-        if el.tag != "p" or len(el) or not el.text:
+        if len(el) or not el.text or el.text[0] != util.STX:
             return None
         m = _PLACEHOLDER_RE.fullmatch(el.text)
         if not m:

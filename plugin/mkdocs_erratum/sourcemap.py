@@ -448,30 +448,40 @@ class _Mapper:
         block = self.blocks[i]
         if block.start == block.end:
             return None
-        own = self._own_tokens(block, kids)
+        own = self._own_tokens(block, kids) if kids else range(block.start, block.end)
         tok_path, tok_line = self.tok_path, self.tok_line
-        lines: dict[str, list[int]] = {}
+        path = None
+        numbers: list[int] = []
         for t in own:
-            path = tok_path[t]
-            if path is not None:
-                lines.setdefault(path, []).append(tok_line[t])
-        if not kids:
-            lines = {path: self._main_cluster(numbers, path) for path, numbers in lines.items()}
+            p = tok_path[t]
+            if p is None:
+                continue
+            if p != path:
+                if path is not None:
+                    return None  # spread over several files: unsure
+                path = p
+            numbers.append(tok_line[t])
+        if numbers and not kids:
+            numbers = self._main_cluster(numbers, path)
+        found = len(numbers)  # own matches inside the range, before children add theirs
         for k in kids:
             r = ranges[k]
             if r is not None:
-                lines.setdefault(r.path, []).extend((r.start, r.end))
-        if len(lines) != 1:
-            return None  # nothing matched, or spread over several files
-        ((path, numbers),) = lines.items()
+                if path is not None and r.path != path:
+                    return None
+                path = r.path
+                numbers.append(r.start)
+                numbers.append(r.end)
+                found += self.found[k]
+        if path is None:
+            return None
         start, end = min(numbers), max(numbers)
         # Recall: the share of the block's words found in the range. Children's counts
         # are reused; only when they fall short is every word looked up.
-        found = sum(self.found[k] for k in kids if ranges[k] is not None)
-        found += sum(1 for t in own if tok_path[t] == path and start <= tok_line[t] <= end)
-        if found < MIN_RECALL * (block.end - block.start):
+        total = block.end - block.start
+        if found < MIN_RECALL * total:
             found = self._found_slowly(block, path, start, end)
-            if found < MIN_RECALL * (block.end - block.start):
+            if found < MIN_RECALL * total:
                 return None
         self.found[i] = found
         start, end = self._grow(block.kind, path, start, end)
