@@ -1,0 +1,249 @@
+"""Load test of the correction service: many readers at once, a flaky GitHub, no report lost.
+
+Runs ``erratum serve`` as a real uvicorn process on 127.0.0.1 and 50 concurrent clients
+(httpx, each solving the proof of work like the widget) sending 2,000 reports. With
+``--backend github`` (the default) the service sends them to the GitHub stand-in of the
+test suite, which answers 5% of requests with a 502 (half of them after doing the work,
+the worst case for duplicates) and a burst of 403 secondary-limit answers with
+Retry-After. At the end every accepted report must be in exactly one issue or pull
+request (``--backend git``: exactly one branch). Prints accepted reports per second, the
+p95 accept latency, the delivery rate and the none-lost / none-duplicated check.
+
+    .venv/bin/python bench/service_load.py [--reports 2000] [--clients 50]
+
+Exits non-zero when a report is lost or duplicated. Only loopback addresses are used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from mkdocs_erratum.report import parse_issue_body  # noqa: E402
+from mkdocs_erratum.service.abuse import solve  # noqa: E402
+from tests.service_support import (  # noqa: E402
+    PARAGRAPHS,
+    ServiceProcess,
+    branches,
+    free_port,
+    make_report,
+    make_site_repo,
+    test_settings,
+    write_manifest,
+    write_toml,
+)
+
+REPOSITORY = "acme/news"
+TOKEN = "maintainer-token"
+
+
+def start_standin(repo: Path, error_rate: float):
+    """The GitHub stand-in in a thread of this process, answering some requests with 502."""
+    from tests.standin import Fault, GitHubStandIn
+
+    rng = random.Random(5)
+
+    class FlakyStandIn(GitHubStandIn):
+        def _take_fault(self, method, path):
+            fault = super()._take_fault(method, path)
+            if fault is None and rng.random() < error_rate:
+                kind = "bad_gateway" if rng.random() < 0.5 else "bad_gateway_after"
+                fault = Fault(kind)
+            return fault
+
+    return FlakyStandIn(str(repo), REPOSITORY, known_users={"reader"}).start()
+
+
+async def client_loop(url, reports, latencies, accepted, address, deadline):
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        for report in reports:
+            body = None
+            while time.monotonic() < deadline:
+                try:
+                    if body is None:
+                        challenge = (await client.get("/api/challenge")).json()
+                        body = {
+                            "report": report.to_dict(),
+                            "altcha": solve(challenge),
+                            "honeypot": "",
+                        }
+                    started = time.perf_counter()
+                    answer = await client.post(
+                        "/api/reports",
+                        json=body,
+                        headers={"Idempotency-Key": report.id, "X-Forwarded-For": address},
+                    )
+                    if answer.status_code == 202:
+                        latencies.append(time.perf_counter() - started)
+                        accepted.append(report.id)
+                        break
+                    if answer.status_code == 429:
+                        await asyncio.sleep(float(answer.headers.get("retry-after", "1")))
+                        continue
+                    raise SystemExit(f"{report.id}: {answer.status_code} {answer.text}")
+                except httpx.TransportError:
+                    await asyncio.sleep(0.2)
+
+
+async def send_all(url, reports, clients, deadline):
+    latencies: list[float] = []
+    accepted: list[str] = []
+    share = [reports[i::clients] for i in range(clients)]
+    started = time.perf_counter()
+    await asyncio.gather(
+        *(
+            client_loop(url, part, latencies, accepted, f"127.0.1.{i}", deadline)
+            for i, part in enumerate(share)
+        )
+    )
+    return accepted, latencies, time.perf_counter() - started
+
+
+def wait_delivered(url: str, total: int, deadline: float) -> dict:
+    counts = {}
+    while time.monotonic() < deadline:
+        counts = httpx.get(url + "/healthz", timeout=10).json()["reports"]
+        if sum(counts.get(s, 0) for s in ("queued", "in_flight")) == 0 and (
+            sum(counts.values()) >= total
+        ):
+            return counts
+        time.sleep(0.5)
+    return counts
+
+
+def created_per_report_github(standin) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for record in [*standin.issues(), *standin.pulls()]:
+        match = re.search(r"r-[0-9a-f]{16}", record.body or "")
+        try:
+            report_id = parse_issue_body(record.body).id
+        except ValueError:
+            report_id = match.group(0) if match else None
+        if report_id:
+            found[report_id] = found.get(report_id, 0) + 1
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--reports", type=int, default=2000)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--backend", choices=["github", "git"], default="github")
+    parser.add_argument("--error-rate", type=float, default=0.05, help="share of 502 answers")
+    parser.add_argument("--secondary-burst", type=int, default=8, help="403 answers in a row")
+    parser.add_argument(
+        "--send-per-minute",
+        type=float,
+        default=6000.0,
+        help="sender rate (GitHub's own limit is ~80/min: 2,000 reports would take 25 min)",
+    )
+    parser.add_argument("--concurrency", type=int, default=4, help="worker concurrency")
+    parser.add_argument("--timeout", type=float, default=900.0, help="give up after (s)")
+    args = parser.parse_args(argv)
+    deadline = time.monotonic() + args.timeout
+
+    with tempfile.TemporaryDirectory(prefix="erratum-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        repo = tmp / "repo"
+        commit = make_site_repo(repo)
+        manifest = write_manifest(tmp / "manifest.json", commit, REPOSITORY)
+        values = test_settings(
+            tmp,
+            repo,
+            manifest,
+            send_per_minute=args.send_per_minute,
+            send_burst=20,
+            worker_concurrency=args.concurrency,
+            retry_base_seconds=0.2,
+            retry_max_seconds=5.0,
+            altcha_max_number=1000,
+            trust_forwarded_for=True,
+            ip_reports_per_minute=600.0,
+            ip_burst=100,
+            log_level="warning",
+        )
+        standin = None
+        if args.backend == "github":
+            standin = start_standin(repo, args.error_rate)
+            values.update(
+                backend="github",
+                github_repository=REPOSITORY,
+                github_token=TOKEN,
+                github_api_url=standin.url,
+            )
+        config = write_toml(tmp / "service.toml", values)
+        service = ServiceProcess(config, free_port(), tmp / "service.log").start()
+        spans = [span for span in PARAGRAPHS if span != (1, 1)]
+        reports = []
+        for i in range(args.reports):
+            start, end = spans[i % len(spans)]
+            replacement = None if i % 3 == 0 else f"Texte corrigé numéro {i}."
+            reports.append(make_report(commit, start, end, replacement, f"Rapport {i}"))
+        try:
+            if standin is not None:
+                # A burst of secondary limits on content creation, early in the run.
+                standin.inject(
+                    "secondary_limit",
+                    method="POST",
+                    times=args.secondary_burst,
+                    retry_after=2,
+                )
+            accepted, latencies, took = asyncio.run(
+                send_all(service.url, reports, args.clients, deadline)
+            )
+            send_done = time.perf_counter()
+            counts = wait_delivered(service.url, len(accepted), deadline)
+            delivery_took = time.perf_counter() - send_done + took
+        finally:
+            service.stop()
+        if standin is not None:
+            created = created_per_report_github(standin)
+            violations = len(standin.violations)
+            standin.stop()
+        else:
+            created = {}
+            for name in branches(repo):
+                report_id = name.split("/", 1)[1]
+                created[report_id] = created.get(report_id, 0) + 1
+            violations = 0
+        log = (tmp / "service.log").read_text(encoding="utf-8")
+        token_leaks = log.count(TOKEN) if args.backend == "github" else 0
+
+    accepted_ids = set(accepted)
+    lost = sorted(accepted_ids - set(created))
+    duplicated = sorted(i for i, n in created.items() if n > 1)
+    stray = sorted(set(created) - accepted_ids)
+    p95 = statistics.quantiles(latencies, n=20)[-1] if len(latencies) >= 20 else max(latencies)
+    print(f"backend                 {args.backend}")
+    print(f"reports accepted        {len(accepted)} of {len(reports)} from {args.clients} clients")
+    print(f"accepted reports/s      {len(accepted) / took:.1f}")
+    print(f"accept latency p50      {statistics.median(latencies) * 1000:.1f} ms")
+    print(f"accept latency p95      {p95 * 1000:.1f} ms")
+    print(f"delivered reports/s     {len(accepted) / delivery_took:.1f}")
+    print(f"final states            {json.dumps(counts, sort_keys=True)}")
+    print(f"lost                    {len(lost)}")
+    print(f"duplicated              {len(duplicated)}")
+    print(f"created but not accepted {len(stray)}")
+    if args.backend == "github":
+        print(f"OpenAPI violations      {violations}")
+        print(f"token in service log    {token_leaks}")
+    ok = not lost and not duplicated and not stray and len(accepted) == len(reports)
+    print("none lost, none duplicated: " + ("yes" if ok else "NO"))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
