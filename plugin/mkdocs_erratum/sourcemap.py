@@ -227,25 +227,65 @@ def splice_source(
     Returns:
         The spliced lines, each with its file and line number.
     """
-    spliced: list[SourceLine] = []
-    if list(original) == list(converted) or not converted:
+    original, converted = list(original), list(converted)
+    if original == converted or not converted:
         return [SourceLine(path, i + 1, t) for i, t in enumerate(original)]
-    codes: dict[str, str] = {}
-    a = _encode([t.rstrip() for t in original], codes)
-    b = _encode([t.rstrip() for t in converted], codes)
     finder = _IncludedLines(included or {})
-    for op in Indel.opcodes(a, b):
-        if op.tag == "delete" and op.src_start == 0 and op.dest_start == 0:
+    # Most pages differ from their file only by front matter at the top and includes:
+    # shared runs at both ends are matched by slice comparison, the rest by an LCS.
+    skip, head = _shared_head(original, converted)
+    tail = _shared_tail(original[skip + head :], converted[head:])
+    spliced = [SourceLine(path, i + 1, original[i]) for i in range(skip, skip + head)]
+    middle_a = original[skip + head : len(original) - tail]
+    middle_b = converted[head : len(converted) - tail]
+    offset_a = skip + head
+    codes: dict[str, str] = {}
+    for op in Indel.opcodes(_encode(middle_a, codes), _encode(middle_b, codes)):
+        if op.tag == "delete" and op.src_start == 0 and op.dest_start == 0 and not spliced:
             continue  # metadata the host removed (front matter): never rendered
-        kept = range(op.src_start, op.src_end)
+        kept = range(offset_a + op.src_start, offset_a + op.src_end)
         spliced.extend(SourceLine(path, i + 1, original[i]) for i in kept)
         if op.tag == "equal":
             continue
         for j in range(op.dest_start, op.dest_end):
-            origin = finder.find(converted[j])
+            origin = finder.find(middle_b[j])
             if origin is not None:
                 spliced.append(origin)
+    first_tail = len(original) - tail
+    spliced.extend(SourceLine(path, i + 1, original[i]) for i in range(first_tail, len(original)))
     return spliced
+
+
+def _shared_head(original: list[str], converted: list[str]) -> tuple[int, int]:
+    """(lines of metadata to skip, length of the run both texts then share).
+
+    >>> _shared_head(["---", "a: 1", "---", "x", "y"], ["x", "y", "z"])
+    (3, 2)
+    """
+    for skip in range(min(len(original), 200)):
+        if original[skip] == converted[0] and (
+            skip == 0
+            or not original[skip - 1].strip()
+            or original[skip - 1].rstrip() in ("---", "...")
+        ):
+            return skip, _common_prefix(original[skip:], converted)
+    return 0, 0
+
+
+def _shared_tail(original: list[str], converted: list[str]) -> int:
+    return _common_prefix(original[::-1], converted[::-1])
+
+
+def _common_prefix(a: list[str], b: list[str]) -> int:
+    """Length of the longest common prefix, by bisection over slice comparisons."""
+    lo, hi = 0, min(len(a), len(b))
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
 
 
 class _IncludedLines:
