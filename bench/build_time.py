@@ -1,0 +1,156 @@
+"""Build time with and without the erratum plugin, measured side by side.
+
+Builds one site (a generated site of N pages by default, or a corpus folder) without
+and with `plugins: [erratum]`, alternating, and prints the median of the pairwise
+ratios. Goal: <= 1.10.
+
+    .venv/bin/python bench/build_time.py                      # generated 1,000 pages
+    .venv/bin/python bench/build_time.py --pages 300 --runs 5
+    .venv/bin/python bench/build_time.py --corpus ../shared/corpus/material
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+WORDS = [
+    *("report", "error", "page", "source", "line", "reader", "maintainer", "commit"),
+    *("branch", "issue", "fix", "paragraph", "list", "table", "code", "block", "theme"),
+    *("admonition", "footnote", "plugin", "markdown", "build", "site", "docs", "range"),
+    *("alignment", "file", "repository", "widget", "service", "token", "review", "merge"),
+]
+
+
+def sentence(rng: random.Random, n: int = 14) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(n)).capitalize() + "."
+
+
+def generated_page(rng: random.Random, n: int) -> str:
+    parts = [f"# Page {n}\n", sentence(rng, 30) + "\n"]
+    for section in range(6):
+        parts.append(f"## Section {section} of page {n}\n")
+        parts.append(" ".join(sentence(rng) for _ in range(4)) + "\n")
+        parts.append("\n".join(f"- {sentence(rng, 8)}" for _ in range(4)) + "\n")
+        if section % 2 == 0:
+            parts.append(
+                "| Key | Value |\n|-----|-------|\n"
+                + "".join(f"| {rng.choice(WORDS)} | {sentence(rng, 4)} |\n" for _ in range(4))
+            )
+        if section % 3 == 0:
+            parts.append(
+                "```python\n"
+                + "\n".join(
+                    f"value_{i} = '{rng.choice(WORDS)}'  # {rng.choice(WORDS)}" for i in range(6)
+                )
+                + "\n```\n"
+            )
+        if section % 3 == 1:
+            parts.append('!!! note "Remember"\n\n    ' + sentence(rng, 20) + "\n")
+        parts.append(f"A claim worth a footnote[^{section}].\n\n[^{section}]: {sentence(rng)}\n")
+    return "\n".join(parts)
+
+
+def make_generated_site(root: Path, pages: int) -> None:
+    rng = random.Random(1)
+    docs = root / "docs"
+    docs.mkdir(parents=True)
+    for n in range(pages):
+        (docs / f"page-{n:04d}.md").write_text(generated_page(rng, n))
+    (docs / "index.md").write_text("# Generated site\n\n" + sentence(rng, 40) + "\n")
+    (root / "mkdocs.yml").write_text(
+        "site_name: Generated\ntheme:\n  name: material\nmarkdown_extensions:\n"
+        "  - admonition\n  - footnotes\n  - tables\n  - toc:\n      permalink: true\n"
+        "  - pymdownx.superfences\n"
+    )
+
+
+def git(cwd: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.invalid", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+    )
+
+
+def build(python: str, config: Path, out: Path) -> tuple[float, float]:
+    """Wall-clock and CPU seconds of one build (CPU time is steadier on a busy machine)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [python, "-m", "mkdocs", "build", "-q", "-f", str(config), "-d", str(out)],
+        cwd=config.parent,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+        check=False,
+    )
+    elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode:
+        sys.exit(f"build failed ({config.name}):\n{proc.stderr[-3000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return elapsed, cpu
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", help="a site folder with mkdocs.yml (default: generate one)")
+    parser.add_argument("--pages", type=int, default=1000, help="pages of the generated site")
+    parser.add_argument("--runs", type=int, default=3, help="builds of each kind")
+    ns = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="erratum-bench-") as tmp:
+        repo = Path(tmp) / "repo"
+        if ns.corpus:
+            shutil.copytree(ns.corpus, repo)
+        else:
+            print(f"generating a site of {ns.pages} pages ...", file=sys.stderr)
+            make_generated_site(repo, ns.pages)
+        git(repo, "init", "-q", "-b", "main")
+        git(repo, "add", "-A")
+        git(repo, "commit", "-qm", "bench")
+        base = (repo / "mkdocs.yml").read_text()
+        plain, with_plugin = repo / "_plain.yml", repo / "_erratum.yml"
+        plain.write_text(base + "\nplugins: []\n")
+        with_plugin.write_text(base + "\nplugins:\n  - erratum\n")
+        plain_runs, plugin_runs = [], []
+        for run in range(ns.runs):
+            plain_runs.append(build(sys.executable, plain, Path(tmp) / "out0"))
+            plugin_runs.append(build(sys.executable, with_plugin, Path(tmp) / "out1"))
+            print(
+                f"run {run + 1}/{ns.runs}: without {plain_runs[-1][0]:.2f} s, "
+                f"with {plugin_runs[-1][0]:.2f} s (wall)",
+                file=sys.stderr,
+            )
+
+    def median_ratio(k: int) -> float:
+        pairs = zip(plain_runs, plugin_runs, strict=True)
+        return round(statistics.median(b[k] / a[k] for a, b in pairs), 3)
+
+    print(
+        json.dumps(
+            {
+                "site": ns.corpus or f"generated:{ns.pages}",
+                "without_s": round(statistics.median(r[0] for r in plain_runs), 3),
+                "with_s": round(statistics.median(r[0] for r in plugin_runs), 3),
+                "ratio": median_ratio(0),
+                "cpu_ratio": median_ratio(1),
+                "goal": 1.10,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
