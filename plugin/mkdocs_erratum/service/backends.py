@@ -61,6 +61,9 @@ class Backend(Protocol):
     def deliver(self, report: Report) -> Delivery:
         """Create the branch, issue or pull request for ``report`` (at most once)."""
 
+    def cost(self, report: Report) -> int:
+        """Content-creating requests `deliver` makes (paced by the worker's limiter)."""
+
 
 def replace_lines(lines: list[str], blocks: list[tuple[int, int, str]]) -> list[str]:
     """Replace line ranges of a file, each ``(start, end, new text)``, 1-based inclusive.
@@ -106,6 +109,9 @@ class GitBackend:
         self.base_branch = base_branch or "HEAD"
         if self._git("rev-parse", "--git-dir", check=False) is None:
             raise ValueError(f"git_repository: {self.repository} is not a git repository")
+
+    def cost(self, report: Report) -> int:
+        return 1
 
     def find(self, report: Report) -> Delivery | None:
         branch = BRANCH_PREFIX + report.id

@@ -72,6 +72,9 @@ class ServiceSettings:
     github_docs_dirs: list[str] = _setting(  # noqa: RUF009 (a field() with metadata)
         ["docs"], "github backend: folders whose Markdown files pull requests may change."
     )
+    github_limit_pause_seconds: float = _setting(
+        60.0, "github backend: pause of every send when GitHub still answers 403/429."
+    )
     send_per_minute: float = _setting(
         80.0, "Content-creating requests per minute sent to the backend (GitHub: ~80)."
     )

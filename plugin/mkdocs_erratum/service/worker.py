@@ -39,7 +39,12 @@ class SendLimiter:
         self.paused_until = max(self.paused_until, time.monotonic() + seconds)
         self.tokens = 0.0
 
-    async def acquire(self) -> None:
+    async def acquire(self, count: int = 1) -> None:
+        """Wait until ``count`` requests may be made."""
+        for _ in range(count):
+            await self._acquire_one()
+
+    async def _acquire_one(self) -> None:
         async with self._lock:
             while True:
                 now = time.monotonic()
@@ -141,7 +146,8 @@ class Worker:
                 # An earlier attempt may have created it before the crash or the error.
                 delivery = await anyio.to_thread.run_sync(self.backend.find, report)
             if delivery is None:
-                await self.limiter.acquire()
+                cost = getattr(self.backend, "cost", None)
+                await self.limiter.acquire(cost(report) if cost else 1)
                 delivery = await anyio.to_thread.run_sync(self.backend.deliver, report)
         except Refused as exc:
             reason = str(exc)
