@@ -6,8 +6,15 @@ import threading
 import time
 
 import httpx
+import pytest
 
+from mkdocs_erratum.report import parse_issue_body
 from mkdocs_erratum.service.abuse import solve
+
+try:
+    from standin import GitHubStandIn
+except ImportError:  # tests/ is a package
+    from tests.standin import GitHubStandIn
 
 try:
     from tests.service_support import (
@@ -32,7 +39,8 @@ except ImportError:  # tests/ is not a package
         write_toml,
     )
 
-REPORTS = 40
+REPORTS = {"git": 30, "github": 15}
+TOKEN = "maintainer-token"
 
 
 def send_until_accepted(url: str, report, deadline: float) -> None:
@@ -55,15 +63,36 @@ def send_until_accepted(url: str, report, deadline: float) -> None:
     raise AssertionError(f"{report.id} was never accepted")
 
 
-def test_kill_9_mid_run_loses_and_duplicates_nothing(tmp_path):
+@pytest.mark.parametrize("backend", ["git", "github"])
+def test_kill_9_mid_run_loses_and_duplicates_nothing(tmp_path, backend):
     repo = tmp_path / "repo"
     commit = make_site_repo(repo)
-    manifest = write_manifest(tmp_path / "manifest.json", commit)
-    # Five sends a second: the run lasts long enough to be killed in the middle of it.
+    manifest = write_manifest(tmp_path / "manifest.json", commit, "acme/news")
+    # A few sends a second: the run lasts long enough to be killed in the middle of it.
     values = test_settings(tmp_path, repo, manifest, send_per_minute=300.0, send_burst=1)
+    standin = None
+    if backend == "github":
+        standin = GitHubStandIn(str(repo), "acme/news").start()
+        values.update(
+            backend="github",
+            github_repository="acme/news",
+            github_token=TOKEN,
+            github_api_url=standin.url,
+            send_per_minute=900.0,
+        )
+
+    def created() -> list[str]:
+        if standin is None:
+            return [name.split("/", 1)[1] for name in branches(repo)]
+        records = [*standin.issues(), *standin.pulls()]
+        return [parse_issue_body(r.body).id for r in records]
+
     config = write_toml(tmp_path / "service.toml", values)
     service = ServiceProcess(config, free_port(), tmp_path / "service.log").start()
-    reports = [make_report(commit, *span) for span in [(3, 3), (5, 6), (11, 11)] * 14][:REPORTS]
+    spans = [((3, 3), "Le 31 mars."), ((5, 6), None), ((11, 11), "Merci.")] * 10
+    reports = [
+        make_report(commit, *span, replacement=text) for span, text in spans[: REPORTS[backend]]
+    ]
     deadline = time.monotonic() + 90
     failures: list[BaseException] = []
 
@@ -77,11 +106,11 @@ def test_kill_9_mid_run_loses_and_duplicates_nothing(tmp_path):
     poster = threading.Thread(target=client_loop)
     poster.start()
     try:
-        while len(branches(repo)) < 5 and time.monotonic() < deadline:
+        while len(created()) < 3 and time.monotonic() < deadline:
             time.sleep(0.02)
         service.kill()
-        at_kill = len(branches(repo))
-        assert 5 <= at_kill < REPORTS, "the kill must fall in the middle of the run"
+        at_kill = len(created())
+        assert 3 <= at_kill < len(reports), "the kill must fall in the middle of the run"
         time.sleep(0.3)
         service.start()
         poster.join(timeout=max(1.0, deadline - time.monotonic()))
@@ -93,14 +122,25 @@ def test_kill_9_mid_run_loses_and_duplicates_nothing(tmp_path):
                 r.id: httpx.get(f"{service.url}/api/reports/{r.id}", timeout=5).json()
                 for r in reports
             }
-            if all(s["state"] == "branch_created" for s in states.values()):
+            if all(s["state"] not in ("queued", "in_flight") for s in states.values()):
                 break
             time.sleep(0.2)
     finally:
         service.stop()
         poster.join(timeout=5)
-    assert {s["state"] for s in states.values()} == {"branch_created"}
-    assert sorted(branches(repo)) == sorted(f"erratum/{r.id}" for r in reports)
-    assert all(states[r.id]["branch"] == f"erratum/{r.id}" for r in reports)
+        if standin is not None:
+            standin.stop()
+    assert sorted(created()) == sorted(r.id for r in reports)
+    if standin is None:
+        assert {s["state"] for s in states.values()} == {"branch_created"}
+        assert all(states[r.id]["branch"] == f"erratum/{r.id}" for r in reports)
+    else:
+        assert standin.violations == []
+        expected = {
+            r.id: "issue_opened" if r.blocks[0].replacement is None else "pull_request_opened"
+            for r in reports
+        }
+        assert {i: s["state"] for i, s in states.items()} == expected
     log = (tmp_path / "service.log").read_text()
     assert '"event": "service_started"' in log  # structured JSON lines
+    assert TOKEN not in log
