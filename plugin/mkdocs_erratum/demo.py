@@ -70,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
         "--no-service", action="store_true", help="serve the site only (reports open GitHub)"
     )
     args = parser.parse_args(argv)
+    # A shell that starts us in the background ignores SIGINT; Ctrl+C must still stop us.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _raise_stop)
     demo = Demo(args.host, args.port, args.service_port, args.scratch.resolve())
     try:
