@@ -19,6 +19,7 @@ https://api.github.com). Not here: what to change in a file (see ``fixer``).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import time
@@ -591,6 +592,9 @@ class Gateway:
         for attempt in range(self.attempts):
             found = lookup()
             if found is not None:
+                if attempt > 0 and dataclasses.is_dataclass(found) and hasattr(found, "created"):
+                    # Found after our own failed try: that try did create it.
+                    found = dataclasses.replace(found, created=True)
                 return found
             try:
                 return create()

@@ -1,0 +1,178 @@
+"""The fixer's pure core: relocation, scope guard, replacement and the texts it writes."""
+
+from __future__ import annotations
+
+import pytest
+
+from mkdocs_erratum.fixer import (
+    FixError,
+    Relocation,
+    apply_blocks,
+    build_commit_message,
+    build_pull_request_body,
+    check_scope,
+    relocate_lines,
+    reporter_login,
+)
+from mkdocs_erratum.report import Report, ReportBlock, text_hash
+
+FILE = ["# Title", "", "Hello wrold, this is a sentence.", "", "Another paragraph here.", ""]
+ORIGINAL = "Hello wrold, this is a sentence."
+FIXED = "Hello world, this is a sentence."
+
+
+@pytest.mark.parametrize(
+    ("lines", "start", "end", "original", "expected"),
+    [
+        # Same place.
+        (FILE, 3, 3, ORIGINAL, Relocation("same", 3, 3, 100.0)),
+        # Moved down by two lines (lines inserted above).
+        (["x", "y", *FILE], 3, 3, ORIGINAL, Relocation("moved", 5, 5, 100.0)),
+        # Moved up; a multi-line block.
+        (FILE[2:], 3, 5, "\n".join(FILE[2:5]), Relocation("moved", 1, 3, 100.0)),
+        # Already fixed: the replacement is there, the original is not.
+        ([*FILE[:2], FIXED, *FILE[3:]], 3, 3, ORIGINAL, Relocation("already_fixed", score=100.0)),
+        # Gone: neither the original nor anything close.
+        (["# Title", "", "Completely different."], 3, 3, ORIGINAL, Relocation("gone")),
+        # Ambiguous: the same text twice, neither at the reported place.
+        (
+            ["a", ORIGINAL, "b", ORIGINAL],
+            9,
+            9,
+            ORIGINAL,
+            Relocation("ambiguous", candidates=(2, 4)),
+        ),
+        # Fuzzy: a small edit elsewhere in the sentence since the build.
+        (
+            ["# Title", "", "Hello wrold, this is one sentence.", ""],
+            3,
+            3,
+            ORIGINAL,
+            Relocation("fuzzy", 3, 3, pytest.approx(93.9, abs=0.1)),
+        ),
+        # Fuzzy candidates that tie: refused.
+        (
+            ["Hello wrold, this is a sentence!", "", "Hello wrold, this is a sentence?"],
+            7,
+            7,
+            ORIGINAL,
+            Relocation("ambiguous", score=pytest.approx(96.9, abs=0.1), candidates=(1, 3)),
+        ),
+        # Past the end of a shortened file, found again above.
+        (FILE[:4], 30, 30, ORIGINAL, Relocation("moved", 3, 3, 100.0)),
+    ],
+)
+def test_relocate_lines(lines, start, end, original, expected):
+    result = relocate_lines(lines, start, end, text_hash(original), original, FIXED)
+    assert result == expected
+
+
+def test_relocate_without_original_text_is_exact_only():
+    lines = ["# Title", "", "Hello wrold, this is one sentence.", ""]
+    assert relocate_lines(lines, 3, 3, text_hash(ORIGINAL), None, None).how == "gone"
+    assert relocate_lines(["z", *FILE], 3, 3, text_hash(ORIGINAL), None, None).start == 4
+
+
+def test_fuzzy_match_closer_to_the_replacement_is_already_fixed():
+    lines = ["Hello world, this is a sentence!"]
+    assert relocate_lines(lines, 1, 1, text_hash(ORIGINAL), ORIGINAL, FIXED).how == "already_fixed"
+
+
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [
+        ("docs/index.md", None),
+        ("docs/guide/deep/page.markdown", None),
+        ("snippets/part.md", None),
+        ("docs/../README.md", "path has '..' or an empty part"),
+        ("../docs/index.md", "path has '..' or an empty part"),
+        ("docs//index.md", "path has '..' or an empty part"),
+        ("/etc/passwd.md", "not a plain relative path"),
+        ("docs\\index.md", "not a plain relative path"),
+        ("C:/docs/index.md", "not a plain relative path"),
+        (".github/workflows/ci.md", "inside a hidden folder (.github/)"),
+        ("docs/.hidden/x.md", "inside a hidden folder (docs/)"),
+        ("docs/conf.py", "not a Markdown file"),
+        (".github/workflows/ci.yml", "inside a hidden folder (.github/)"),
+        ("README.md", "outside the documentation folders (docs, snippets)"),
+        ("docsx/index.md", "outside the documentation folders (docs, snippets)"),
+        ("", "not a plain relative path"),
+    ],
+)
+def test_check_scope(path, reason):
+    assert check_scope(path, ["docs", "./snippets/"]) == reason
+
+
+def test_check_scope_with_the_repository_root_as_docs_dir():
+    assert check_scope("index.md", ["."]) is None
+    assert check_scope(".github/x.md", ["."]) == "inside a hidden folder (.github/)"
+
+
+@pytest.mark.parametrize(
+    ("text", "edits", "expected"),
+    [
+        ("a\nb\nc\n", [((2, 2), "B")], "a\nB\nc\n"),
+        ("a\nb\nc", [((1, 2), "one line")], "one line\nc"),
+        ("a\nb\nc\n", [((1, 1), "A"), ((3, 3), "C1\nC2")], "A\nb\nC1\nC2\n"),
+        ("a\r\nb\r\nc\r\n", [((2, 2), "x\ny")], "a\r\nx\r\ny\r\nc\r\n"),
+        ("a\nb\n", [((2, 2), "")], "a\n\n"),
+    ],
+)
+def test_apply_blocks(text, edits, expected):
+    relocations = [(Relocation("same", a, b), new) for (a, b), new in edits]
+    assert apply_blocks(text, relocations) == expected
+
+
+def test_apply_blocks_refuses_overlaps():
+    with pytest.raises(FixError, match="overlap"):
+        apply_blocks("a\nb\nc", [(Relocation("same", 1, 2), "x"), (Relocation("same", 2, 3), "y")])
+
+
+def _report(reporter=None, comment="") -> Report:
+    block = ReportBlock("docs/a.md", 3, 3, ORIGINAL, text_hash(ORIGINAL), FIXED)
+    return Report(
+        page_url="https://x.example/a/",
+        blocks=[block],
+        comment=comment,
+        reporter=reporter,
+        id="r-00000000000000aa",
+    )
+
+
+@pytest.mark.parametrize(
+    ("reporter", "expected"),
+    [("alice", "alice"), ("@bob-2", "bob-2"), ("bad login", None), ("x" * 40, None), (None, None)],
+)
+def test_reporter_login(reporter, expected):
+    assert reporter_login(_report(reporter)) == expected
+
+
+def test_commit_message_credits_the_reporter():
+    message = build_commit_message(
+        _report("alice"), ["docs/a.md"], "7+alice@users.noreply.github.com"
+    )
+    assert message == (
+        "docs: fix docs/a.md as reported by a reader\n\n"
+        "Report r-00000000000000aa on https://x.example/a/\n"
+        "Reported by @alice.\n\n"
+        "Co-authored-by: alice <7+alice@users.noreply.github.com>\n"
+    )
+    assert "Co-authored-by" not in build_commit_message(_report(None), ["docs/a.md"], None)
+
+
+def test_pull_request_body_has_fixes_diff_links_and_fenced_comment():
+    report = _report("alice", comment="Typo ``` @everyone")
+    body = build_pull_request_body(
+        report,
+        [("docs/a.md", f"x\ny\n{ORIGINAL}\n", f"x\ny\n{FIXED}\n")],
+        issue_number=12,
+        relocations=[(report.blocks[0], Relocation("moved", 4, 4, 100.0))],
+        source_url="https://github.com/acme/docs",
+        base_commit="c" * 40,
+    )
+    assert body.startswith("Fixes #12\n")
+    assert f"https://github.com/acme/docs/blob/{'c' * 40}/docs/a.md#L4-L4" in body
+    assert "(reported as lines 3-3)" in body
+    assert f"-{ORIGINAL}\n+{FIXED}" in body
+    assert "````text\nTypo ``` @everyone\n````" in body
+    assert len(body) < 65_536
