@@ -11,13 +11,17 @@ import os
 from typing import Any
 
 from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
+from mkdocs.utils import get_relative_url
 
+from mkdocs_erratum import widget
 from mkdocs_erratum.config import ErratumConfig
-from mkdocs_erratum.extension import SourceMapExtension
-from mkdocs_erratum.repository import RepositoryFacts, read_repository
+from mkdocs_erratum.extension import PageSourceMap, SourceMapExtension
+from mkdocs_erratum.manifest import build_manifest, write_site_manifest
+from mkdocs_erratum.repository import RepositoryFacts, github_repository, read_repository
 
 log = get_plugin_logger(__name__)
 
@@ -30,6 +34,10 @@ class ErratumPlugin(BasePlugin[ErratumConfig]):
     def __init__(self) -> None:
         self.repository: RepositoryFacts | None = None
         self.extension: SourceMapExtension | None = None
+        self.widget_settings: dict | None = None
+        self.widget_sources: dict[str, tuple[list[str], set[int]]] = {}
+        self.widget_page_paths: dict[str, str] = {}
+        self.manifest_pages: list[tuple[str, PageSourceMap]] = []
 
     def load_config(self, options: dict[str, Any], config_file_path: str | None = None):
         """Validate our options; an unknown option is an error, not a warning.
@@ -57,7 +65,116 @@ class ErratumPlugin(BasePlugin[ErratumConfig]):
         if self.config.sourcemap_enabled:
             self.extension = SourceMapExtension(repository=self.repository, logger=log)
             config.markdown_extensions.append(self.extension)
+        self.widget_settings = None
+        if self.config.widget_enabled:
+            try:
+                self.widget_settings = self._widget_settings(config)
+            except PluginError:
+                raise
+            except Exception as exc:  # never break a user's build over the widget
+                log.warning("Reader widget left out: %s: %s", type(exc).__name__, exc)
+        self.widget_sources = {}
+        self.widget_page_paths = {}
+        self.manifest_pages = []
         return config
+
+    def _widget_settings(self, config: MkDocsConfig) -> dict | None:
+        """The widget's browser settings, or None (with a warning) when it cannot work."""
+        facts = self.repository
+        assert facts is not None
+        theme = config.theme
+        try:
+            strings = widget.resolve_strings(
+                str(theme.get("language") or theme.get("locale") or "en"),
+                self.config.widget_strings,
+            )
+        except widget.WidgetConfigError as exc:
+            raise PluginError(f"erratum: {exc}") from None
+        if self.config.widget_url_cap < 1000:
+            raise PluginError("erratum: widget_url_cap: expected at least 1000 characters")
+        repository = (
+            self.config.widget_repository
+            or github_repository(config.repo_url)
+            or github_repository(facts.remote_url)
+        )
+        if repository is not None and not widget.is_repository_name(repository):
+            raise PluginError(
+                f"erratum: widget_repository: expected OWNER/NAME, not {repository!r}"
+            )
+        if repository is None and not self.config.service_url:
+            # Not a warning: a site on another forge may use the source map alone.
+            log.info(
+                "No GitHub repository known for the reader widget: set repo_url or the "
+                "plugin's widget_repository (or service_url). The widget is left out."
+            )
+            return None
+        return widget.browser_settings(
+            repository=repository,
+            commit=facts.commit,
+            branch=self.config.widget_branch
+            or widget.branch_from_edit_uri(config.edit_uri)
+            or facts.branch,
+            strings=strings,
+            labels=self.config.widget_labels,
+            title=self.config.widget_title,
+            issue_form=self.config.widget_issue_form,
+            url_cap=self.config.widget_url_cap,
+            blocks=self.config.widget_blocks,
+            service_url=self.config.service_url,
+        )
+
+    def on_page_content(
+        self, html: str, /, *, page: Page, config: MkDocsConfig, files: Files
+    ) -> str | None:
+        if self.config.enabled and self.config.service_url and self.extension is not None:
+            # The correction service checks every report against the manifest.
+            found = self.extension.page_result(page.file.abs_src_path or "")
+            if found is not None:
+                self.manifest_pages.append((page.url, found))
+        if not self.config.enabled or self.widget_settings is None or self.extension is None:
+            return None
+        try:
+            result = self.extension.page_result(page.file.abs_src_path or "")
+            if result is None:
+                return None
+            if result.path:
+                self.widget_page_paths[page.file.src_uri] = result.path
+            ranges: dict[str, list[tuple[int, int]]] = {}
+            for path, start, end in result.ranges:
+                ranges.setdefault(path, []).append((start, end))
+            for path, spans in ranges.items():
+                _lines, covered = self.widget_sources.setdefault(path, (result.files[path], set()))
+                covered |= widget.covered_lines(spans)
+        except Exception as exc:  # never break a user's build over the widget
+            log.warning("Reader widget: page '%s' left out (%s).", page.file.src_uri, exc)
+        return None
+
+    def on_post_page(self, output: str, /, *, page: Page, config: MkDocsConfig) -> str | None:
+        settings = self.widget_settings
+        if not self.config.enabled or settings is None:
+            return None
+        try:
+            asset_url = get_relative_url(widget.ASSET_DIR + "/", page.url)
+            body = ""
+            if settings["repository"]:
+                page_url = page.canonical_url or "/" + page.url
+                body = widget.body_tags(
+                    widget.page_issue_url(
+                        repository=settings["repository"],
+                        ref=settings["commit"] or settings["branch"],
+                        page_title=page.title or page.file.src_uri,
+                        page_url=page_url,
+                        path=self.widget_page_paths.get(page.file.src_uri),
+                        strings=settings["strings"],
+                        labels=settings["labels"],
+                        issue_form=settings["form"],
+                    ),
+                    settings["strings"],
+                )
+            return widget.inject(output, widget.head_tags(settings, asset_url), body)
+        except Exception as exc:  # never break a user's build over the widget
+            log.warning("Reader widget: page '%s' left out (%s).", page.file.src_uri, exc)
+            return None
 
     # Run after every other plugin's on_page_markdown: the extension must recognise
     # the exact text that Python-Markdown is about to convert.
@@ -70,8 +187,33 @@ class ErratumPlugin(BasePlugin[ErratumConfig]):
         return None
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
+        if self.manifest_pages:
+            self._write_manifest(config)
         if self.extension is not None:
             self.extension.forget_pages()
+        if self.config.enabled and self.widget_settings is not None:
+            try:
+                widget.write_site_files(config.site_dir, self.widget_sources)
+            except OSError as exc:
+                raise PluginError(f"erratum: could not write the widget's files: {exc}") from exc
+        self.widget_sources = {}
+
+    def _write_manifest(self, config: MkDocsConfig) -> None:
+        """Write ``_erratum/manifest.json``: what the correction service accepts reports on."""
+        repository = (self.widget_settings or {}).get("repository") or github_repository(
+            config.repo_url
+        )
+        data = build_manifest(
+            self.manifest_pages,
+            repository=repository,
+            commit=self.repository.commit if self.repository else None,
+            site_url=config.site_url or None,
+        )
+        self.manifest_pages = []
+        try:
+            write_site_manifest(config.site_dir, data)
+        except OSError as exc:
+            raise PluginError(f"erratum: could not write the site manifest: {exc}") from exc
 
     def on_build_error(self, *, error: Exception, **kwargs: Any) -> None:
         if self.extension is not None:

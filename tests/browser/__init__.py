@@ -1,0 +1,1 @@
+"""Browser tests of the reader widget (headless Chromium driven by Playwright)."""

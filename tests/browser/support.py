@@ -1,0 +1,99 @@
+"""Helpers of the reader-widget browser tests: real builds and a real HTTP server.
+
+Each site is a copy of ``sites/guide/docs`` in a fresh git repository, built with a real
+``mkdocs build`` (in process), served by ``http.server`` on 127.0.0.1 and driven by
+Playwright with Debian's Chromium. Without Chromium the tests skip (fail under CI=true).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import http.server
+import os
+import shutil
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import yaml
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SITES = Path(__file__).parent / "sites"
+REPOSITORY = "acme/guide"
+
+
+def _git(cwd: Path, *args: str) -> str:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com"}
+    env |= {"GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+    out = subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True)
+    return out.stdout.decode().strip()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def serve(directory: Path) -> Iterator[str]:
+    """Serve ``directory`` over HTTP on 127.0.0.1; yields the base URL (with a slash)."""
+    handler = functools.partial(_QuietHandler, directory=str(directory))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def build_site(root: Path, theme: dict, plugin: dict | None = None, **extra) -> Path:
+    """Build the guide site with ``theme`` in a new git repository under ``root``.
+
+    Returns the built ``site`` folder.
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(SITES / "guide" / "docs", root / "docs")
+    config = {
+        "site_name": "Guide",
+        "repo_url": f"https://github.com/{REPOSITORY}",
+        "edit_uri": "edit/main/docs/",
+        "theme": theme,
+        "markdown_extensions": ["admonition", "tables", {"toc": {"permalink": True}}],
+        "plugins": [{"erratum": plugin or {}}],
+        **extra,
+    }
+    if theme.get("name") == "material":
+        config["plugins"].insert(0, "search")
+        config["markdown_extensions"] += ["pymdownx.superfences"]
+    (root / "mkdocs.yml").write_text(yaml.safe_dump(config, allow_unicode=True))
+    _git(root, "init", "-q", "-b", "main")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-q", "-m", "site")
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    cfg = load_config(str(root / "mkdocs.yml"))
+    cfg.plugins.on_startup(command="build", dirty=False)
+    try:
+        build(cfg)
+    finally:
+        cfg.plugins.on_shutdown()
+    return root / "site"
+
+
+def head_commit(site: Path) -> str:
+    """The commit the site in ``site``'s parent folder was built from."""
+    return _git(site.parent, "rev-parse", "HEAD")

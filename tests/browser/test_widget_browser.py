@@ -1,0 +1,242 @@
+"""The reader widget in headless Chromium on real builds: mouse, keyboard, Ctrl+Enter.
+
+Every test asserts on the decoded query of the GitHub URL the widget opens (the tab is
+answered by a local stub, nothing leaves 127.0.0.1) and feeds the issue body to the
+Python report parser.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from playwright.sync_api import expect
+
+from browser.support import REPOSITORY, build_site, head_commit, serve
+from mkdocs_erratum.report import Report, parse_issue_body, text_hash
+
+ROOT = Path(__file__).resolve().parents[2]
+INDEX = (Path(__file__).parent / "sites" / "guide" / "docs" / "index.md").read_text().split("\n")
+SCREENSHOT = ROOT / "site" / "images" / "dialog.png"
+
+
+def lines(a: int, b: int) -> str:
+    return "\n".join(INDEX[a - 1 : b])
+
+
+@pytest.fixture(scope="module")
+def plain_site(tmp_path_factory):
+    site = build_site(
+        tmp_path_factory.mktemp("plain"), {"name": "mkdocs"}, {"widget_labels": ["erratum"]}
+    )
+    with serve(site) as base:
+        yield base, head_commit(site)
+
+
+def new_page(browser, **options):
+    """A page in a fresh context; github.com answered by a stub, other hosts refused."""
+    context = browser.new_context(**options)
+
+    def route(r):
+        if r.request.url.startswith("https://github.com/"):
+            return r.fulfill(body="<title>stub</title>", content_type="text/html")
+        return r.abort()
+
+    context.route(lambda url: not url.startswith("http://127.0.0.1"), route)
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda e: page.errors.append(e))
+    return context, page
+
+
+def click_block(page, text: str) -> None:
+    """A real mouse click on the block showing ``text`` (the toggle covering it gets it)."""
+    box = page.get_by_text(text).first.bounding_box()
+    page.mouse.click(box["x"] + 10, box["y"] + box["height"] / 2)
+
+
+def submit(context, page, name="Open an issue on GitHub") -> dict[str, str]:
+    with context.expect_page() as opened:
+        page.get_by_role("button", name=name).click()
+    url = opened.value.url
+    assert url.startswith(f"https://github.com/{REPOSITORY}/issues/new?")
+    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+
+
+def widget_errors(page) -> list:
+    return [e for e in page.errors if "erratum" in (e.stack or "")]
+
+
+def test_mouse_flow_opens_prefilled_issue(browser, plain_site):
+    base, commit = plain_site
+    context, page = new_page(browser)
+    requests: list[str] = []
+    page.goto(base)
+    page.wait_for_load_state("networkidle")
+    page.on("request", lambda r: requests.append(r.url))
+    page.wait_for_timeout(300)
+    assert requests == [], "the widget fetched something before the button was pressed"
+
+    page.get_by_role("button", name="Report an error").click()
+    assert page.get_by_text("Select the paragraphs that contain an error").is_visible()
+    click_block(page, "The first paragraph has a speling error")
+    click_block(page, "Another item, which mentions")
+    click_block(page, "alpha")  # a cell: reported as its row
+    assert page.get_by_role("button", name="Continue (3)").is_enabled()
+    page.get_by_role("button", name="Continue (3)").click()
+
+    dialog = page.get_by_role("dialog", name="Report an error")
+    first = dialog.get_by_label("Suggested correction — docs/index.md, lines 3–4")
+    expect(first).to_have_value(lines(3, 4))
+    expect(dialog.get_by_label("Suggested correction — docs/index.md, lines 19–19")).to_have_value(
+        lines(19, 19)
+    )
+    assert [r for r in requests if "/src/" in r] == [base + "assets/erratum/src/docs/index.md.json"]
+    first.fill(lines(3, 4).replace("speling", "spelling"))
+    dialog.get_by_label("What is wrong?").fill("Typo <b>@octocat</b> see #12")
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    dialog.screenshot(path=str(SCREENSHOT))
+
+    query = submit(context, page)
+    assert query["title"] == "Error on page “Field guide”"
+    assert query["labels"] == "erratum"
+    body = query["body"]
+    for a, b in [(3, 4), (9, 9), (19, 19)]:
+        assert f"https://github.com/{REPOSITORY}/blob/{commit}/docs/index.md#L{a}-L{b}\n" in body
+    assert (
+        "-The first paragraph has a speling error\n+The first paragraph has a spelling error"
+        in body
+    )
+    assert "> Typo &lt;b&gt;@\u200boctocat&lt;/b&gt; see #\u200b12" in body
+    assert "<b>" not in body.split("```json erratum-report")[0]
+
+    report = parse_issue_body(body)
+    assert isinstance(report, Report)
+    assert (report.repository, report.commit, report.branch) == (REPOSITORY, commit, "main")
+    assert report.page_url == base
+    assert report.comment == "Typo <b>@octocat</b> see #12"
+    got = [
+        (b.path, b.start, b.end, b.original, b.original_sha256, b.replacement)
+        for b in report.blocks
+    ]
+    assert got == [
+        (
+            "docs/index.md",
+            3,
+            4,
+            lines(3, 4),
+            text_hash(lines(3, 4)),
+            lines(3, 4).replace("speling", "spelling"),
+        ),
+        ("docs/index.md", 9, 9, lines(9, 9), text_hash(lines(9, 9)), None),
+        ("docs/index.md", 19, 19, lines(19, 19), text_hash(lines(19, 19)), None),
+    ]
+    assert "```json erratum-report\n" + report.to_json() + "\n```" in body
+    assert (
+        page.get_by_role("dialog").get_by_role("status").inner_text().startswith("The issue opens")
+    )
+    assert widget_errors(page) == []
+    context.close()
+
+
+def test_keyboard_only_flow(browser, plain_site):
+    base, _ = plain_site
+    context, page = new_page(browser)
+    page.goto(base)
+
+    def tab_to(selector: str, limit: int = 200) -> None:
+        for _ in range(limit):
+            page.keyboard.press("Tab")
+            if page.evaluate(f"document.activeElement.matches({selector!r})"):
+                return
+        raise AssertionError(f"Tab never reached {selector}")
+
+    tab_to(".erratum-button")
+    page.keyboard.press("Enter")
+    focused = page.evaluate("document.activeElement.getAttribute('aria-label')")
+    assert focused == "Field guide"  # the first block, the page title
+    page.keyboard.press("Tab")
+    page.keyboard.press("Space")  # the first paragraph
+    assert page.evaluate("document.activeElement.getAttribute('aria-pressed')") == "true"
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Enter")  # pressed twice: selected then unselected
+    page.keyboard.press("Tab")  # "A list item on one line."
+    page.keyboard.press("Enter")
+    tab_to(".erratum-continue")
+    assert page.evaluate("document.activeElement.textContent") == "Continue (2)"
+    page.keyboard.press("Enter")
+
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_label("Suggested correction — docs/index.md, lines 8–8")).to_be_enabled()
+    assert page.evaluate("document.activeElement.id") == "erratum-comment"
+    page.keyboard.type("Two errors here.")
+    page.keyboard.press("Escape")  # closes the dialog, focus returns to the button
+    assert not dialog.is_visible()
+    assert page.evaluate("document.activeElement.className") == "erratum-button"
+
+    page.keyboard.press("Enter")  # selection mode again; Escape leaves it
+    assert page.locator(".erratum-toggle").count() > 5
+    page.keyboard.press("Escape")
+    assert page.locator(".erratum-toggle").count() == 0
+    assert page.evaluate("document.activeElement.className") == "erratum-button"
+
+    # Reopening the same blocks restores what the reader typed.
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Space")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Space")
+    page.keyboard.press("Control+Enter")  # shortcut for Continue
+    expect(dialog.get_by_label("Suggested correction — docs/index.md, lines 8–8")).to_be_enabled()
+    assert dialog.get_by_label("What is wrong?").input_value() == "Two errors here."
+    tab_to(".erratum-primary")
+    with context.expect_page() as opened:
+        page.keyboard.press("Enter")
+    body = parse_qs(urlsplit(opened.value.url).query)["body"][0]
+    report = parse_issue_body(body)
+    assert [(b.start, b.end) for b in report.blocks] == [(3, 4), (8, 8)]
+    assert report.comment == "Two errors here."
+    assert widget_errors(page) == []
+    context.close()
+
+
+def test_ctrl_enter_on_a_text_selection(browser, plain_site):
+    base, _ = plain_site
+    context, page = new_page(browser)
+    page.goto(base)
+    box = page.get_by_text("The note body has an eror.").bounding_box()
+    page.mouse.move(box["x"] + 1, box["y"] + box["height"] / 2)  # drag to select words
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] - 2, box["y"] + box["height"] / 2, steps=5)
+    page.mouse.up()
+    selected = page.evaluate("getSelection().toString()")
+    assert "body has an" in selected
+    page.keyboard.press("Control+Enter")
+    dialog = page.get_by_role("dialog")
+    box = dialog.get_by_label("Suggested correction — docs/index.md, lines 15–15")
+    expect(box).to_have_value("    The note body has an eror.")
+    assert dialog.get_by_label("What is wrong?").input_value() == f"> {selected.strip()}\n\n"
+    box.fill("    The note body has an error.")
+    query = submit(context, page)
+    report = parse_issue_body(query["body"])
+    assert [(b.start, b.end, b.replacement) for b in report.blocks] == [
+        (15, 15, "    The note body has an error.")
+    ]
+    context.close()
+
+
+def test_without_javascript_one_link_per_page(browser, plain_site):
+    base, commit = plain_site
+    context, page = new_page(browser, java_script_enabled=False)
+    page.goto(base + "other/")
+    link = page.get_by_role("link", name="Report an error")
+    href = link.get_attribute("href")
+    query = {k: v[0] for k, v in parse_qs(urlsplit(href).query).items()}
+    assert query["title"] == "Error on page “Other page”"
+    assert "Page: /other/" in query["body"]
+    assert f"https://github.com/{REPOSITORY}/blob/{commit}/docs/other.md" in query["body"]
+    assert link.is_visible()
+    context.close()
