@@ -7,6 +7,7 @@ the built pages, and that a broken link or anchor really fails the strict build.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -15,6 +16,9 @@ from pathlib import Path
 
 import pytest
 from lxml import html
+from mkdocs.config import base
+from mkdocs.config import config_options as c
+from mkdocs.exceptions import PluginError
 
 from mkdocs_erratum.config import ErratumConfig
 from mkdocs_erratum.service.settings import describe_settings
@@ -100,10 +104,51 @@ def test_configuration_reference_has_every_option_and_its_docstring(built_site):
     text = " ".join(tree.text_content().split())
     for name, option in ErratumConfig._schema:
         assert f"{name}: " in text, f"{name} is missing from the yaml example"
-        if isinstance(option.default, bool):
-            assert f"Default: {str(option.default).lower()}" in text
-    # The docstring of the first option, as the reader sees it.
-    assert "Turn the whole plugin off" in text
+        facts = option_section(tree, name)[0]
+        if isinstance(option, c.Optional):
+            assert facts.endswith("Default: none"), facts
+        elif isinstance(option.default, bool):
+            assert facts.endswith(f"Default: {str(option.default).lower()}"), facts
+        elif isinstance(option.default, int):
+            assert facts.endswith(f"Default: {option.default}"), facts
+    # Each option's docstring, as written in config.py, under its heading.
+    docs = reference_hook().attribute_docstrings(ErratumConfig)
+    for name, _option in ErratumConfig._schema:
+        first_words = " ".join(docs[name].replace("``", "").split()[:6])
+        assert first_words in " ".join(option_section(tree, name)[1:]), name
+
+
+def test_an_option_without_a_docstring_stops_the_build():
+    hook = reference_hook()
+
+    class Undocumented(base.Config):
+        documented = c.Type(int, default=1)
+        """Has one."""
+        forgotten = c.Type(int, default=2)
+
+    with pytest.raises(PluginError, match=r"Undocumented\.forgotten has no docstring"):
+        hook.config_options(Undocumented)
+
+
+def reference_hook():
+    """The site's hook module, loaded from its file (it is not a package)."""
+    spec = importlib.util.spec_from_file_location(
+        "site_reference_hook", ROOT / "site" / "_hooks" / "reference.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def option_section(tree, name: str) -> list[str]:
+    """The texts of the paragraphs under the option's heading, up to the next heading."""
+    heading = tree.get_element_by_id(name)
+    texts = []
+    for sibling in heading.itersiblings():
+        if sibling.tag.startswith("h"):
+            break
+        texts.append(" ".join(sibling.text_content().split()))
+    return texts
 
 
 def test_service_reference_lists_every_setting(built_site):

@@ -173,8 +173,11 @@ def default_markdown(option: c.BaseConfigOption) -> str:
     if isinstance(option, c.SubConfig):
         return "see below"
     if default is None:
-        # MkDocs marks every non-Optional option "required": only a missing default is.
-        return "required" if getattr(option, "required", False) else "none"
+        # MkDocs marks every non-Optional option "required" (Optional passes the flag of
+        # the option it wraps on): only a missing default outside Optional is required.
+        if isinstance(option, c.Optional) or not getattr(option, "required", False):
+            return "none"
+        return "required"
     return f"`{yaml_value(default)}`"
 
 
