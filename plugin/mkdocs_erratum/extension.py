@@ -85,6 +85,9 @@ _FIRST_TAG_RE = re.compile(r"\s*<([A-Za-z][\w:.-]*)")
 _CODE_HTML_RE = re.compile(r'\s*<(?:pre\b|div\b[^>]*class="[^"]*highlight)', re.I)
 _MAX_STASH_DEPTH = 20
 _NO_CLASSES: frozenset[str] = frozenset()
+_VOID_TAGS = frozenset(
+    {"area", "br", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
+)
 
 
 @dataclass
@@ -291,6 +294,8 @@ class _Walker:
         if tag in SKIP_TAGS or classes & GENERATED_CLASSES or not tag:
             return
         stash_index = self._stashed_block(el) if tag == "p" else None
+        if stash_index is not None and not self._is_whole_element(stash_index):
+            return  # e.g. a lone opening tag: the browser's element is larger than its lines
         if stash_index is not None:
             text = self.md.htmlStash.rawHtmlBlocks[stash_index]
             kind = Kind.CODE if _CODE_HTML_RE.match(text) else Kind.RAW
@@ -388,6 +393,22 @@ class _Walker:
         if index >= len(stash) or not isinstance(stash[index], str):
             return None
         return index if self._block_level(index) else None
+
+    def _is_whole_element(self, index: int) -> bool:
+        """Whether a stashed block holds its whole first element, not just an opening tag.
+
+        An opening tag stashed alone (its content parsed as Markdown, its closing tag
+        stashed later) becomes, in the browser, an element around everything up to the
+        closing tag: its own lines say nothing about that range.
+        """
+        text = str(self.md.htmlStash.rawHtmlBlocks[index])
+        m = _FIRST_TAG_RE.match(text)
+        if not m:
+            return False
+        name = m.group(1).lower()
+        if name in _VOID_TAGS:
+            return True
+        return re.search(r"</" + re.escape(name) + r"\s*>", text, re.I) is not None
 
     def _holds_block_html(self, el: etree.Element) -> bool:
         """Whether a paragraph's text holds stashed block-level HTML (e.g. a code block)."""

@@ -281,3 +281,17 @@ def test_missing_source_file_warns_and_leaves_page_unannotated(tmp_path, caplog)
         html = markdown.Markdown(extensions=[ext]).convert("Some text.\n")
     assert html == "<p>Some text.</p>"
     assert [r.getMessage() for r in caplog.records if "gone.md" in r.getMessage()]
+
+
+def test_lone_opening_tag_in_a_tab_gets_no_range(tmp_path):
+    # Inside an indented block, md_in_html stashes `<div markdown>` alone; the browser's
+    # div then wraps what follows, so its own line would be a wrong range.
+    text = (
+        '=== "Tab"\n\n    <div class="result" markdown>\n\n    Words inside.\n\n    </div>\n'
+        "\nClosing paragraph.\n"
+    )
+    html, _ = convert(tmp_path, text, ["md_in_html", "pymdownx.tabbed"])
+    ranges = ranges_of(html)
+    assert ("p", "Words inside.") in ranges
+    assert not any(tag == "div" and text == "" for tag, text in ranges)
+    assert '<div class="result" markdown>' in html
