@@ -7,9 +7,9 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from mkdocs_erratum.report import parse_issue_body, text_hash
+from mkdocs_erratum.github_gateway import report_ids_in
+from mkdocs_erratum.report import parse_issue_body
 from mkdocs_erratum.service.app import create_app
-from mkdocs_erratum.service.github_backend import relocate
 from mkdocs_erratum.service.settings import load_settings
 
 try:
@@ -80,20 +80,6 @@ def wait_done(client, report_id: str, timeout: float = 20.0) -> dict:
     raise AssertionError(f"report {report_id} still {state}")
 
 
-@pytest.mark.parametrize(
-    ("lines", "start", "end", "text", "expected"),
-    [
-        (["a", "b", "c"], 2, 2, "b", 2),
-        (["x", "a", "b", "c"], 2, 2, "b", 3),
-        (["a", "b", "b"], 1, 1, "b", None),
-        (["a"], 1, 1, "gone", None),
-        (["a", "b", "c"], 1, 2, "b\nc", 2),
-    ],
-)
-def test_relocate(lines, start, end, text, expected):
-    assert relocate(lines, start, end, text_hash(text)) == expected
-
-
 def test_replacement_becomes_one_pull_request(tmp_path, world):
     _repo, commit, _manifest, server = world
     with client_for(tmp_path, world) as client:
@@ -109,7 +95,7 @@ def test_replacement_becomes_one_pull_request(tmp_path, world):
     assert state["branch"] == f"erratum/{report.id}"
     assert pulls[0].pull["head_ref"] == f"erratum/{report.id}"
     body = pulls[0].body
-    assert parse_issue_body(body).id == report.id
+    assert report_ids_in(body) == [report.id]
     assert "@\u200beditor" in body and "#\u200b1" in body
     assert "-Le concert a eu lieu le 32 mars" in body and "+Le concert a eu lieu le 31 mars" in body
     changed = server.repo.store.git("show", f"erratum/{report.id}:docs/concert.md").decode()
@@ -140,7 +126,9 @@ def test_moved_lines_are_relocated_and_gone_lines_become_an_issue(tmp_path, worl
         moved = make_report(commit)
         assert post(client, moved).status_code == 202
         assert wait_done(client, moved.id)["state"] == "pull_request_opened"
-        text = article.read_text(encoding="utf-8").replace("deux heurs,\nsans", "trois heures")
+        text = article.read_text(encoding="utf-8").replace(
+            "Le groupe a joué pendant deux heurs,\nsans entracte.", "Rideau à minuit."
+        )
         article.write_text(text, encoding="utf-8")
         git(repo, "commit", "-q", "-am", "Rewrite")
         gone = make_report(commit, 5, 6, replacement="Le groupe a joué deux heures,\nsans pause.")
@@ -149,6 +137,7 @@ def test_moved_lines_are_relocated_and_gone_lines_become_an_issue(tmp_path, worl
     changed = server.repo.store.git("show", f"erratum/{moved.id}:docs/concert.md").decode()
     assert changed.split("\n")[4] == "Le concert a eu lieu le 31 mars devant 300 personnes."
     assert len(server.pulls()) == 1 and len(server.issues()) == 1
+    assert "No pull request was opened" in server.issues()[0].body
 
 
 def test_faults_still_make_exactly_one_of_each(tmp_path, world):
@@ -167,7 +156,7 @@ def test_faults_still_make_exactly_one_of_each(tmp_path, world):
         assert wait_done(client, issue.id, 60)["state"] == "issue_opened"
         assert wait_done(client, pull.id, 60)["state"] == "pull_request_opened"
     assert [parse_issue_body(r.body).id for r in server.issues()] == [issue.id]
-    assert [parse_issue_body(r.body).id for r in server.pulls()] == [pull.id]
+    assert [report_ids_in(r.body) for r in server.pulls()] == [[pull.id]]
     assert [f.fired for f in faults] == [1, 2, 2]
     assert server.count("POST", r"/issues$") == 1  # looked up, found, not re-sent
 
@@ -179,3 +168,14 @@ def test_pull_requests_can_be_turned_off(tmp_path, world):
         assert post(client, report).status_code == 202
         assert wait_done(client, report.id)["state"] == "issue_opened"
     assert len(server.issues()) == 1 and server.pulls() == []
+
+
+def test_report_outside_the_docs_folders_is_rejected_with_the_reason(tmp_path, world):
+    _repo, commit, _manifest, server = world
+    with client_for(tmp_path, world, github_docs_dirs=["handbook"]) as client:
+        report = make_report(commit)
+        assert post(client, report).status_code == 202
+        state = wait_done(client, report.id)
+    assert state["state"] == "rejected"
+    assert "outside the documentation folders" in state["reason"]
+    assert server.issues() == [] and server.pulls() == []
