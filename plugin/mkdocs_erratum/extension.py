@@ -282,21 +282,40 @@ class _Walker:
         self.is_block_html = raw.isblocklevel if raw is not None else (lambda _html: True)
 
     def walk_children(self, el: etree.Element, block: int) -> None:
-        in_footnotes = "footnote" in (el.get("class") or "").split()
-        for child, is_tab_label in self._ordered_children(el):
-            self.walk(child, block, is_tab_label, in_footnotes)
-            self.add_text(child.tail, block)
+        names = el.get("class")
+        if names and ("tabbed-set" in names or "footnote" in names):
+            in_footnotes = "footnote" in names.split()
+            for child, is_tab_label in self._ordered_children(el):
+                self.walk(child, block, is_tab_label, in_footnotes)
+                self.add_text(child.tail, block)
+            return
+        pending = self._pending
+        for child in el:
+            self.walk(child, block)
+            tail = child.tail
+            if tail and not tail.isspace():
+                pending.append(self._plain(tail))
 
     def walk(self, el, block: int, is_tab_label: bool = False, in_footnotes: bool = False):
-        tag = el.tag if isinstance(el.tag, str) else ""
+        tag = el.tag
+        if not isinstance(tag, str) or tag in SKIP_TAGS:
+            return  # comments, processing instructions, scripts
         names = el.get("class")
         classes = set(names.split()) if names else _NO_CLASSES
-        if tag in SKIP_TAGS or classes & GENERATED_CLASSES or not tag:
+        if classes and classes & GENERATED_CLASSES:
+            return
+        if tag not in BLOCK_TAGS and not is_tab_label:
+            # Inline element (the common case): its text joins the enclosing block.
+            if tag == "img":
+                self.add_text(el.get("alt"), block)
+            self.add_text(el.text, block)
+            if len(el):
+                self.walk_children(el, block)
             return
         stash_index = self._stashed_block(el) if tag == "p" else None
-        if stash_index is not None and not self._is_whole_element(stash_index):
-            return  # e.g. a lone opening tag: the browser's element is larger than its lines
         if stash_index is not None:
+            if not self._is_whole_element(stash_index):
+                return  # a lone opening tag: the browser's element is larger than its line
             text = self.md.htmlStash.rawHtmlBlocks[stash_index]
             kind = Kind.CODE if _CODE_HTML_RE.match(text) else Kind.RAW
             own = self._open(stash_index, block, kind)
@@ -310,13 +329,9 @@ class _Walker:
             self.blocks[own].window = footnote_window(self.source, label)
         elif tag == "p" and self._holds_block_html(el):
             pass  # the browser ends the paragraph at the block: it would not be one block
-        elif is_tab_label or (
-            tag in BLOCK_TAGS and not classes & TRANSPARENT_CLASSES and not in_footnotes
-        ):
+        elif is_tab_label or not (classes & TRANSPARENT_CLASSES or in_footnotes):
             own = self._open(el, block, self._kind(el, tag, classes))
         inner = own if own is not None else block
-        if tag == "img":
-            self.add_text(el.get("alt"), inner)
         self.add_text(el.text, inner)
         self.walk_children(el, inner)
         if own is not None:
@@ -414,7 +429,9 @@ class _Walker:
         """Whether a paragraph's text holds stashed block-level HTML (e.g. a code block)."""
         stash = self.md.htmlStash.rawHtmlBlocks
         for text in (el.text, *(child.tail for child in el)):
-            for m in _PLACEHOLDER_RE.finditer(text or ""):
+            if not text or util.STX not in text:
+                continue
+            for m in _PLACEHOLDER_RE.finditer(text):
                 index = int(m.group(1))
                 if index < len(stash) and self._block_level(index):
                     return True

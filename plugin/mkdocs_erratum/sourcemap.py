@@ -55,6 +55,7 @@ HIDDEN_INLINE_RE = re.compile(
     r"|:[a-z0-9]+(?:[-_+][a-z0-9]+)*:"  # icon and emoji shortcodes
     r"|</?[A-Za-z][\w:-]*(?:\s[^<>]*)?/?>"  # HTML tags
 )
+_SYNTAX_CHAR_RE = re.compile(r"[<\[\]{:`]")
 FENCE_TITLE_RE = re.compile(r"""title=["']([^"']*)["']""")
 
 
@@ -180,7 +181,8 @@ def prose_lines(lines: Sequence[str]) -> list[str]:
             title = FENCE_TITLE_RE.search(line)
             out.append(title.group(1) if title else "")
             continue
-        if REF_DEF_RE.match(line) or ABBR_DEF_RE.match(line):
+        first = line.lstrip()[:1]
+        if first in ("[", "*") and (REF_DEF_RE.match(line) or ABBR_DEF_RE.match(line)):
             out.append("")
             continue
         start = line.rfind("<!--")
@@ -192,6 +194,8 @@ def prose_lines(lines: Sequence[str]) -> list[str]:
 
 
 def _strip_inline(line: str) -> str:
+    if not _SYNTAX_CHAR_RE.search(line):
+        return line
     if "`" not in line:
         return HIDDEN_INLINE_RE.sub(" ", line)
     parts, last = [], 0
@@ -393,15 +397,16 @@ class _Mapper:
             folded = [normalize(text) for text in prose]
         self.line_words: list[list[str]] = []
         codes = self.codes
+        line_words = self.line_words
         for k, text in enumerate(folded):
-            found = WORD_RE.findall(text)
-            self.line_words.append(found)
-            for w in found:
-                code = codes.get(w)
-                if code is None:
-                    code = codes[w] = _code(len(codes))
-                src_codes.append(code)
-            src_line.extend([k] * len(found))
+            found = WORD_RE.findall(text) if text else []
+            line_words.append(found)
+            if found:
+                for w in found:
+                    if w not in codes:
+                        codes[w] = _code(len(codes))
+                src_codes.extend(map(codes.__getitem__, found))
+                src_line.extend([k] * len(found))
         self.src = "".join(src_codes)
         self.src_line = src_line
         missing = _code(len(self.codes))  # a code no source word has
