@@ -8,7 +8,7 @@ import time
 import httpx
 import pytest
 
-from mkdocs_erratum.report import parse_issue_body
+from mkdocs_erratum.github_gateway import report_ids_in
 from mkdocs_erratum.service.abuse import solve
 
 try:
@@ -85,7 +85,7 @@ def test_kill_9_mid_run_loses_and_duplicates_nothing(tmp_path, backend):
         if standin is None:
             return [name.split("/", 1)[1] for name in branches(repo)]
         records = [*standin.issues(), *standin.pulls()]
-        return [parse_issue_body(r.body).id for r in records]
+        return [i for r in records for i in report_ids_in(r.body)]
 
     config = write_toml(tmp_path / "service.toml", values)
     service = ServiceProcess(config, free_port(), tmp_path / "service.log").start()
