@@ -30,6 +30,7 @@ def mkdocs_build(config: Path, site_dir: Path) -> subprocess.CompletedProcess:
     """``mkdocs build --strict`` in a real process, as CI and `make demo` run it."""
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
     env.pop("ERRATUM_SERVICE_URL", None)
+    env.pop("ERRATUM_SITE_URL", None)
     return subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(config), "-d", site_dir],
         cwd=config.parent,

@@ -34,6 +34,8 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SERVICE_URL_VARIABLE = "ERRATUM_SERVICE_URL"
 """Read by the top-level ``mkdocs.yml`` (``service_url: !ENV ...``)."""
+SITE_URL_VARIABLE = "ERRATUM_SITE_URL"
+"""Read by the top-level ``mkdocs.yml`` (``site_url: !ENV ...``)."""
 SHOWCASE_PAGE = "showcase/fr/"
 _GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "erratum demo",
@@ -126,7 +128,7 @@ class Demo:
         print("Preparing a scratch clone of this repository...", flush=True)
         prepare_scratch_repository(PROJECT_ROOT, self.scratch)
         print("Building the site...", flush=True)
-        build_site(self.repo, self.site_dir, self.service_url)
+        build_site(self.repo, self.site_dir, self.site_url, self.service_url)
         if with_service:
             self._start_service()
         self._serving = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -270,13 +272,16 @@ def prepare_scratch_repository(root: Path, scratch: Path) -> Path:
     return repo
 
 
-def build_site(repo: Path, site_dir: Path, service_url: str | None) -> None:
+def build_site(repo: Path, site_dir: Path, site_url: str, service_url: str | None) -> None:
     """Build the site of ``repo`` into ``site_dir`` (a real ``mkdocs build``).
+
+    The site's own address and the service's reach ``mkdocs.yml`` through environment
+    variables: the published site keeps its public address and no service.
 
     Raises:
         DemoError: with the build's output when it fails.
     """
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", SITE_URL_VARIABLE: site_url}
     env.pop(SERVICE_URL_VARIABLE, None)
     if service_url:
         env[SERVICE_URL_VARIABLE] = service_url
