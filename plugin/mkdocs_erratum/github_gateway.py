@@ -20,6 +20,7 @@ https://api.github.com). Not here: what to change in a file (see ``fixer``).
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import re
 import time
@@ -145,7 +146,7 @@ class Gateway:
         app_id, app_private_key, installation_id: GitHub App installation auth (the
             installation is looked up from the repository when not given).
         api_url: the API base (see `api_url_from`).
-        timeout: seconds to wait for one answer.
+        timeout: whole seconds to wait for one answer.
         attempts: tries for a request that failed in a retryable way (5xx, timeout,
             secondary rate limit).
         backoff: first pause between tries, doubled each time (seconds).
@@ -167,7 +168,7 @@ class Gateway:
         app_private_key: str | None = None,
         installation_id: int | None = None,
         api_url: str | None = None,
-        timeout: float = 15.0,
+        timeout: int = 15,
         attempts: int = 4,
         backoff: float = 1.0,
         max_wait: float = 120.0,
@@ -191,7 +192,7 @@ class Gateway:
         )
         options = dict(
             base_url=self.api_url,
-            timeout=timeout,
+            timeout=max(1, math.ceil(timeout)),  # PyGithub wants whole seconds
             retry=retry,
             per_page=100,
             seconds_between_requests=request_interval or None,

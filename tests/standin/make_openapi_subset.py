@@ -18,10 +18,10 @@ What the script changes in GitHub's description, and why:
   only read objects), and some error answers are a ``oneOf`` of error bodies that all
   accept ``{"message": ...}`` (so a real error matches more than one). The first loses
   its discriminator, the second becomes an ``anyOf``.
-- GitHub answers any operation with a secondary rate limit (403) or a 5xx from its
-  front end; most operations do not list them. A ``403`` (when missing) and a ``5XX``
-  response with GitHub's ``basic-error`` body are added so injected faults are
-  validated too.
+- GitHub answers any operation with bad credentials (401), a secondary rate limit
+  (403) or a 5xx from its front end; most operations do not list them. ``401`` and
+  ``403`` (when missing) and ``5XX`` responses with GitHub's ``basic-error`` body are
+  added so these answers are validated too.
 """
 
 from __future__ import annotations
@@ -179,6 +179,7 @@ def _add_fault_responses(spec: dict) -> None:
             if method == "parameters":
                 continue
             responses = operation["responses"]
+            responses.setdefault("401", error)
             responses.setdefault("403", error)
             responses.setdefault("5XX", error)
 

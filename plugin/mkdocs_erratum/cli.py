@@ -1,0 +1,374 @@
+"""The ``erratum`` command: fix a report, list open reports, set a repository up.
+
+A click group; each sub-command is a thin edge over the gateway and the fixer. Add a
+command with ``@main.command()`` in this module (or ``main.add_command`` elsewhere).
+Every failure ends with one line on stderr and a non-zero exit status.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from dataclasses import dataclass
+from importlib import resources
+
+import click
+import yaml
+
+from .repository import github_repository, read_repository
+
+EXIT_ERROR = 1
+EXIT_NEEDS_A_PERSON = 3
+"""``erratum fix`` opened nothing and a person should look (ambiguous, gone, refused)."""
+
+DEFAULT_ACTION = "mkdocs-erratum/mkdocs-erratum@v0"
+ISSUE_FORM_PATH = ".github/ISSUE_TEMPLATE/erratum.yml"
+WORKFLOW_PATH = ".github/workflows/erratum.yml"
+
+
+@dataclass(frozen=True)
+class SiteFacts:
+    """What the commands need from ``mkdocs.yml`` and git."""
+
+    repository: str | None
+    """``OWNER/NAME`` from ``repo_url``, else from the ``origin`` remote."""
+    docs_dirs: tuple[str, ...]
+    """Repository-relative folders whose Markdown files reports may change."""
+
+
+class _IgnoreTags(yaml.SafeLoader):
+    """Reads mkdocs.yml without running its ``!!python/...`` or ``!ENV`` tags."""
+
+
+_IgnoreTags.add_multi_constructor("", lambda loader, suffix, node: None)
+
+
+def read_site(config_path: str) -> SiteFacts:
+    """The repository and docs folders of the site configured by ``config_path``.
+
+    ``docs_dir`` (default ``docs``) and the ``base_path`` of ``pymdownx.snippets``, made
+    relative to the git root.
+
+    Raises:
+        click.ClickException: when the file is missing or not a YAML mapping.
+    """
+    try:
+        with open(config_path, encoding="utf-8") as fh:
+            data = yaml.load(fh, Loader=_IgnoreTags)  # a SafeLoader: no code runs
+    except OSError as exc:
+        raise click.ClickException(f"cannot read {config_path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise click.ClickException(
+            f"{config_path} is not valid YAML: {exc}".splitlines()[0]
+        ) from None
+    if not isinstance(data, dict):
+        raise click.ClickException(f"{config_path} is not a MkDocs configuration (not a mapping)")
+    config_dir = os.path.dirname(os.path.abspath(config_path))
+    facts = read_repository(config_dir)
+    folders = [str(data.get("docs_dir") or "docs")]
+    for ext in data.get("markdown_extensions") or []:
+        if isinstance(ext, dict) and isinstance(ext.get("pymdownx.snippets"), dict):
+            base = ext["pymdownx.snippets"].get("base_path") or []
+            folders += [base] if isinstance(base, str) else [str(b) for b in base]
+    docs_dirs = []
+    for folder in folders:
+        rel = facts.relative_path(os.path.join(config_dir, folder))
+        if rel is not None and rel not in docs_dirs:
+            docs_dirs.append(rel if rel != "." else "")
+    repo_url = data.get("repo_url")
+    repository = github_repository(repo_url if isinstance(repo_url, str) else None)
+    return SiteFacts(repository or github_repository(facts.remote_url), tuple(docs_dirs))
+
+
+def parse_issue_ref(text: str) -> tuple[str | None, int]:
+    """``12``, ``#12`` or an issue URL -> (``OWNER/NAME`` or None, number).
+
+    >>> parse_issue_ref("#12")
+    (None, 12)
+    >>> parse_issue_ref("https://github.com/acme/docs/issues/7")
+    ('acme/docs', 7)
+    """
+    match = re.fullmatch(r"#?(\d+)", text.strip())
+    if match:
+        return None, int(match.group(1))
+    match = re.fullmatch(r"https?://[^/]+/([\w.-]+/[\w.-]+)/(?:issues|pull)/(\d+)/?", text.strip())
+    if match:
+        return match.group(1), int(match.group(2))
+    raise click.BadParameter(f"expected an issue number or URL, got {text!r}", param_hint="ISSUE")
+
+
+def _site_options(command):
+    command = click.option(
+        "-f",
+        "--config",
+        "config_path",
+        default="mkdocs.yml",
+        show_default=True,
+        help="MkDocs configuration: where repo_url and docs_dir are read.",
+    )(command)
+    command = click.option(
+        "--repo", help="Repository as OWNER/NAME (default: repo_url of the configuration)."
+    )(command)
+    command = click.option(
+        "--api-url",
+        help="GitHub API base URL (default: $GITHUB_API_URL, else https://api.github.com).",
+    )(command)
+    return command
+
+
+def _gateway(repo, config_path, api_url, docs_dirs=(), *, need_docs=True, **options):
+    """(gateway, docs folders) from the options, mkdocs.yml and the environment."""
+    from .github_gateway import Gateway, GatewayError
+
+    site = None
+    if not repo or (need_docs and not docs_dirs):
+        site = read_site(config_path)
+    repository = repo or (site.repository if site else None)
+    if not repository:
+        raise click.ClickException(
+            f"cannot tell the GitHub repository: {config_path} has no GitHub repo_url; "
+            "pass --repo OWNER/NAME"
+        )
+    if not re.fullmatch(r"[\w.-]+/[\w.-]+", repository):
+        raise click.ClickException(f"--repo: expected OWNER/NAME, got {repository!r}")
+    try:
+        gateway = Gateway.from_environment(repository, api_url=api_url, **options)
+    except GatewayError as exc:
+        raise click.ClickException(str(exc)) from None
+    return gateway, list(docs_dirs) or list(site.docs_dirs if site else ("docs",))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="mkdocs-erratum")
+def main() -> None:
+    """Readers' error reports on a MkDocs site, turned into GitHub pull requests."""
+
+
+@main.command(short_help="Open the pull request for a report issue.")
+@click.argument("issue", required=False)
+@click.option(
+    "--report",
+    "report_file",
+    type=click.File("r", encoding="utf-8"),
+    help="Fix a report given as JSON (a file, or - for stdin) instead of an issue.",
+)
+@click.option("--base", help="Branch to start from and merge into (default: the default branch).")
+@click.option(
+    "--docs-dir",
+    "docs_dirs",
+    multiple=True,
+    help="Folder whose Markdown files may change (repeatable; default: docs_dir and snippet "
+    "base paths of the configuration).",
+)
+@click.option(
+    "--write-interval",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Seconds between two writes to GitHub (GitHub asks integrations for about 1).",
+)
+@_site_options
+def fix(issue, report_file, base, docs_dirs, write_interval, config_path, repo, api_url):
+    """Open a pull request that applies the report in ISSUE (a number or URL).
+
+    Reads the report block from the issue, finds the reported lines at the head of the
+    base branch (even if they moved), replaces them with the reader's text on branch
+    erratum/ISSUE, opens the pull request and comments on the issue. When the text is
+    gone, ambiguous or already fixed it opens nothing, comments why and labels the issue.
+    Running it twice opens nothing new. The token comes from GITHUB_TOKEN.
+
+    Exit status: 0 when a pull request exists (or the report is already fixed), 3 when
+    nothing was opened and a person should look, 1 on errors.
+    """
+    from .fixer import ALREADY_FIXED, FixError, fix_issue, fix_report
+    from .github_gateway import GatewayError
+    from .report import Report, ReportError
+
+    if (issue is None) == (report_file is None):
+        raise click.UsageError("give either ISSUE or --report FILE")
+    number = None
+    if issue is not None:
+        issue_repo, number = parse_issue_ref(issue)
+        repo = repo or issue_repo
+    gateway, folders = _gateway(
+        repo, config_path, api_url, docs_dirs, request_interval=0, write_interval=write_interval
+    )
+    try:
+        if report_file is not None:
+            text = report_file.read(2_000_001)
+            if len(text) > 2_000_000:
+                raise click.ClickException("the report file is larger than 2 MB")
+            report = Report.from_json(text)
+            outcome = fix_report(gateway, report, docs_dirs=folders, base=base)
+        else:
+            outcome = fix_issue(gateway, number, docs_dirs=folders, base=base)
+    except (GatewayError, FixError, ReportError) as exc:
+        raise click.ClickException(_one_line(str(exc))) from None
+    click.echo(_one_line(outcome.message))
+    if not outcome.ok and outcome.state != ALREADY_FIXED:
+        sys.exit(EXIT_NEEDS_A_PERSON)
+
+
+@main.command(name="list", short_help="List open reports by page.")
+@click.option("--label", default="erratum", show_default=True, help="Label of report issues.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@_site_options
+def list_reports(label, as_json, config_path, repo, api_url):
+    """List open reports grouped by page, flagging those whose lines changed since.
+
+    For each open issue labelled LABEL that carries a report, the reported lines are
+    looked up at the head of the default branch: "unchanged", "moved to Lx-Ly",
+    "changed", "already fixed" or "ambiguous".
+    """
+    from .fixer import relocate_lines
+    from .github_gateway import GatewayError
+    from .report import ReportError, parse_issue_body
+
+    gateway, _ = _gateway(repo, config_path, api_url, need_docs=False, request_interval=0)
+    pages: dict[str, list[dict]] = {}
+    skipped = 0
+    try:
+        head = gateway.head_commit(gateway.default_branch())
+        files: dict[str, list[str] | None] = {}
+        for issue in gateway.open_issues(label):
+            try:
+                report = parse_issue_body(issue.body[:262_144])
+            except ReportError:
+                skipped += 1
+                continue
+            for block in report.blocks:
+                if block.path not in files:
+                    try:
+                        version = gateway.read_file(block.path, head)
+                    except GatewayError:
+                        version = None
+                    files[block.path] = version.text.split("\n") if version else None
+                lines = files[block.path]
+                if lines is None:
+                    status = "file gone"
+                else:
+                    where = relocate_lines(
+                        lines,
+                        block.start,
+                        block.end,
+                        block.original_sha256,
+                        block.original,
+                        block.replacement,
+                    )
+                    status = {
+                        "same": "unchanged",
+                        "moved": f"moved to L{where.start}-L{where.end}",
+                        "fuzzy": f"changed (now about L{where.start}-L{where.end})",
+                        "already_fixed": "already fixed",
+                        "ambiguous": "ambiguous",
+                        "gone": "changed",
+                    }[where.how]
+                pages.setdefault(report.page_url, []).append(
+                    {
+                        "issue": issue.number,
+                        "url": issue.url,
+                        "path": block.path,
+                        "lines": [block.start, block.end],
+                        "status": status,
+                    }
+                )
+    except GatewayError as exc:
+        raise click.ClickException(_one_line(str(exc))) from None
+    pages = {
+        page: sorted(entries, key=lambda e: (e["path"], e["lines"][0], e["issue"]))
+        for page, entries in sorted(pages.items())
+    }
+    if as_json:
+        click.echo(json.dumps({"pages": pages, "skipped": skipped}, indent=2))
+        return
+    changed = 0
+    for page, entries in pages.items():
+        click.echo(page)
+        for e in entries:
+            changed += e["status"] != "unchanged"
+            where = f"{e['path']}#L{e['lines'][0]}-L{e['lines'][1]}"
+            click.echo(f"  #{e['issue']:<5} {where:<40} {e['status']}")
+    total = sum(len(e) for e in pages.values())
+    summary = f"{total} open reports on {len(pages)} pages; {changed} changed since the build."
+    if skipped:
+        summary += f" {skipped} issues had no valid report."
+    click.echo(summary)
+
+
+@main.command(short_help="Write the issue form and the workflow.")
+@click.argument("directory", default=".", type=click.Path(file_okay=False))
+@click.option("--dry-run", is_flag=True, help="Show what would be written; write nothing.")
+@click.option("--force", is_flag=True, help="Overwrite files that exist and differ.")
+@click.option(
+    "--action",
+    default=DEFAULT_ACTION,
+    show_default=True,
+    help="The erratum GitHub Action the workflow uses (OWNER/REPO@REF).",
+)
+@click.option(
+    "-f",
+    "--config",
+    "config_path",
+    default="mkdocs.yml",
+    show_default=True,
+    help="The MkDocs configuration, relative to the repository root, for the workflow.",
+)
+def init(directory, dry_run, force, action, config_path):
+    """Write the erratum issue form and workflow into the repository at DIRECTORY.
+
+    Creates .github/ISSUE_TEMPLATE/erratum.yml (the form the widget prefills; set the
+    plugin's widget_issue_form to erratum.yml) and .github/workflows/erratum.yml (runs
+    `erratum fix` on report issues with contents, pull-requests and issues write
+    permissions only). Files already up to date are left alone; files that differ are
+    kept unless --force. Safe to run again.
+    """
+    if not re.fullmatch(r"[\w.-]+/[\w.-]+(?:/[\w./-]+)?@[\w.-]+", action):
+        raise click.BadParameter("expected OWNER/REPO@REF", param_hint="--action")
+    if not re.fullmatch(r"[\w./-]+", config_path) or ".." in config_path.split("/"):
+        raise click.BadParameter("expected a plain relative path", param_hint="--config")
+    root = read_repository(directory).root or os.path.abspath(directory)
+    templates = resources.files("mkdocs_erratum") / "templates"
+    workflow = (templates / "workflow.yml").read_text(encoding="utf-8")
+    wanted = {
+        ISSUE_FORM_PATH: (templates / "issue_form.yml").read_text(encoding="utf-8"),
+        WORKFLOW_PATH: workflow.replace("__ACTION__", action).replace("__CONFIG__", config_path),
+    }
+    kept = 0
+    for rel, text in wanted.items():
+        path = os.path.join(root, rel)
+        current = _read(path)
+        if current == text:
+            click.echo(f"unchanged  {rel}")
+            continue
+        if current is not None and not force:
+            click.echo(f"kept       {rel} (exists and differs; --force overwrites it)")
+            kept += 1
+            continue
+        verb = "would write" if dry_run else ("overwrote" if current is not None else "wrote")
+        click.echo(f"{verb:<10} {rel}")
+        if dry_run:
+            click.echo(text)
+            continue
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    if not dry_run:
+        click.echo("Set `widget_issue_form: erratum.yml` in the erratum plugin options.")
+
+
+def _read(path: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read()
+    except FileNotFoundError:
+        return None
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

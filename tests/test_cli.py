@@ -1,0 +1,255 @@
+"""The ``erratum`` command: real processes against the stand-in, and the files it writes."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+import yaml
+from click.testing import CliRunner
+from conftest import git
+from test_fixer_github import FIXED, TYPO, commit, file_issue, report_for
+
+from mkdocs_erratum.cli import main, parse_issue_ref, read_site
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def erratum(*args: str, token: str | None = "maintainer-token", cwd=None, stdin=None):
+    """Run ``erratum`` as its own process; return (exit status, stdout, stderr)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "ERRATUM_"))}
+    if token:
+        env["GITHUB_TOKEN"] = token
+    proc = subprocess.run(
+        [sys.executable, "-m", "mkdocs_erratum.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        input=stdin,
+        timeout=120,
+    )
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def site_args(standin, docs_repo) -> list[str]:
+    return ["--api-url", standin.url, "-f", str(docs_repo / "mkdocs.yml"), "--write-interval", "0"]
+
+
+@pytest.mark.parametrize("command", [[], ["fix"], ["list"], ["init"]])
+def test_help_everywhere(command):
+    result = CliRunner().invoke(main, [*command, "--help"])
+    assert result.exit_code == 0
+    assert result.output.startswith("Usage: ")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("12", (None, 12)),
+        ("#3", (None, 3)),
+        ("https://github.com/acme/docs/issues/7", ("acme/docs", 7)),
+        ("https://ghe.example/acme/docs/issues/8/", ("acme/docs", 8)),
+    ],
+)
+def test_parse_issue_ref(text, expected):
+    assert parse_issue_ref(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "12a", "https://github.com/acme/docs/wiki/1", "-1"])
+def test_parse_issue_ref_refuses(text):
+    with pytest.raises(click.BadParameter):
+        parse_issue_ref(text)
+
+
+def test_read_site_ignores_python_tags_and_finds_snippet_folders(tmp_path):
+    git(tmp_path, "init", "-q")
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "mkdocs.yml").write_text(
+        "site_name: x\nrepo_url: https://github.com/acme/handbook\ndocs_dir: pages\n"
+        "markdown_extensions:\n"
+        "  - pymdownx.emoji:\n      emoji_index: !!python/name:os.system\n"
+        "  - pymdownx.snippets:\n      base_path: [snippets, ../shared]\n"
+        "extra:\n  key: !ENV [HOME]\n"
+    )
+    facts = read_site(str(site / "mkdocs.yml"))
+    assert facts.repository == "acme/handbook"
+    assert facts.docs_dirs == ("site/pages", "site/snippets", "shared")
+
+
+def test_fix_opens_one_pull_request_and_a_second_run_opens_nothing(standin, docs_repo):
+    number = file_issue(standin, report_for(reporter="alice"))
+    status, out, err = erratum("fix", str(number), *site_args(standin, docs_repo))
+    assert (status, err) == (0, "")
+    assert re.fullmatch(r"opened pull request #2: http://\S+/acme/docs/pull/2\n", out)
+    status, out, _ = erratum("fix", f"#{number}", *site_args(standin, docs_repo))
+    assert status == 0 and out.startswith("pull request #2 already exists")
+    assert len(standin.pulls()) == 1
+    assert FIXED in git(docs_repo, "show", f"erratum/{number}:docs/index.md")
+
+
+def test_fix_from_a_json_report_on_stdin(standin, docs_repo):
+    report = report_for()
+    status, out, _ = erratum(
+        "fix", "--report", "-", *site_args(standin, docs_repo), stdin=report.to_json()
+    )
+    assert status == 0 and out.startswith("opened pull request #1")
+    assert standin.pulls()[0].pull["head_ref"] == f"erratum/{report.id}"
+
+
+def test_fix_exit_status_3_when_a_person_must_look(standin, docs_repo):
+    number = file_issue(standin, report_for("docs/link.md", 1, 1, "# Demo", "x"))
+    status, out, err = erratum("fix", str(number), *site_args(standin, docs_repo))
+    assert status == 3 and err == ""
+    assert (
+        out == "no pull request: docs/link.md is a symbolic link; erratum does not change links\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "token", "message"),
+    [
+        (["fix", "1"], None, "Error: no GitHub credentials: set GITHUB_TOKEN"),
+        (
+            ["fix", "99"],
+            "maintainer-token",
+            "Error: GitHub refused to read issue #99: 404 Not Found",
+        ),
+        (
+            ["fix", "1"],
+            "wrong-token",
+            "Error: GitHub refused to read repository acme/docs: 401 Bad credentials",
+        ),
+        (["fix"], "maintainer-token", "Error: give either ISSUE or --report FILE"),
+    ],
+)
+def test_failures_end_with_one_clear_line(standin, docs_repo, args, token, message):
+    file_issue(standin, report_for())
+    status, out, err = erratum(*args, *site_args(standin, docs_repo), token=token)
+    assert status in (1, 2) and out == ""
+    assert err.strip().splitlines()[-1].startswith(message)
+    if status == 1:
+        assert len(err.strip().splitlines()) == 1
+
+
+def test_fix_without_a_repository_says_how_to_give_one(tmp_path):
+    (tmp_path / "mkdocs.yml").write_text("site_name: x\n")
+    status, _, err = erratum("fix", "1", "-f", str(tmp_path / "mkdocs.yml"), token="t")
+    assert status == 1
+    assert err == (
+        f"Error: cannot tell the GitHub repository: {tmp_path / 'mkdocs.yml'} has no "
+        "GitHub repo_url; pass --repo OWNER/NAME\n"
+    )
+
+
+def test_list_groups_by_page_and_flags_changed_lines(standin, docs_repo):
+    moved = file_issue(standin, report_for())
+    same = file_issue(
+        standin,
+        report_for("docs/guide/install.md", 3, 3, "Run pip install demo.", "Run pip."),
+    )
+    original = (docs_repo / "docs/index.md").read_text()
+    commit(docs_repo, "docs/index.md", "New first line.\n\n" + original)
+    status, out, err = erratum("list", *site_args(standin, docs_repo)[:4])
+    assert (status, err) == (0, "")
+    assert out.splitlines() == [
+        "https://acme.example/",
+        f"  #{same:<5} {'docs/guide/install.md#L3-L3':<40} unchanged",
+        f"  #{moved:<5} {'docs/index.md#L3-L3':<40} moved to L5-L5",
+        "2 open reports on 1 pages; 1 changed since the build.",
+    ]
+    status, out, _ = erratum("list", "--json", *site_args(standin, docs_repo)[:4])
+    data = json.loads(out)
+    assert [e["status"] for e in data["pages"]["https://acme.example/"]] == [
+        "unchanged",
+        "moved to L5-L5",
+    ]
+
+
+def test_init_writes_form_and_workflow_idempotently(tmp_path):
+    git(tmp_path, "init", "-q")
+    runner = CliRunner()
+    result = runner.invoke(main, ["init", str(tmp_path), "--dry-run"])
+    assert result.exit_code == 0 and "would write .github/workflows/erratum.yml" in result.output
+    assert not (tmp_path / ".github").exists()
+    result = runner.invoke(main, ["init", str(tmp_path)])
+    assert result.exit_code == 0
+    assert "wrote      .github/ISSUE_TEMPLATE/erratum.yml" in result.output
+    result = runner.invoke(main, ["init", str(tmp_path)])
+    assert result.output.count("unchanged") == 2
+    workflow = tmp_path / ".github/workflows/erratum.yml"
+    workflow.write_text(workflow.read_text() + "# local change\n")
+    result = runner.invoke(main, ["init", str(tmp_path)])
+    assert "kept       .github/workflows/erratum.yml" in result.output
+    assert workflow.read_text().endswith("# local change\n")
+    result = runner.invoke(main, ["init", str(tmp_path), "--force"])
+    assert "overwrote  .github/workflows/erratum.yml" in result.output
+    assert "# local change" not in workflow.read_text()
+
+
+def test_written_workflow_has_least_privileges_and_no_reader_text_in_shell(tmp_path):
+    CliRunner().invoke(main, ["init", str(tmp_path), "--action", "acme/erratum@v1"])
+    workflow = yaml.safe_load((tmp_path / ".github/workflows/erratum.yml").read_text())
+    assert workflow["permissions"] == {
+        "contents": "write",
+        "pull-requests": "write",
+        "issues": "write",
+    }
+    assert workflow[True] == {"issues": {"types": ["opened", "labeled"]}}  # YAML 1.1: on -> True
+    steps = workflow["jobs"]["fix"]["steps"]
+    assert steps[1] == {
+        "uses": "acme/erratum@v1",
+        "with": {"issue": "${{ github.event.issue.number }}", "config": "mkdocs.yml"},
+    }
+    form = yaml.safe_load((tmp_path / ".github/ISSUE_TEMPLATE/erratum.yml").read_text())
+    assert form["labels"] == ["erratum"]
+    assert [f.get("id") for f in form["body"]] == [None, "report"]  # the widget fills "report"
+
+
+def test_action_is_composite_and_passes_inputs_through_the_environment():
+    action = yaml.safe_load((ROOT / "action.yml").read_text())
+    assert action["runs"]["using"] == "composite"
+    for step in action["runs"]["steps"]:
+        assert "${{" not in step.get("run", ""), step  # expressions only in env:
+    assert "erratum fix" in action["runs"]["steps"][-1]["run"]
+
+
+def test_the_action_step_runs_erratum_fix(standin, docs_repo, tmp_path):
+    """The action's last step, run by bash as GitHub would, with the inputs as env."""
+    number = file_issue(standin, report_for())
+    action = yaml.safe_load((ROOT / "action.yml").read_text())
+    step = action["runs"]["steps"][-1]
+    script = tmp_path / "step.sh"
+    script.write_text(step["run"])
+    shim = tmp_path / "bin"
+    shim.mkdir()
+    (shim / "erratum").write_text(
+        f'#!/bin/sh\nexec {sys.executable} -m mkdocs_erratum.cli "$@" --write-interval 0\n'
+    )
+    (shim / "erratum").chmod(0o755)
+    env = {
+        "PATH": f"{shim}:{os.environ['PATH']}",
+        "GITHUB_TOKEN": "maintainer-token",
+        "GITHUB_API_URL": standin.url,
+        "ERRATUM_ISSUE": str(number),
+        "ERRATUM_CONFIG": str(docs_repo / "mkdocs.yml"),
+        "ERRATUM_REPOSITORY": "acme/docs",
+        "ERRATUM_DOCS_DIRS": "docs",
+    }
+    proc = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("opened pull request #")
+    assert TYPO not in git(docs_repo, "show", f"erratum/{number}:docs/index.md")
