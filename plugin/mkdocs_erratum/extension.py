@@ -82,7 +82,9 @@ _LINENOS_RE = re.compile(
     r'<td class="linenos">.*?</td>|<span class="linenos"[^>]*>.*?</span>', re.S
 )
 _FIRST_TAG_RE = re.compile(r"\s*<([A-Za-z][\w:.-]*)")
-_CODE_HTML_RE = re.compile(r'\s*<(?:pre\b|div\b[^>]*class="[^"]*highlight)', re.I)
+_CODE_HTML_RE = re.compile(
+    r'\s*<(?:pre\b|(?:div|table)\b[^>]*class="[^"]*(?:highlight|hilite))', re.I
+)
 _MAX_STASH_DEPTH = 20
 _NO_CLASSES: frozenset[str] = frozenset()
 _VOID_TAGS = frozenset(
@@ -359,6 +361,8 @@ class _Walker:
         self.blocks[index].end = self._flush()
 
     def _kind(self, el: etree.Element, tag: str, classes: set[str]) -> str:
+        if "arithmatex" in classes and tag == "div":
+            return Kind.CODE  # a math block: its delimiters are its fences
         if tag in HTML_CONTAINERS and not classes & GENERATED_CONTAINER_CLASSES:
             return Kind.HTML
         if tag in HEADINGS:

@@ -33,6 +33,7 @@ MAX_ALIGN_CELLS = 60_000_000
 CHUNK_TOKENS = 6_000
 
 FENCE_RE = re.compile(r"^(?:\s*>)*\s*(`{3,}|~{3,})")
+MATH_DELIMITER_RE = re.compile(r"^\s*(?:\$\$|\\\[|\\\])\s*$")
 SETEXT_RE = re.compile(r"^ {0,3}(=+|-+)\s*$")
 ATTR_LIST_LINE_RE = re.compile(r"^\s*\{:?\s*[#.:\w][^}]*\}\s*$")
 HR_RE = re.compile(r"^(?:\s*>)*\s{0,3}([-*_])(?:\s*\1){2,}\s*$")
@@ -596,7 +597,8 @@ class _Mapper:
         if lines is None:
             return start, end
         if kind == Kind.CODE:
-            return _grow_fences(lines, start, end)
+            grown = _grow_fences(lines, start, end)
+            return grown if grown != (start, end) else _grow_math(lines, start, end)
         if kind == Kind.HEADING and end < len(lines) and SETEXT_RE.match(lines[end]):
             end += 1
         if kind == Kind.RAW:
@@ -679,6 +681,21 @@ class _Mapper:
         return False
 
 
+def _grow_math(lines: Sequence[str], start: int, end: int) -> tuple[int, int]:
+    """Extend a math block's range to its ``$$`` or ``\\[ ... \\]`` delimiter lines.
+
+    >>> _grow_math(["$$", "E = mc^2", "$$"], 2, 2)
+    (1, 3)
+    """
+    above = start - 1
+    below = end + 1
+    opens = above >= 1 and MATH_DELIMITER_RE.match(lines[above - 1])
+    closes = below <= len(lines) and MATH_DELIMITER_RE.match(lines[below - 1])
+    if opens and closes:
+        return above, below
+    return start, end
+
+
 def _grow_fences(lines: Sequence[str], start: int, end: int) -> tuple[int, int]:
     """Extend a code block's range to its opening and closing fences, when it has them."""
     k = start - 1  # 1-based line above the range
@@ -690,12 +707,13 @@ def _grow_fences(lines: Sequence[str], start: int, end: int) -> tuple[int, int]:
     m = end + 1
     while m <= len(lines):
         close = FENCE_RE.match(lines[m - 1])
-        if close and close.group(1)[0] == fence[0] and len(close.group(1)) >= len(fence):
+        same = close and close.group(1)[0] == fence[0] and len(close.group(1)) >= len(fence)
+        if same and not lines[m - 1][close.end() :].strip():
             return k, m
         if WORD_RE.search(lines[m - 1]):
             break
         m += 1
-    return k, end
+    return start, end  # no closing fence: these were not this block's fences
 
 
 def _grow_html_tags(lines: Sequence[str], start: int, end: int) -> tuple[int, int]:

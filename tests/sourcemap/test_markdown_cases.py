@@ -295,3 +295,10 @@ def test_lone_opening_tag_in_a_tab_gets_no_range(tmp_path):
     assert ("p", "Words inside.") in ranges
     assert not any(tag == "div" and text == "" for tag, text in ranges)
     assert '<div class="result" markdown>' in html
+
+
+def test_codehilite_fences_and_math_delimiters_are_part_of_their_blocks(tmp_path):
+    text = "```python\nprint('hi')\n```\n\n$$\nE = mc^2\n$$\n\n    indented code line\n\nEnd.\n"
+    extensions = ["fenced_code", "codehilite", "pymdownx.arithmatex"]
+    html, _ = convert(tmp_path, text, extensions, {"pymdownx.arithmatex": {"generic": True}})
+    assert list(ranges_of(html).values()) == ["L1-L3", "L5-L7", "L9-L9", "L11-L11"]
