@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.sourcemap.helpers import convert, ranges_of
+from tests.sourcemap.helpers import annotated, convert, ranges_of
 
 PLAIN = """\
 # Title
@@ -302,3 +302,23 @@ def test_codehilite_fences_and_math_delimiters_are_part_of_their_blocks(tmp_path
     extensions = ["fenced_code", "codehilite", "pymdownx.arithmatex"]
     html, _ = convert(tmp_path, text, extensions, {"pymdownx.arithmatex": {"generic": True}})
     assert list(ranges_of(html).values()) == ["L1-L3", "L5-L7", "L9-L9", "L11-L11"]
+
+
+def test_includes_with_line_ranges_sections_and_auto_append(tmp_path):
+    (tmp_path / "lines.md").write_text("Skipped one.\nTaken two.\nTaken three.\nSkipped four.\n")
+    (tmp_path / "sections.md").write_text(
+        "Outside words.\n\n<!-- --8<-- [start:part] -->\nSection words here.\n"
+        "<!-- --8<-- [end:part] -->\n"
+    )
+    (tmp_path / "appended.md").write_text("Appended paragraph at the end.\n")
+    text = 'Intro.\n\n--8<-- "lines.md:2:3"\n\n--8<-- "sections.md:part"\n\nOutro.\n'
+    configs = {"pymdownx.snippets": {"base_path": [str(tmp_path)], "auto_append": ["appended.md"]}}
+    html, _ = convert(tmp_path, text, ["pymdownx.snippets"], configs)
+    root = str(tmp_path)
+    assert [(t, v.replace(root, "")) for t, _, v in annotated(html)] == [
+        ("p", "page.md#L1-L1"),
+        ("p", "lines.md#L2-L3"),
+        ("p", "sections.md#L4-L4"),
+        ("p", "page.md#L7-L7"),
+        ("p", "appended.md#L1-L1"),
+    ]
