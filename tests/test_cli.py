@@ -253,3 +253,11 @@ def test_the_action_step_runs_erratum_fix(standin, docs_repo, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("opened pull request #")
     assert TYPO not in git(docs_repo, "show", f"erratum/{number}:docs/index.md")
+
+
+def test_a_10_mb_json_report_is_refused_in_one_line(standin, docs_repo):
+    huge = report_for().to_json()[:-1] + ', "padding": "' + "x" * 10_000_000 + '"}'
+    status, out, err = erratum("fix", "--report", "-", *site_args(standin, docs_repo), stdin=huge)
+    assert (status, out) == (1, "")
+    assert err == "Error: the report file is larger than 2 MB\n"
+    assert standin.pulls() == [] and standin.requests == []

@@ -220,3 +220,23 @@ def test_a_10_mb_issue_body_is_refused_before_parsing(standin, docs_repo):
     with pytest.raises(FixError, match=r"body is 10,00\d,\d{3} characters"):
         fix_issue(make_gateway(standin), number)
     assert standin.pulls() == [] and branches(docs_repo) == ["main"]
+
+
+def test_fork_flow_survives_faults_on_fork_and_pull(standin, docs_repo):
+    standin.fork_delay = 0.3
+    standin.inject("bad_gateway_after", method="POST", path=r"/forks$")
+    standin.inject("secondary_limit", method="POST", path=r"/pulls$", retry_after=1)
+    report = report_for(reporter="alice")
+    outcome = fix_report(make_gateway(standin, token="reader-token"), report, docs_dirs=["docs"])
+    assert outcome.state == "pull_request_opened", outcome.message
+    assert len(standin.pulls()) == 1 and standin.count("POST", r"/pulls$") == 2
+    assert list(standin.repos) == ["acme/docs", "reader/docs"]
+    assert branches(docs_repo) == ["main"]
+
+
+def test_a_replacement_over_the_size_limit_is_refused(standin, docs_repo):
+    report = report_for(replacement="x" * 20_001)
+    outcome = fix_report(make_gateway(standin), report, docs_dirs=["docs"])
+    assert outcome.state == "refused"
+    assert "suggested text longer than 20000 characters" in outcome.message
+    assert standin.pulls() == [] and branches(docs_repo) == ["main"]
