@@ -20,8 +20,8 @@ import argparse
 import asyncio
 import json
 import random
-import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -32,7 +32,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mkdocs_erratum.report import parse_issue_body  # noqa: E402
+from mkdocs_erratum.github_gateway import report_ids_in  # noqa: E402
 from mkdocs_erratum.service.abuse import solve  # noqa: E402
 from tests.service_support import (  # noqa: E402
     PARAGRAPHS,
@@ -50,8 +50,8 @@ REPOSITORY = "acme/news"
 TOKEN = "maintainer-token"
 
 
-def start_standin(repo: Path, error_rate: float):
-    """The GitHub stand-in in a thread of this process, answering some requests with 502."""
+def serve_flaky_standin(git_dir: str, error_rate: float) -> None:
+    """Child process: the GitHub stand-in, answering some requests with 502 at random."""
     from tests.standin import Fault, GitHubStandIn
 
     rng = random.Random(5)
@@ -59,12 +59,47 @@ def start_standin(repo: Path, error_rate: float):
     class FlakyStandIn(GitHubStandIn):
         def _take_fault(self, method, path):
             fault = super()._take_fault(method, path)
-            if fault is None and rng.random() < error_rate:
-                kind = "bad_gateway" if rng.random() < 0.5 else "bad_gateway_after"
-                fault = Fault(kind)
+            if fault is None and not path.startswith("/_standin") and rng.random() < error_rate:
+                # Half before doing the work, half after it (the worst case for duplicates).
+                fault = Fault("bad_gateway" if rng.random() < 0.5 else "bad_gateway_after")
             return fault
 
-    return FlakyStandIn(str(repo), REPOSITORY, known_users={"reader"}).start()
+    standin = FlakyStandIn(git_dir, REPOSITORY, known_users={"reader"})
+    print(standin.url, flush=True)
+    standin.serve_forever()
+
+
+class StandInProcess:
+    """The stand-in in its own process (as GitHub is), driven through its control API."""
+
+    def __init__(self, repo: Path, error_rate: float):
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                __file__,
+                "--standin-child",
+                str(repo),
+                "--error-rate",
+                str(error_rate),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+        self.url = self.proc.stdout.readline().strip()
+        if not self.url.startswith("http://127.0.0.1:"):
+            raise SystemExit(f"the stand-in did not start: {self.url!r}")
+
+    def inject(self, **fault) -> None:
+        httpx.post(self.url + "/_standin/faults", json=fault, timeout=10).raise_for_status()
+
+    def state(self) -> dict:
+        return httpx.get(self.url + "/_standin/state", timeout=60).json()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
 
 
 async def client_loop(url, reports, latencies, accepted, address, deadline):
@@ -124,21 +159,18 @@ def wait_delivered(url: str, total: int, deadline: float) -> dict:
     return counts
 
 
-def created_per_report_github(standin) -> dict[str, int]:
+def created_per_report_github(state: dict) -> dict[str, int]:
+    """Report id -> issues and pull requests carrying it, in the served repository."""
     found: dict[str, int] = {}
-    for record in [*standin.issues(), *standin.pulls()]:
-        match = re.search(r"r-[0-9a-f]{16}", record.body or "")
-        try:
-            report_id = parse_issue_body(record.body).id
-        except ValueError:
-            report_id = match.group(0) if match else None
-        if report_id:
+    for record in state["repos"][REPOSITORY]["records"]:
+        for report_id in report_ids_in(record["body"]):
             found[report_id] = found.get(report_id, 0) + 1
     return found
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--standin-child", metavar="GIT_DIR", help=argparse.SUPPRESS)
     parser.add_argument("--reports", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--backend", choices=["github", "git"], default="github")
@@ -151,8 +183,11 @@ def main(argv: list[str] | None = None) -> int:
         help="sender rate (GitHub's own limit is ~80/min: 2,000 reports would take 25 min)",
     )
     parser.add_argument("--concurrency", type=int, default=4, help="worker concurrency")
-    parser.add_argument("--timeout", type=float, default=900.0, help="give up after (s)")
+    parser.add_argument("--timeout", type=float, default=3600.0, help="give up after (s)")
     args = parser.parse_args(argv)
+    if args.standin_child:
+        serve_flaky_standin(args.standin_child, args.error_rate)
+        return 0
     deadline = time.monotonic() + args.timeout
 
     with tempfile.TemporaryDirectory(prefix="erratum-bench-") as tmp_name:
@@ -173,16 +208,18 @@ def main(argv: list[str] | None = None) -> int:
             trust_forwarded_for=True,
             ip_reports_per_minute=600.0,
             ip_burst=100,
-            log_level="warning",
+            log_level="info",
         )
         standin = None
         if args.backend == "github":
-            standin = start_standin(repo, args.error_rate)
+            standin = StandInProcess(repo, args.error_rate)
             values.update(
                 backend="github",
                 github_repository=REPOSITORY,
                 github_token=TOKEN,
                 github_api_url=standin.url,
+                # The stand-in's burst is short; GitHub's own advice is a minute.
+                github_limit_pause_seconds=5.0,
             )
         config = write_toml(tmp / "service.toml", values)
         service = ServiceProcess(config, free_port(), tmp / "service.log").start()
@@ -196,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
             if standin is not None:
                 # A burst of secondary limits on content creation, early in the run.
                 standin.inject(
-                    "secondary_limit",
+                    kind="secondary_limit",
                     method="POST",
                     times=args.secondary_burst,
                     retry_after=2,
@@ -209,10 +246,13 @@ def main(argv: list[str] | None = None) -> int:
             delivery_took = time.perf_counter() - send_done + took
         finally:
             service.stop()
+            if standin is not None and sys.exc_info()[0] is not None:
+                standin.stop()
         if standin is not None:
-            created = created_per_report_github(standin)
-            violations = len(standin.violations)
+            state = standin.state()
             standin.stop()
+            created = created_per_report_github(state)
+            violations = len(state["violations"])
         else:
             created = {}
             for name in branches(repo):
@@ -221,6 +261,7 @@ def main(argv: list[str] | None = None) -> int:
             violations = 0
         log = (tmp / "service.log").read_text(encoding="utf-8")
         token_leaks = log.count(TOKEN) if args.backend == "github" else 0
+        retries = log.count('"event": "report_retry"')
 
     accepted_ids = set(accepted)
     lost = sorted(accepted_ids - set(created))
@@ -234,6 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"accept latency p95      {p95 * 1000:.1f} ms")
     print(f"delivered reports/s     {len(accepted) / delivery_took:.1f}")
     print(f"final states            {json.dumps(counts, sort_keys=True)}")
+    print(f"sends retried           {retries}")
     print(f"lost                    {len(lost)}")
     print(f"duplicated              {len(duplicated)}")
     print(f"created but not accepted {len(stray)}")
