@@ -16,6 +16,7 @@ import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import yaml
 
@@ -97,3 +98,45 @@ def build_site(root: Path, theme: dict, plugin: dict | None = None, **extra) -> 
 def head_commit(site: Path) -> str:
     """The commit the site in ``site``'s parent folder was built from."""
     return _git(site.parent, "rev-parse", "HEAD")
+
+
+def new_page(browser, **options):
+    """A page in a fresh context; github.com answered by a stub, other hosts refused.
+
+    ``page.errors`` collects the page's uncaught exceptions.
+    """
+    context = browser.new_context(**options)
+    context.set_default_timeout(10_000)
+
+    def route(r):
+        if r.request.url.startswith("https://github.com/"):
+            return r.fulfill(body="<title>stub</title>", content_type="text/html")
+        return r.abort()
+
+    context.route(lambda url: not url.startswith("http://127.0.0.1"), route)
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda e: page.errors.append(e))
+    return context, page
+
+
+def click_block(page, text: str) -> None:
+    """A real mouse click on the block showing ``text`` (the toggle covering it gets it)."""
+    block = page.get_by_text(text).first
+    # Centred, so that the selection banner at the bottom does not cover it.
+    block.evaluate("e => e.scrollIntoView({block: 'center', behavior: 'instant'})")
+    box = block.bounding_box()
+    page.mouse.click(box["x"] + 10, box["y"] + box["height"] / 2)
+
+
+def opened_query(context, action) -> tuple[str, dict[str, str]]:
+    """Run ``action``; return the URL of the tab it opens and its decoded query."""
+    with context.expect_page() as opened:
+        action()
+    url = opened.value.url
+    return url, {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+
+
+def widget_errors(page) -> list:
+    """Uncaught exceptions thrown by the widget's own code."""
+    return [e for e in page.errors if "erratum" in (e.stack or "")]

@@ -13,12 +13,18 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from browser.support import REPOSITORY, build_site, head_commit, serve
+from browser.support import (
+    REPOSITORY,
+    build_site,
+    click_block,
+    head_commit,
+    new_page,
+    serve,
+    widget_errors,
+)
 from mkdocs_erratum.report import Report, parse_issue_body, text_hash
 
-ROOT = Path(__file__).resolve().parents[2]
 INDEX = (Path(__file__).parent / "sites" / "guide" / "docs" / "index.md").read_text().split("\n")
-SCREENSHOT = ROOT / "site" / "images" / "dialog.png"
 
 
 def lines(a: int, b: int) -> str:
@@ -34,38 +40,12 @@ def plain_site(tmp_path_factory):
         yield base, head_commit(site)
 
 
-def new_page(browser, **options):
-    """A page in a fresh context; github.com answered by a stub, other hosts refused."""
-    context = browser.new_context(**options)
-
-    def route(r):
-        if r.request.url.startswith("https://github.com/"):
-            return r.fulfill(body="<title>stub</title>", content_type="text/html")
-        return r.abort()
-
-    context.route(lambda url: not url.startswith("http://127.0.0.1"), route)
-    page = context.new_page()
-    page.errors = []
-    page.on("pageerror", lambda e: page.errors.append(e))
-    return context, page
-
-
-def click_block(page, text: str) -> None:
-    """A real mouse click on the block showing ``text`` (the toggle covering it gets it)."""
-    box = page.get_by_text(text).first.bounding_box()
-    page.mouse.click(box["x"] + 10, box["y"] + box["height"] / 2)
-
-
 def submit(context, page, name="Open an issue on GitHub") -> dict[str, str]:
     with context.expect_page() as opened:
         page.get_by_role("button", name=name).click()
     url = opened.value.url
     assert url.startswith(f"https://github.com/{REPOSITORY}/issues/new?")
     return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
-
-
-def widget_errors(page) -> list:
-    return [e for e in page.errors if "erratum" in (e.stack or "")]
 
 
 def test_mouse_flow_opens_prefilled_issue(browser, plain_site):
@@ -95,8 +75,6 @@ def test_mouse_flow_opens_prefilled_issue(browser, plain_site):
     assert [r for r in requests if "/src/" in r] == [base + "assets/erratum/src/docs/index.md.json"]
     first.fill(lines(3, 4).replace("speling", "spelling"))
     dialog.get_by_label("What is wrong?").fill("Typo <b>@octocat</b> see #12")
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    dialog.screenshot(path=str(SCREENSHOT))
 
     query = submit(context, page)
     assert query["title"] == "Error on page “Field guide”"
@@ -173,14 +151,14 @@ def test_keyboard_only_flow(browser, plain_site):
     assert page.evaluate("document.activeElement.id") == "erratum-comment"
     page.keyboard.type("Two errors here.")
     page.keyboard.press("Escape")  # closes the dialog, focus returns to the button
-    assert not dialog.is_visible()
-    assert page.evaluate("document.activeElement.className") == "erratum-button"
+    expect(dialog).to_be_hidden()
+    expect(page.locator(".erratum-button")).to_be_focused()
 
     page.keyboard.press("Enter")  # selection mode again; Escape leaves it
     assert page.locator(".erratum-toggle").count() > 5
     page.keyboard.press("Escape")
     assert page.locator(".erratum-toggle").count() == 0
-    assert page.evaluate("document.activeElement.className") == "erratum-button"
+    expect(page.locator(".erratum-button")).to_be_focused()
 
     # Reopening the same blocks restores what the reader typed.
     page.keyboard.press("Enter")

@@ -315,9 +315,9 @@ async function solve(ch) {
       if (hex(key).startsWith(prefix)) return b64({ challenge: ch, solution: { counter: n, derivedKey: hex(key) } });
     }
   }
-  const { algorithm = "SHA-256", challenge, salt, signature, maxnumber = 1e6 } = ch;
-  const enc = new TextEncoder();
-  for (let n = 0; n <= maxnumber; n += 200) {
+  const { algorithm = "SHA-256", challenge, salt, signature } = ch;
+  const enc = new TextEncoder(), max = ch.maxNumber ?? ch.maxnumber ?? 1e6;
+  for (let n = 0; n <= max; n += 200) {
     const found = await Promise.all(Array.from({ length: 200 }, async (_, i) => hex(await digest(enc.encode(salt + (n + i)), algorithm))));
     const i = found.indexOf(challenge);
     if (i >= 0) return b64({ algorithm, challenge, number: n + i, salt, signature });
