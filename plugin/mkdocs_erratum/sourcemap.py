@@ -410,20 +410,18 @@ class _Mapper:
                 src_line.extend([k] * len(found))
         self.src = "".join(src_codes)
         self.src_line = src_line
-        missing = _code(len(self.codes))  # a code no source word has
-        self.rendered = "".join(self.codes.get(t, missing) for t in tokens)
+        lookup = _CodesOrMissing(self.codes)  # words no source line has get one code
+        lookup.missing = _code(len(self.codes))
+        self.rendered = "".join(map(lookup.__getitem__, tokens))
         self.match = [-1] * len(tokens)
 
     def run(self) -> list[SourceRange | None]:
         self._align()
-        source, src_line = self.source, self.src_line
-        self.tok_path: list[str | None] = [None] * len(self.tokens)
-        self.tok_line: list[int] = [0] * len(self.tokens)
-        for t, j in enumerate(self.match):
-            if j >= 0:
-                line = source[src_line[j]]
-                self.tok_path[t] = line.path
-                self.tok_line[t] = line.number
+        src_line = self.src_line
+        paths = [line.path for line in self.source]
+        numbers = [line.number for line in self.source]
+        self.tok_path = [paths[src_line[j]] if j >= 0 else None for j in self.match]
+        self.tok_line = [numbers[src_line[j]] if j >= 0 else 0 for j in self.match]
         self.found: list[int] = [0] * len(self.blocks)
         n = len(self.blocks)
         children: list[list[int]] = [[] for _ in range(n)]
@@ -447,10 +445,10 @@ class _Mapper:
         apart = bytearray(len(self.tokens))
         for block in windows:
             apart[block.start : block.end] = b"\x01" * (block.end - block.start)
-        main = [i for i in range(len(self.tokens)) if not apart[i]]
-        if len(main) == len(self.tokens):
-            self._align_pieces(self.rendered, list(range(len(self.rendered))), 0, len(self.src))
+        if not windows:
+            self._align_pieces(self.rendered, 0, 0, len(self.src))
         else:
+            main = [i for i in range(len(self.tokens)) if not apart[i]]
             text = "".join(self.rendered[i] for i in main)
             self._align_pieces(text, main, 0, len(self.src))
         for block in windows:
@@ -458,10 +456,11 @@ class _Mapper:
             lo = bisect_left(self.src_line, a)
             hi = bisect_left(self.src_line, b)
             piece = self.rendered[block.start : block.end]
-            self._align_pieces(piece, list(range(block.start, block.end)), lo, hi)
+            self._align_pieces(piece, block.start, lo, hi)
 
-    def _align_pieces(self, rendered: str, where: list[int], lo: int, hi: int) -> None:
-        """Align ``rendered`` (token i stands at ``where[i]``) with ``src[lo:hi]``."""
+    def _align_pieces(self, rendered: str, where: int | list[int], lo: int, hi: int) -> None:
+        """Align ``rendered`` with ``src[lo:hi]``; token i stands at ``where[i]``, or at
+        ``where + i`` when ``where`` is an offset."""
         src = self.src[lo:hi]
         if len(rendered) * max(len(src), 1) <= MAX_ALIGN_CELLS:
             self._commit(rendered, src, where, 0, lo, len(rendered))
@@ -480,12 +479,19 @@ class _Mapper:
     def _commit(self, rendered, src, where, r_off, s_off, keep) -> int | None:
         """Record the matches of ``rendered[:keep]``; return the last source index used."""
         last = None
+        match = self.match
         for op in Indel.opcodes(rendered, src):
             if op.tag != "equal" or op.src_start >= keep:
                 continue
-            for k in range(min(op.src_end, keep) - op.src_start):
-                last = s_off + op.dest_start + k
-                self.match[where[r_off + op.src_start + k]] = last
+            n = min(op.src_end, keep) - op.src_start
+            first = s_off + op.dest_start
+            last = first + n - 1
+            if isinstance(where, int):  # contiguous tokens: one slice assignment
+                at = where + r_off + op.src_start
+                match[at : at + n] = range(first, first + n)
+            else:
+                for k in range(n):
+                    match[where[r_off + op.src_start + k]] = first + k
         return last
 
     # -- ranges ----------------------------------------------------------------------
@@ -679,6 +685,18 @@ class _Mapper:
                 return True
             k = self.blocks[k].parent
         return False
+
+
+class _CodesOrMissing(dict):
+    """Word codes, with one shared code for every word the source does not have."""
+
+    missing = ""
+
+    def __init__(self, codes: dict[str, str]):
+        super().__init__(codes)
+
+    def __missing__(self, key: str) -> str:
+        return self.missing
 
 
 def _grow_math(lines: Sequence[str], start: int, end: int) -> tuple[int, int]:
