@@ -21,6 +21,7 @@ from mkdocs.config import config_options as c
 from mkdocs.exceptions import PluginError
 
 from mkdocs_erratum.config import ErratumConfig
+from mkdocs_erratum.service.cli import serve
 from mkdocs_erratum.service.settings import describe_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -152,12 +153,16 @@ def option_section(tree, name: str) -> list[str]:
     return texts
 
 
-def test_service_reference_lists_every_setting(built_site):
+def test_service_reference_lists_every_setting_and_command_option(built_site):
     tree = page(built_site, "guide/service")
     cells = {code.text for code in tree.cssselect("table td code")}
     for name, env, _doc in describe_settings():
         assert name in cells
         assert env in cells
+    text = tree.text_content()
+    assert "erratum serve [OPTIONS]" in text
+    for option in serve.params:
+        assert option.opts[0] in text
 
 
 def _copy_of_our_site(tmp_path: Path, index_addition: str) -> Path:
