@@ -1,0 +1,97 @@
+"""The widget sends a correction through a running service (git backend) in Chromium.
+
+A real build with ``service_url`` (which also writes the manifest), the site served on
+127.0.0.1, ``erratum serve`` as a uvicorn process on the site's own repository, and
+headless Chromium solving the proof of work: the dialog ends on the branch the service
+created, and that branch changes exactly the reported lines.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+from browser.support import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    build_site,
+    click_block,
+    new_page,
+    serve,
+    widget_errors,
+)
+from playwright.sync_api import expect
+
+try:
+    from tests.service_support import ServiceProcess, free_port, git, write_toml
+except ImportError:  # tests/ is not a package
+    from service_support import ServiceProcess, free_port, git, write_toml
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    if not os.path.exists(CHROMIUM):
+        message = "Chromium not found: install it with `sudo apt-get install chromium`."
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def test_widget_sends_a_correction_and_shows_the_branch(chromium, tmp_path):
+    service_port = free_port()
+    service_url = f"http://127.0.0.1:{service_port}/"
+    site = build_site(tmp_path / "repo", {"name": "mkdocs"}, {"service_url": service_url})
+    repo = site.parent
+    commit = git(repo, "rev-parse", "HEAD")
+    assert (site / "_erratum" / "manifest.json").exists()
+    with serve(site) as base:
+        origin = base.rstrip("/")
+        config = write_toml(
+            tmp_path / "service.toml",
+            {
+                "backend": "git",
+                "database": str(tmp_path / "service.sqlite3"),
+                "manifest": str(site / "_erratum" / "manifest.json"),
+                "git_repository": str(repo),
+                "allowed_origins": [origin],
+                "altcha_max_number": 5000,
+            },
+        )
+        service = ServiceProcess(config, service_port, tmp_path / "service.log").start()
+        try:
+            context, page = new_page(chromium)
+            page.goto(base)
+            page.get_by_role("button", name="Report an error").click()
+            click_block(page, "The first paragraph has a speling error")
+            page.get_by_role("button", name="Continue (1)").click()
+            dialog = page.get_by_role("dialog", name="Report an error")
+            box = dialog.get_by_label("Suggested correction — docs/index.md, lines 3–4")
+            box.fill(box.input_value().replace("speling", "spelling"))
+            dialog.get_by_label("What is wrong?").fill("Typo, ping @octocat")
+            dialog.get_by_role("button", name="Send").click()
+            status = dialog.get_by_role("status")
+            expect(status).to_contain_text(
+                "Your correction is on branch erratum/r-", timeout=30_000
+            )
+            branch = re.search(r"erratum/r-[0-9a-f]{16}", status.inner_text()).group(0)
+            assert widget_errors(page) == [], page.errors
+            context.close()
+        finally:
+            service.stop()
+    assert git(repo, "for-each-ref", "--format=%(refname:short)", "refs/heads/erratum/") == branch
+    assert git(repo, "rev-parse", f"{branch}^") == commit
+    diff = git(repo, "diff", "-U0", commit, branch)
+    assert "@@ -3 +3 @@" in diff
+    assert (
+        "-The first paragraph has a speling error\n+The first paragraph has a spelling error"
+        in (diff)
+    )
+    message = git(repo, "log", "-1", "--format=%B", branch)
+    assert "Typo, ping @\u200boctocat" in message
