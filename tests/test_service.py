@@ -258,3 +258,28 @@ def test_token_is_hidden_from_repr():
     )
     assert settings.github_token == "ghp_secretvalue123"
     assert "ghp_secretvalue123" not in repr(settings)
+
+
+def test_serve_help_documents_every_setting():
+    from click.testing import CliRunner
+
+    from mkdocs_erratum.cli import main
+    from mkdocs_erratum.service.settings import describe_settings
+
+    result = CliRunner().invoke(main, ["serve", "--help"])
+    assert result.exit_code == 0
+    text = " ".join(result.output.split())
+    for name, env, _doc in describe_settings():
+        assert f"{name} ({env})" in text
+
+
+def test_serve_refuses_bad_settings_in_one_line(tmp_path):
+    from click.testing import CliRunner
+
+    from mkdocs_erratum.cli import main
+
+    config = tmp_path / "service.toml"
+    config.write_text('backend = "git"\ngit_repository = "/r"\n', encoding="utf-8")
+    result = CliRunner().invoke(main, ["serve", "--config", str(config)], env={})
+    assert result.exit_code != 0
+    assert result.output.strip().splitlines()[-1].startswith("Error: settings: manifest: required")

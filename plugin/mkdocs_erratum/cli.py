@@ -18,6 +18,7 @@ import click
 import yaml
 
 from .repository import github_repository, read_repository
+from .service.cli import serve
 
 EXIT_ERROR = 1
 EXIT_NEEDS_A_PERSON = 3
@@ -368,6 +369,10 @@ def _read(path: str) -> str | None:
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
+
+
+# `erratum serve` lives with the service; it needs the `service` extra only when it runs.
+main.add_command(serve)
 
 
 if __name__ == "__main__":  # pragma: no cover
