@@ -20,6 +20,7 @@ from browser.support import build_site, click_block, new_page, serve, widget_err
 from mkdocs_erratum.report import Report, text_hash
 
 HMAC_KEY = "stand-in secret"
+STALE = "The text no longer matches the published page."
 INDEX = (Path(__file__).parent / "sites" / "guide" / "docs" / "index.md").read_text().split("\n")
 
 
@@ -80,11 +81,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if "DOWN" in report.comment:
             return self._send(503, {"error": "unavailable", "message": "Try again later."})
         if "STALE" in report.comment:
-            return self._send(422, {"error": "unknown_hash",
-                                    "message": "The text no longer matches the published page."})  # fmt: skip
-        self._send(
-            202, {"id": report.id, "state": "queued", "status_url": f"/api/reports/{report.id}"}
-        )
+            return self._send(422, {"error": "unknown_hash", "message": STALE})
+        status_url = f"/api/reports/{report.id}"
+        self._send(202, {"id": report.id, "state": "queued", "status_url": status_url})
 
 
 @pytest.fixture(scope="module")
@@ -150,11 +149,9 @@ def test_send_solves_the_challenge_and_shows_the_pull_request(browser, service_s
 
 def test_rejection_shows_the_services_message(browser, service_site):
     base, standin = service_site
-    context, page, dialog, _ = open_dialog(browser, base)
+    context, _, dialog, _ = open_dialog(browser, base)
     dialog.get_by_label("What is wrong?").fill("STALE")
     dialog.get_by_role("button", name="Send").click()
-    expect(dialog.get_by_role("status")).to_have_text(
-        "Your report was rejected: The text no longer matches the published page."
-    )
+    expect(dialog.get_by_role("status")).to_have_text(f"Your report was rejected: {STALE}")
     assert standin.posts[-1]["payload"]["report"]["comment"] == "STALE"
     context.close()
