@@ -1,7 +1,7 @@
 """``erratum serve``: run the correction service under uvicorn.
 
-Kept here until the project's ``erratum`` command group registers it
-(``main.add_command(serve)``); also runnable as ``python -m mkdocs_erratum.service``.
+Registered in the ``erratum`` command group (`mkdocs_erratum.cli`); also runnable as
+``python -m mkdocs_erratum.service``. Heavy imports (uvicorn, FastAPI) wait until it runs.
 """
 
 from __future__ import annotations
