@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import subprocess
@@ -230,3 +231,9 @@ def test_invalid_options_stop_the_build_with_a_clear_message(tmp_path, caplog, p
 def test_option_types_are_checked(tmp_path):
     with pytest.raises(Abort):
         run_build(make_site(tmp_path, {"widget_labels": "erratum"}))
+
+
+def test_assets_stay_within_8_kb_gzipped():
+    assets = Path(widget.__file__).parent / "assets"
+    sizes = {name: len(gzip.compress((assets / name).read_bytes(), 9)) for name in widget.ASSETS}
+    assert sum(sizes.values()) <= 8 * 1024, sizes

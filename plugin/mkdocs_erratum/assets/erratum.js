@@ -290,31 +290,9 @@ async function openIssue(r, show) {
 // -- Service ------------------------------------------------------------------------------
 const b64 = (data) => btoa(JSON.stringify(data));
 
-// ALTCHA proof of work: v1 (find n with sha(salt + n) = challenge) and v2 (find a counter
-// whose derived key starts with keyPrefix), as the altcha package makes them.
+// ALTCHA proof of work, as the service's altcha package makes it (v1): find the number n
+// with sha(salt + n) = challenge; hashes run in batches to keep SubtleCrypto busy.
 async function solve(ch) {
-  if (ch.parameters) {
-    const p = ch.parameters, bytes = (h) => Uint8Array.from(h.match(/../g) || [], (x) => parseInt(x, 16));
-    const nonce = bytes(p.nonce), salt = bytes(p.salt), len = p.keyLength || 32;
-    const hash = (/SHA-(256|384|512)/.exec(p.algorithm) || ["SHA-256"])[0], prefix = (p.keyPrefix || "00").toLowerCase();
-    for (let n = 0; n < 2 ** 32; n++) {
-      const pw = new Uint8Array(nonce.length + 4);
-      pw.set(nonce);
-      new DataView(pw.buffer).setUint32(nonce.length, n);
-      let key;
-      if (/^PBKDF2/.test(p.algorithm)) {
-        const base = await crypto.subtle.importKey("raw", pw, "PBKDF2", false, ["deriveBits"]);
-        key = await crypto.subtle.deriveBits({ name: "PBKDF2", hash, salt, iterations: p.cost }, base, len * 8);
-      } else {
-        key = new Uint8Array(salt.length + pw.length);
-        key.set(salt);
-        key.set(pw, salt.length);
-        for (let i = 0; i < Math.max(1, p.cost); i++) key = await digest(key, hash);
-        key = key.slice(0, len);
-      }
-      if (hex(key).startsWith(prefix)) return b64({ challenge: ch, solution: { counter: n, derivedKey: hex(key) } });
-    }
-  }
   const { algorithm = "SHA-256", challenge, salt, signature } = ch;
   const enc = new TextEncoder(), max = ch.maxNumber ?? ch.maxnumber ?? 1e6;
   for (let n = 0; n <= max; n += 200) {
