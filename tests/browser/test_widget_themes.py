@@ -113,7 +113,8 @@ def test_accessibility_in_selection_mode_and_dialog(browser, material_site, sche
 
 
 def test_french_strings_on_readthedocs(browser, tmp_path):
-    site = build_site(tmp_path, {"name": "readthedocs", "locale": "fr"})
+    plugin = {"widget_issue_form": "erratum.yml", "widget_blocks": "p, li"}
+    site = build_site(tmp_path, {"name": "readthedocs", "locale": "fr"}, plugin)
     with serve(site) as base:
         context, page = new_page(browser)
         page.goto(base)
@@ -121,6 +122,9 @@ def test_french_strings_on_readthedocs(browser, tmp_path):
         expect(
             page.get_by_text("Sélectionnez les paragraphes qui contiennent une erreur")
         ).to_be_visible()
+        # widget_blocks "p, li": 6 paragraphs (an admonition title is one) and 2 list items.
+        assert page.locator(".erratum-toggle").count() == 8
+        assert page.locator("p > .erratum-toggle, li > .erratum-toggle").count() == 8
         click_block(page, "The last paragraph of the page.")
         page.get_by_role("button", name="Continuer (1)").click()
         dialog = page.get_by_role("dialog", name="Signaler une erreur")
@@ -133,8 +137,10 @@ def test_french_strings_on_readthedocs(browser, tmp_path):
             context, dialog.get_by_role("button", name="Ouvrir une issue sur GitHub").click
         )
         assert query["title"] == "Erreur sur la page « Field guide »"
-        assert "#### Quelle est l'erreur\n\n> Il manque un mot." in query["body"]
-        assert parse_issue_body(query["body"]).comment == "Il manque un mot."
+        assert query["template"] == "erratum.yml"  # an issue form: its field "report"
+        assert "body" not in query
+        assert "#### Quelle est l'erreur\n\n> Il manque un mot." in query["report"]
+        assert parse_issue_body(query["report"]).comment == "Il manque un mot."
         context.close()
 
 
