@@ -138,6 +138,18 @@ def test_settings(tmp_path: Path, repo: Path, manifest: Path, **changes) -> dict
 test_settings.__test__ = False  # not a test despite its name
 
 
+def wait_done(client, report_id: str, timeout: float = 30.0) -> dict:
+    """Poll ``GET /api/reports/{id}`` until the report is no longer queued or in flight."""
+    deadline = time.monotonic() + timeout
+    state: dict = {}
+    while time.monotonic() < deadline:
+        state = client.get(f"/api/reports/{report_id}").json()
+        if state.get("state") not in ("queued", "in_flight"):
+            return state
+        time.sleep(0.02)
+    raise AssertionError(f"report {report_id} still {state}")
+
+
 def branches(repo: Path) -> list[str]:
     out = git(repo, "for-each-ref", "--format=%(refname:short)", "refs/heads/erratum/")
     return [line for line in out.splitlines() if line]

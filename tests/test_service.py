@@ -45,7 +45,7 @@ def site(tmp_path):
     return repo, commit, manifest
 
 
-def wait_done(client, report_id: str, timeout: float = 10.0) -> dict:
+def wait_done(client, report_id: str, timeout: float = 30.0) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         state = client.get(f"/api/reports/{report_id}").json()

@@ -69,7 +69,7 @@ def client_for(tmp_path, world, **changes) -> TestClient:
     return TestClient(create_app(load_settings(env={}, overrides=values)))
 
 
-def wait_done(client, report_id: str, timeout: float = 20.0) -> dict:
+def wait_done(client, report_id: str, timeout: float = 60.0) -> dict:
     deadline = time.monotonic() + timeout
     state = {}
     while time.monotonic() < deadline:
