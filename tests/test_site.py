@@ -14,12 +14,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 from lxml import html
 from mkdocs.config import base
 from mkdocs.config import config_options as c
 from mkdocs.exceptions import PluginError
 
+from mkdocs_erratum.cli import main as erratum
 from mkdocs_erratum.config import ErratumConfig
 from mkdocs_erratum.service.cli import serve
 from mkdocs_erratum.service.settings import describe_settings
@@ -118,6 +120,17 @@ def test_configuration_reference_has_every_option_and_its_docstring(built_site):
     for name, _option in ErratumConfig._schema:
         first_words = " ".join(docs[name].replace("``", "").split()[:6])
         assert first_words in " ".join(option_section(tree, name)[1:]), name
+
+
+def test_command_reference_documents_every_erratum_command_and_option(built_site):
+    tree = page(built_site, "guide/github-action")
+    text = tree.text_content()
+    for name, command in erratum.commands.items():
+        assert tree.get_element_by_id(f"erratum-{name}") is not None
+        for option in command.params:
+            if isinstance(option, click.Option):
+                assert option.opts[-1] in text, f"erratum {name} {option.opts[-1]}"
+    assert "--dry-run" in text
 
 
 def test_an_option_without_a_docstring_stops_the_build():
