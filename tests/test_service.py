@@ -283,3 +283,16 @@ def test_serve_refuses_bad_settings_in_one_line(tmp_path):
     result = CliRunner().invoke(main, ["serve", "--config", str(config)], env={})
     assert result.exit_code != 0
     assert result.output.strip().splitlines()[-1].startswith("Error: settings: manifest: required")
+
+
+def test_expired_challenges_are_forgotten(tmp_path):
+    from mkdocs_erratum.service.store import ChallengeReused
+
+    store = ReportStore(str(tmp_path / "s.sqlite3"))
+    a, b, c = make_report(None), make_report(None), make_report(None)
+    store.add(a.id, a.to_json(), "old", time.time() - 1)
+    store.add(b.id, b.to_json(), "new", time.time() + 60)
+    store.forget_expired_challenges()
+    store.add(c.id, c.to_json(), "old", time.time() + 60)  # expired: may not be replayed anyway
+    with pytest.raises(ChallengeReused):
+        store.add(make_report(None).id, "{}", "new", time.time() + 60)

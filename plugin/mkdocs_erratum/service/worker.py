@@ -22,6 +22,9 @@ from mkdocs_erratum.service.backends import Backend, Delivery, Refused, RetryLat
 from mkdocs_erratum.service.logs import log_event
 from mkdocs_erratum.service.store import REJECTED, ReportRecord, ReportStore
 
+CLEANUP_SECONDS = 600.0
+"""How often spent proof-of-work challenges past their expiry are forgotten."""
+
 
 class SendLimiter:
     """An asyncio token bucket for content-creating requests, with a global pause."""
@@ -83,6 +86,7 @@ class Worker:
         self._stopping = False
         self._tasks: set[asyncio.Task] = set()
         self._slots = asyncio.Semaphore(concurrency)
+        self._cleaned = time.monotonic()
 
     def wake(self) -> None:
         """Tell the worker a report was queued (called by the app after a 202)."""
@@ -116,6 +120,9 @@ class Worker:
             await asyncio.wait(self._tasks, timeout=10)
 
     async def _idle(self) -> None:
+        if time.monotonic() - self._cleaned > CLEANUP_SECONDS:
+            self._cleaned = time.monotonic()
+            await anyio.to_thread.run_sync(self.store.forget_expired_challenges)
         due = await anyio.to_thread.run_sync(self.store.next_due)
         timeout = 1.0 if due is None else min(1.0, max(0.01, due - time.time()))
         self._wake.clear()
