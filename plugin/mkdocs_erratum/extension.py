@@ -30,7 +30,7 @@ from mkdocs_erratum.sourcemap import (
     Kind,
     RenderedBlock,
     SourceRange,
-    footnote_window,
+    footnote_windows,
     map_blocks,
     splice_source,
     split_lines,
@@ -280,6 +280,7 @@ class _Walker:
         self.blocks: list[RenderedBlock] = []
         self.targets: list[etree.Element | int] = []
         self.footnote_labels = _footnote_labels(md)
+        self._footnote_windows: dict[str, tuple[int, int]] | None = None
         raw = md.postprocessors["raw_html"] if "raw_html" in md.postprocessors else None  # noqa: SIM401 (a Registry has no get)
         self.is_block_html = raw.isblocklevel if raw is not None else (lambda _html: True)
 
@@ -327,8 +328,10 @@ class _Walker:
         own = None
         if tag == "li" and el.get("id") in self.footnote_labels:
             own = self._open(el, block, Kind.BLOCK)
+            if self._footnote_windows is None:
+                self._footnote_windows = footnote_windows(self.source)
             label = self.footnote_labels[el.get("id")]
-            self.blocks[own].window = footnote_window(self.source, label)
+            self.blocks[own].window = self._footnote_windows.get(label)
         elif tag == "p" and self._holds_block_html(el):
             pass  # the browser ends the paragraph at the block: it would not be one block
         elif is_tab_label or not (classes & TRANSPARENT_CLASSES or in_footnotes):

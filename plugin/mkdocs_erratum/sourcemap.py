@@ -19,10 +19,12 @@ import unicodedata
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from rapidfuzz.distance import Indel
 
 WORD_RE = re.compile(r"[^\W_]{2,}|[^\W\d_]")
+WORD_OR_NEWLINE_RE = re.compile(r"[^\W_]{2,}|[^\W\d_]|\n")
 """A word: letters and digits, but never a lone digit (list numbers, footnote marks and
 code annotations make those too common to anchor anything)."""
 
@@ -56,7 +58,7 @@ HIDDEN_INLINE_RE = re.compile(
     r"|:[a-z0-9]+(?:[-_+][a-z0-9]+)*:"  # icon and emoji shortcodes
     r"|</?[A-Za-z][\w:-]*(?:\s[^<>]*)?/?>"  # HTML tags
 )
-_SYNTAX_CHAR_RE = re.compile(r"[<\[\]{:`]")
+_SYNTAX_CHAR_RE = re.compile(r"[<\[\]{:`~*]")
 FENCE_TITLE_RE = re.compile(r"""title=["']([^"']*)["']""")
 
 
@@ -82,8 +84,7 @@ class Kind:
     """A table cell: a row is one source line, so a cell has its row's range."""
 
 
-@dataclass(frozen=True)
-class SourceLine:
+class SourceLine(NamedTuple):
     """One line of the text a page was converted from, with where it really lives."""
 
     path: str | None
@@ -160,8 +161,12 @@ def prose_lines(lines: Sequence[str]) -> list[str]:
     out: list[str] = []
     fence = None
     in_comment = False
+    append = out.append
     for line in lines:
-        m = FENCE_RE.match(line)
+        if fence is None and not in_comment and not _SYNTAX_CHAR_RE.search(line):
+            append(line)  # plain prose, the common case
+            continue
+        m = FENCE_RE.match(line) if "``" in line or "~~" in line else None
         if fence is not None:
             closes = m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence)
             if closes and not line[m.end() :].strip():
@@ -326,27 +331,39 @@ class _IncludedLines:
         return chosen if chosen.path is not None else None
 
 
-def footnote_window(lines: Sequence[SourceLine], label: str) -> tuple[int, int] | None:
-    """Indices ``[a, b)`` of the lines defining footnote ``label`` (``[^label]: ...``).
+FOOTNOTE_DEF_RE = re.compile(r"^ {0,3}\[\^([^\]]+)\]:")
 
-    The definition runs until a blank line followed by a line that is not indented,
-    or until the next footnote definition.
+
+def footnote_windows(lines: Sequence[SourceLine]) -> dict[str, tuple[int, int]]:
+    """Indices ``[a, b)`` of the lines defining each footnote (``[^label]: ...``).
+
+    A definition runs until a blank line followed by a line that is not indented, or
+    until the next definition. A label defined twice is left out (which one renders
+    is the renderer's choice, not ours to guess).
 
     >>> src = [SourceLine("a.md", i + 1, t) for i, t in enumerate(
     ...     ["Text[^n].", "", "[^n]: First", "    more", "", "After"])]
-    >>> footnote_window(src, "n")
-    (2, 4)
+    >>> footnote_windows(src)
+    {'n': (2, 4)}
     """
-    start_re = re.compile(r"^ {0,3}\[\^" + re.escape(label) + r"\]:")
-    any_def = re.compile(r"^ {0,3}\[\^[^\]]+\]:")
-    starts = [i for i, line in enumerate(lines) if start_re.match(line.text)]
-    if len(starts) != 1:
-        return None
-    a = starts[0]
+    starts: dict[str, list[int]] = {}
+    for i, line in enumerate(lines):
+        if "[^" in line.text:
+            m = FOOTNOTE_DEF_RE.match(line.text)
+            if m:
+                starts.setdefault(m.group(1), []).append(i)
+    windows = {}
+    for label, found in starts.items():
+        if len(found) == 1:
+            windows[label] = (found[0], _definition_end(lines, found[0]))
+    return windows
+
+
+def _definition_end(lines: Sequence[SourceLine], a: int) -> int:
     b = a + 1
     while b < len(lines):
         text = lines[b].text
-        if any_def.match(text):
+        if FOOTNOTE_DEF_RE.match(text):
             break
         if not text.strip():
             nxt = b + 1
@@ -357,7 +374,7 @@ def footnote_window(lines: Sequence[SourceLine], label: str) -> tuple[int, int] 
             b = nxt
             continue
         b += 1
-    return a, b
+    return b
 
 
 def map_blocks(
@@ -390,28 +407,29 @@ class _Mapper:
         self.codes: dict[str, str] = {}
         self.prose_files: dict[str, list[str] | None] = {}
         self._where: dict[tuple[str | None, int], int] | None = None
-        src_codes: list[str] = []
-        src_line: list[int] = []
         self.prose = prose = prose_lines([line.text for line in source])
-        folded = normalize("\n".join(prose)).split("\n")
-        if len(folded) != len(source):  # folding never adds newlines; stay safe anyway
-            folded = [normalize(text) for text in prose]
-        self.line_words: list[list[str]] = []
+        text = normalize("\n".join(prose))
+        if text.count("\n") != len(source) - 1:  # folding never adds newlines; stay safe
+            text = "\n".join(normalize(line).replace("\n", " ") for line in prose)
+        self.folded = text.split("\n")
+        # One pass in C: every word (and every line end) becomes one character, so the
+        # source is a string for the aligner and its lines come from splitting it.
+        found = WORD_OR_NEWLINE_RE.findall(text)
         codes = self.codes
-        line_words = self.line_words
-        for k, text in enumerate(folded):
-            found = WORD_RE.findall(text) if text else []
-            line_words.append(found)
-            if found:
-                for w in found:
-                    if w not in codes:
-                        codes[w] = _code(len(codes))
-                src_codes.extend(map(codes.__getitem__, found))
-                src_line.extend([k] * len(found))
-        self.src = "".join(src_codes)
-        self.src_line = src_line
-        lookup = _CodesOrMissing(self.codes)  # words no source line has get one code
-        lookup.missing = _code(len(self.codes))
+        for w in set(found):
+            if w not in codes and w != "\n":
+                codes[w] = _code(len(codes))
+        with_newline = dict(codes)
+        with_newline["\n"] = "\n"
+        coded = "".join(map(with_newline.__getitem__, found))
+        per_line = coded.split("\n")
+        self.src = "".join(per_line)
+        self.src_line = list(
+            itertools.chain.from_iterable(
+                itertools.repeat(k, len(codes_of_line)) for k, codes_of_line in enumerate(per_line)
+            )
+        )
+        lookup = _CodesOrMissing(self.codes, missing=_code(len(self.codes)))
         self.rendered = "".join(map(lookup.__getitem__, tokens))
         self.match = [-1] * len(tokens)
 
@@ -449,7 +467,7 @@ class _Mapper:
             self._align_pieces(self.rendered, 0, 0, len(self.src))
         else:
             main = [i for i in range(len(self.tokens)) if not apart[i]]
-            text = "".join(self.rendered[i] for i in main)
+            text = "".join(map(self.rendered.__getitem__, main))
             self._align_pieces(text, main, 0, len(self.src))
         for block in windows:
             a, b = block.window
@@ -500,21 +518,28 @@ class _Mapper:
         block = self.blocks[i]
         if block.start == block.end:
             return None
-        own = self._own_tokens(block, kids) if kids else range(block.start, block.end)
         tok_path, tok_line = self.tok_path, self.tok_line
         path = None
         numbers: list[int] = []
-        for t in own:
-            p = tok_path[t]
-            if p is None:
-                continue
-            if p != path:
-                if path is not None:
-                    return None  # spread over several files: unsure
-                path = p
-            numbers.append(tok_line[t])
-        if numbers and not kids:
-            numbers = self._main_cluster(numbers, path)
+        if not kids:  # a leaf: slices and sets do the work
+            paths = set(tok_path[block.start : block.end])
+            paths.discard(None)
+            if len(paths) > 1:
+                return None  # spread over several files: unsure
+            if paths:
+                path = paths.pop()
+                numbers = [n for n in tok_line[block.start : block.end] if n]
+                numbers = self._main_cluster(numbers, path)
+        else:
+            for t in self._own_tokens(block, kids):
+                p = tok_path[t]
+                if p is None:
+                    continue
+                if p != path:
+                    if path is not None:
+                        return None  # spread over several files: unsure
+                    path = p
+                numbers.append(tok_line[t])
         found = len(numbers)  # own matches inside the range, before children add theirs
         for k in kids:
             r = ranges[k]
@@ -589,7 +614,7 @@ class _Mapper:
         present = set()
         for k, line in enumerate(self.source):
             if line.path == path and start <= line.number <= end:
-                present.update(self.line_words[k])
+                present.update(WORD_RE.findall(self.folded[k]))
         found = 0
         for t in range(block.start, block.end):
             in_range = self.tok_path[t] == path and start <= self.tok_line[t] <= end
@@ -690,10 +715,9 @@ class _Mapper:
 class _CodesOrMissing(dict):
     """Word codes, with one shared code for every word the source does not have."""
 
-    missing = ""
-
-    def __init__(self, codes: dict[str, str]):
+    def __init__(self, codes: dict[str, str], missing: str):
         super().__init__(codes)
+        self.missing = missing
 
     def __missing__(self, key: str) -> str:
         return self.missing

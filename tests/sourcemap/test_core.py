@@ -10,7 +10,7 @@ from mkdocs_erratum.sourcemap import (
     RenderedBlock,
     SourceLine,
     SourceRange,
-    footnote_window,
+    footnote_windows,
     map_blocks,
     prose_lines,
     splice_source,
@@ -87,7 +87,7 @@ def test_splice_source_refuses_to_guess_between_identical_included_lines():
     ],
 )
 def test_footnote_window(texts, label, expected):
-    assert footnote_window(lines_of("p.md", texts), label) == expected
+    assert footnote_windows(lines_of("p.md", texts)).get(label) == expected
 
 
 @pytest.mark.parametrize(
