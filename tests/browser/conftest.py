@@ -1,4 +1,4 @@
-"""The browser fixture: one headless Chromium for the run (skips without it, unless CI)."""
+"""The browser fixture: headless Chromium (skips without it, except under CI=true)."""
 
 import os
 
@@ -7,9 +7,11 @@ import pytest
 from browser.support import CHROMIUM, CHROMIUM_ARGS
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync API allows one instance at a time, and other test
+# modules (the service's browser test) start their own.
+@pytest.fixture(scope="module")
 def browser():
-    """One headless Chromium (Debian's package) for the whole run."""
+    """One headless Chromium (Debian's package) per test module."""
     if not os.path.exists(CHROMIUM):
         message = "Chromium not found: install it with `sudo apt-get install chromium`."
         if os.environ.get("CI") == "true":

@@ -218,3 +218,30 @@ def test_without_javascript_one_link_per_page(browser, plain_site):
     assert f"https://github.com/{REPOSITORY}/blob/{commit}/docs/other.md" in query["body"]
     assert link.is_visible()
     context.close()
+
+
+def test_source_that_fails_to_load_is_retried_and_typing_is_kept(browser, plain_site):
+    base, _ = plain_site
+    context, page = new_page(browser)
+    page.route("**/assets/erratum/src/**", lambda r: r.fulfill(status=503))
+    page.goto(base)
+    page.get_by_role("button", name="Report an error").click()
+    click_block(page, "The last paragraph of the page.")
+    page.get_by_role("button", name="Continue (1)").click()
+    dialog = page.get_by_role("dialog", name="Report an error")
+    expect(dialog.get_by_role("status")).to_have_text(
+        "The original text could not be loaded. Please try again later."
+    )
+    assert dialog.get_by_role("button", name="Open an issue on GitHub").is_disabled()
+    dialog.get_by_label("What is wrong?").fill("Kept across attempts.")
+    dialog.get_by_role("button", name="Cancel").click()
+
+    page.unroute("**/assets/erratum/src/**")
+    page.get_by_role("button", name="Report an error").click()
+    click_block(page, "The last paragraph of the page.")
+    page.get_by_role("button", name="Continue (1)").click()
+    box = dialog.get_by_label("Suggested correction — docs/index.md, lines 26–26")
+    expect(box).to_have_value(lines(26, 26))
+    assert dialog.get_by_label("What is wrong?").input_value() == "Kept across attempts."
+    assert widget_errors(page) == []
+    context.close()

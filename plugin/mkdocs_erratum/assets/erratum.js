@@ -25,6 +25,8 @@ const where = (b) => /^(.+)#L(\d+)-L(\d+)$/.exec(b.getAttribute(ATTR) || "");
 const hex = (buf) => [...new Uint8Array(buf)].map((x) => x.toString(16).padStart(2, "0")).join("");
 const digest = (data, hash = "SHA-256") => crypto.subtle.digest(hash, data);
 const sha256 = async (text) => hex(await digest(new TextEncoder().encode(text)));
+// Storage can be switched off (privacy settings, sandboxed frames): the dialog still works.
+const keep = (f) => { try { return f(); } catch { return null; } };
 const fence = (text) => { let f = "```"; while (text.includes(f)) f += "`"; return f; };
 // Reader text in an issue: no HTML, and @ or # followed by a word cannot mention or link.
 const inert = (s) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/([@#])(?=[\w-])/g, "$1\u200b");
@@ -143,14 +145,15 @@ function lines(path) {
 async function open(picks, quoted) {
   const opener = document.activeElement;
   const key = `erratum:${location.pathname}:${picks.map((p) => `${p.path}#L${p.start}-L${p.end}`).join(",")}`;
-  const saved = JSON.parse(sessionStorage.getItem(key) || "null") ||
+  const saved = JSON.parse(keep(() => sessionStorage.getItem(key)) || "null") ||
     { id: `r-${hex(crypto.getRandomValues(new Uint8Array(8)))}`, comment: quoted, edits: {} };
   const save = () => {
     saved.comment = comment.value;
     picks.forEach((p, i) => p.original != null && (saved.edits[i] = boxes[i].value));
-    sessionStorage.setItem(key, JSON.stringify(saved));
+    keep(() => sessionStorage.setItem(key, JSON.stringify(saved)));
   };
-  const boxes = picks.map((p, i) => el("textarea", { id: `erratum-b${i}`, rows: 4, maxlength: 20000, disabled: true, input: save }));
+  const boxes = picks.map((p, i) => el("textarea", { id: `erratum-b${i}`, rows: 4, maxlength: 20000, input: save }));
+  const fixes = el("div"); // the correction boxes, shown once the original text is loaded
   const comment = el("textarea", { id: "erratum-comment", rows: 3, maxlength: 5000, input: save });
   comment.value = saved.comment;
   const status = el("div", { class: "erratum-status", role: "status" });
@@ -159,10 +162,7 @@ async function open(picks, quoted) {
   const honeypot = el("input", { name: "website", tabindex: -1, autocomplete: "off", "aria-hidden": "true" });
   const form = el("form", { method: "dialog" },
     el("h2", { id: "erratum-title" }, T.button),
-    el("label", { for: "erratum-comment" }, T.comment), comment,
-    ...picks.flatMap((p, i) => [
-      el("label", { for: `erratum-b${i}` }, `${T.correction} — ${p.path}, ${T.body_lines} ${p.start}–${p.end}`),
-      boxes[i]]),
+    el("label", { for: "erratum-comment" }, T.comment), comment, fixes,
     C.service ? el("div", { class: "erratum-hp" }, honeypot) : "",
     status,
     el("div", { class: "erratum-actions" }, primary, cancel));
@@ -177,7 +177,7 @@ async function open(picks, quoted) {
       comment: comment.value, repository: C.repository, commit: C.commit, branch: C.branch,
       id: saved.id, reporter: null, version: 1,
     };
-    const done = () => { sessionStorage.removeItem(key); cancel.textContent = T.close; };
+    const done = () => { keep(() => sessionStorage.removeItem(key)); cancel.textContent = T.close; };
     (C.service ? send(report, honeypot.value, show, primary, done) : openIssue(report, show)).then(() => C.service || (cancel.textContent = T.close));
   });
   function show(text, link, full) {
@@ -203,8 +203,10 @@ async function open(picks, quoted) {
       p.original = text.join("\n");
       p.hash = await sha256(p.original);
       boxes[i].value = saved.edits[i] ?? p.original;
-      boxes[i].disabled = false;
     }
+    fixes.append(...picks.flatMap((p, i) => [
+      el("label", { for: `erratum-b${i}` }, `${T.correction} — ${p.path}, ${T.body_lines} ${p.start}–${p.end}`),
+      boxes[i]]));
     primary.disabled = false;
     show("");
   } catch {
@@ -268,7 +270,7 @@ const pageTitle = () => textOf(document.querySelector("article h1, [role=main] h
 // still too long, copy the full body to the clipboard and open a short issue.
 async function openIssue(r, show) {
   const title = fill(T.issue_title, { title: pageTitle() });
-  const bare = (keep) => ({ ...r, comment: keep ? r.comment : "", blocks: r.blocks.map((b) => ({ ...b, original: null, replacement: keep ? b.replacement : null })) });
+  const bare = (texts) => ({ ...r, comment: texts ? r.comment : "", blocks: r.blocks.map((b) => ({ ...b, original: null, replacement: texts ? b.replacement : null })) });
   for (const body of [issueBody(r), issueBody(r, false), issueBody(r, false, true, bare(true)), issueBody(r, false, false, bare(true))]) {
     const url = issueUrl(title, body);
     if (url.length <= C.cap) {
