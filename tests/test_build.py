@@ -222,3 +222,15 @@ def test_many_paragraphs_and_deep_nesting_do_not_break_the_build(tmp_path):
     assert len(rows) == 20_000
     assert rows[-1][2] == "docs/many.md#L39999-L39999"
     assert annotated(tmp_path / "out" / "nested" / "index.html")
+
+
+def test_uncommitted_edits_are_mapped_against_the_committed_file(tmp_path):
+    repo = tmp_path / "repo"
+    config = make_site(repo, extra="\nplugins:\n  - erratum\n")
+    page = repo / "docs" / "index.md"
+    page.write_text(page.read_text().replace("# Welcome", "Not committed yet.\n\n# Welcome", 1))
+    proc = run_build(config, tmp_path / "out")
+    assert proc.returncode == 0, proc.stderr
+    rows = annotated(tmp_path / "out" / "index.html")
+    assert ("p", "Not committed yet.") not in [(tag, text) for tag, text, _ in rows]
+    assert values(rows) == values(INDEX_EXPECTED)  # the lines of the committed file

@@ -322,3 +322,21 @@ def test_includes_with_line_ranges_sections_and_auto_append(tmp_path):
         ("p", "page.md#L7-L7"),
         ("p", "appended.md#L1-L1"),
     ]
+
+
+def test_merged_loose_lists_and_ordered_start(tmp_path):
+    # Without sane_lists, Python-Markdown merges the ordered list into the bullet list.
+    text = "- first\n\n- second\n\n\n- third\n\n3. three\n4. four\n"
+    html, _ = convert(tmp_path, text)
+    assert ranges_of(html) == {
+        ("ul", "first second third three four"): "L1-L9",
+        ("li", "first"): "L1-L1",
+        ("p", "first"): "L1-L1",
+        ("li", "second"): "L3-L3",
+        ("p", "second"): "L3-L3",
+        ("li", "third"): "L6-L6",
+        ("p", "third"): "L6-L6",
+        ("li", "three"): "L8-L8",
+        ("p", "three"): "L8-L8",
+        ("li", "four"): "L9-L9",
+    }
