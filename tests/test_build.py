@@ -135,7 +135,12 @@ def test_fixture_site_element_by_element(tmp_path):
 
 @pytest.mark.parametrize(
     ("tool", "theme"),
-    [("mkdocs", "readthedocs"), ("mkdocs", "material"), ("properdocs", "mkdocs")],
+    [
+        ("mkdocs", "readthedocs"),
+        ("mkdocs", "material"),
+        ("properdocs", "mkdocs"),
+        ("properdocs", "material"),
+    ],
 )
 def test_themes_and_hosts_get_the_same_map_and_unchanged_content(tmp_path, tool, theme):
     config = make_site(tmp_path / "repo", extra=f"\ntheme:\n  name: {theme}\n")
