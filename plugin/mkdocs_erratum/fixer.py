@@ -334,7 +334,10 @@ def fix_report(
     labels it when nothing was opened. Running it again opens nothing new.
 
     Args:
-        gateway: a `github_gateway.Gateway` (or anything with the same verbs).
+        gateway: a `github_gateway.Gateway`, or anything with its verbs:
+            ``find_pull_request``, ``default_branch``, ``head_commit``, ``read_file``,
+            ``noreply_email``, ``html_url``, ``open_pull_request``, ``comment``,
+            ``add_labels``.
         report: the report.
         docs_dirs: repository-relative folders whose Markdown files may change.
         issue_number: the issue that carried the report, if any.
@@ -446,7 +449,7 @@ def fix_report(
         files,
         issue_number=issue_number,
         relocations=applied,
-        source_url=gateway.repo.html_url,
+        source_url=gateway.html_url,
         base_commit=base_commit,
     )
     title = f"docs: fix {files[0][0]}" + (f" (erratum #{issue_number})" if issue_number else "")

@@ -272,6 +272,11 @@ class Gateway:
                 )
         return self._login
 
+    @property
+    def html_url(self) -> str:
+        """The repository's page (``https://github.com/OWNER/NAME`` on github.com)."""
+        return self.repo.html_url
+
     def can_push(self) -> bool:
         """Whether the credentials can create branches in the repository itself."""
         if self._is_app:
