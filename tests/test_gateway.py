@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -250,8 +251,40 @@ def test_standin_runs_as_its_own_process(docs_repo):
         with urllib.request.urlopen(request) as response:
             content = json.load(response)
         assert base64.b64decode(content["content"]).decode().startswith("# Demo")
+        fault = {"kind": "bad_gateway", "method": "GET", "path": "^/repos/acme/docs$"}
+        control = urllib.request.Request(
+            f"{url}/_standin/faults", data=json.dumps([fault]).encode(), method="POST"
+        )
+        urllib.request.urlopen(control).close()
+        with pytest.raises(urllib.error.HTTPError) as caught:
+            urllib.request.urlopen(f"{url}/repos/acme/docs")
+        assert caught.value.code == 502
+        urllib.request.urlopen(f"{url}/repos/acme/docs").close()  # the fault fired once
         with urllib.request.urlopen(f"{url}/_standin/state") as response:
             assert json.load(response)["violations"] == []
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_committed_openapi_subset_is_pinned_and_patched():
+    from standin.make_openapi_subset import OPERATIONS, VERSION
+
+    spec = json.loads((ROOT / "tests/standin/openapi_subset.json").read_text())
+    assert spec["info"]["x-subset-of"] == f"@octokit/openapi@{VERSION}"
+    served = {(m, p) for p, item in spec["paths"].items() for m in item if m != "parameters"}
+    assert served == set(OPERATIONS)
+
+    def nullable_enums_without_null(node):
+        if isinstance(node, dict):
+            if node.get("nullable") and "enum" in node and None not in node["enum"]:
+                yield node
+            for value in node.values():
+                yield from nullable_enums_without_null(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from nullable_enums_without_null(value)
+
+    assert list(nullable_enums_without_null(spec)) == []
+    state_reason = spec["components"]["schemas"]["issue"]["properties"]["state_reason"]
+    assert state_reason["nullable"] and None in state_reason["enum"]
