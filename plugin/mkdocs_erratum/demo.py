@@ -85,6 +85,9 @@ def main(argv: list[str] | None = None) -> int:
     except (KeyboardInterrupt, _Stop):
         pass
     finally:
+        # A second Ctrl+C while stopping would leave the service running: wait instead.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         demo.stop()
     print(f"\nStopped. The scratch clone stays in {_shown(demo.repo)} until the next demo.")
     return 0
