@@ -10,9 +10,12 @@ from mkdocs_erratum.fixer import (
     apply_blocks,
     build_commit_message,
     build_pull_request_body,
+    build_refusal_comment,
     check_scope,
+    code_span,
     relocate_lines,
     reporter_login,
+    web_address,
 )
 from mkdocs_erratum.report import Report, ReportBlock, text_hash
 
@@ -176,3 +179,52 @@ def test_pull_request_body_has_fixes_diff_links_and_fenced_comment():
     assert f"-{ORIGINAL}\n+{FIXED}" in body
     assert "````text\nTypo ``` @everyone\n````" in body
     assert len(body) < 65_536
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://x.example/a/", "https://x.example/a/"),
+        ("http://127.0.0.1:8000/p/#frag", "http://127.0.0.1:8000/p/#frag"),
+        ("javascript:alert(1)", "(a page address that is not a plain web link)"),
+        (
+            "https://x.example/)[click](https://evil",
+            "(a page address that is not a plain web link)",
+        ),
+        (
+            "https://x.example/\nCo-authored-by: m <m@x>",
+            "(a page address that is not a plain web link)",
+        ),
+    ],
+)
+def test_web_address(url, expected):
+    assert web_address(url) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("docs/a.md", "`docs/a.md`"),
+        ("docs/a`b.md", "``docs/a`b.md``"),
+        ("`x", "`` `x ``"),
+        ("a\nb", "`a b`"),
+    ],
+)
+def test_code_span(text, expected):
+    assert code_span(text) == expected
+
+
+def test_refusal_comment_mentions_nobody():
+    comment = build_refusal_comment("docs/@team.md is a link #1", ["`docs/x.md`: gone"])
+    assert comment == (
+        "erratum did not open a pull request: docs/@\u200bteam.md is a link #\u200b1\n"
+        "- `docs/x.md`: gone"
+    )
+
+
+def test_a_forged_page_url_cannot_add_a_trailer():
+    report = _report("alice")
+    report.page_url = "https://x.example/\n\nCo-authored-by: mallory <m@evil.example>"
+    message = build_commit_message(report, ["docs/a.md"], "7+alice@users.noreply.github.com")
+    assert "mallory" not in message
+    assert message.count("Co-authored-by:") == 1

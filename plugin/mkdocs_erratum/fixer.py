@@ -200,7 +200,7 @@ def build_commit_message(report: Report, paths: Sequence[str], coauthor_email: s
     subject = f"docs: fix {', '.join(paths)} as reported by a reader"
     if len(subject) > 72:
         subject = f"docs: fix {len(paths)} files as reported by a reader"
-    body = [subject, "", f"Report {report.id} on {report.page_url}"]
+    body = [subject, "", f"Report {report.id} on {web_address(report.page_url)}"]
     login = reporter_login(report)
     if login:
         body.append(f"Reported by @{login}.")
@@ -235,7 +235,7 @@ def build_pull_request_body(
     out = []
     if issue_number is not None:
         out += [f"Fixes #{issue_number}", ""]
-    out.append(f"A reader reported an error on {report.page_url}")
+    out.append(f"A reader reported an error on {web_address(report.page_url)}")
     login = reporter_login(report)
     if login:
         out[-1] += f" (@{login})"
@@ -247,7 +247,8 @@ def build_pull_request_body(
         note = "" if where.how == SAME else f" (reported as lines {block.start}-{block.end})"
         if where.how == FUZZY:
             note += f", found by similarity {where.score:.0f}/100"
-        out.append(f"- [`{block.path}` lines {where.start}-{where.end}]({link}){note}")
+        link = link.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
+        out.append(f"- [{code_span(block.path)} lines {where.start}-{where.end}]({link}){note}")
     diff = "".join(
         "".join(
             difflib.unified_diff(
@@ -266,8 +267,35 @@ def build_pull_request_body(
     return "\n".join(out)
 
 
+def web_address(url: str) -> str:
+    """``url`` when it is a plain http(s) address, else a placeholder (reader text).
+
+    >>> web_address("https://x.example/a/")
+    'https://x.example/a/'
+    >>> web_address("https://x.example/\\nCo-authored-by: mallory")
+    '(a page address that is not a plain web link)'
+    """
+    if len(url) <= 2000 and re.fullmatch(r"https?://[^\s<>()\[\]`\"'\\]+", url):
+        return url
+    return "(a page address that is not a plain web link)"
+
+
+def code_span(text: str) -> str:
+    """``text`` as one inline code span, whatever backticks or newlines it holds.
+
+    >>> code_span("a`b")
+    '``a`b``'
+    """
+    text = " ".join(text.split())
+    runs = [len(r) for r in re.findall(r"`+", text)]
+    fence = "`" * (max(runs, default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
 def build_refusal_comment(reason: str, details: Sequence[str] = ()) -> str:
     """The comment left on an issue when no pull request is opened."""
+    reason = re.sub(r"([@#])(?=[\w-])", "\\1\u200b", " ".join(reason.split()))
     lines = [f"erratum did not open a pull request: {reason}"]
     lines += [f"- {d}" for d in details]
     return "\n".join(lines)
@@ -357,12 +385,14 @@ def fix_report(
     for block in report.blocks:
         reason = check_scope(block.path, docs_dirs)
         if reason:
-            problems.append(f"`{block.path}`: {reason}")
+            problems.append(f"{code_span(block.path)}: {reason}")
         elif block.replacement is None:
-            problems.append(f"`{block.path}` lines {block.start}-{block.end}: no suggested text")
+            problems.append(
+                f"{code_span(block.path)} lines {block.start}-{block.end}: no suggested text"
+            )
         elif len(block.replacement) > MAX_TEXT_CHARS:
             problems.append(
-                f"`{block.path}`: suggested text longer than {MAX_TEXT_CHARS} characters"
+                f"{code_span(block.path)}: suggested text longer than {MAX_TEXT_CHARS} characters"
             )
     if problems:
         return _refuse(
@@ -384,10 +414,10 @@ def fix_report(
         except GatewayError as exc:
             return _refuse(gateway, issue_number, report, "refused", str(exc), [])
         if current is None:
-            gone.append(f"`{path}` no longer exists on {base}")
+            gone.append(f"{code_span(path)} no longer exists on {base}")
             continue
         if len(current.text.encode("utf-8")) > MAX_FILE_BYTES:
-            problems.append(f"`{path}` is larger than {MAX_FILE_BYTES:,} bytes")
+            problems.append(f"{code_span(path)} is larger than {MAX_FILE_BYTES:,} bytes")
             continue
         lines = current.text.replace("\r\n", "\n").split("\n")
         edits = []
@@ -400,7 +430,7 @@ def fix_report(
                 block.original,
                 block.replacement,
             )
-            label = f"`{path}` lines {block.start}-{block.end}"
+            label = f"{code_span(path)} lines {block.start}-{block.end}"
             if where.how == ALREADY_FIXED:
                 fixed_already.append(f"{label}: the suggested text is already there")
             elif where.how == AMBIGUOUS:
@@ -415,7 +445,7 @@ def fix_report(
             try:
                 new_text = apply_blocks(current.text, edits)
             except FixError as exc:
-                problems.append(f"`{path}`: {exc}")
+                problems.append(f"{code_span(path)}: {exc}")
                 continue
             if new_text != current.text:
                 files.append((path, current.text, new_text))
