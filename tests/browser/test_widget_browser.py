@@ -69,7 +69,7 @@ def test_mouse_flow_opens_prefilled_issue(browser, plain_site):
     dialog = page.get_by_role("dialog", name="Report an error")
     first = dialog.get_by_label("Suggested correction — docs/index.md, lines 3–4")
     expect(first).to_have_value(lines(3, 4))
-    expect(dialog.get_by_label("Suggested correction — docs/index.md, lines 19–19")).to_have_value(
+    expect(dialog.get_by_label("Suggested correction — docs/index.md, line 19")).to_have_value(
         lines(19, 19)
     )
     assert [r for r in requests if "/src/" in r] == [base + "assets/erratum/src/docs/index.md.json"]
@@ -147,7 +147,7 @@ def test_keyboard_only_flow(browser, plain_site):
     page.keyboard.press("Enter")
 
     dialog = page.get_by_role("dialog")
-    expect(dialog.get_by_label("Suggested correction — docs/index.md, lines 8–8")).to_be_enabled()
+    expect(dialog.get_by_label("Suggested correction — docs/index.md, line 8")).to_be_enabled()
     assert page.evaluate("document.activeElement.id") == "erratum-comment"
     page.keyboard.type("Two errors here.")
     page.keyboard.press("Escape")  # closes the dialog, focus returns to the button
@@ -168,7 +168,7 @@ def test_keyboard_only_flow(browser, plain_site):
     page.keyboard.press("Tab")
     page.keyboard.press("Space")
     page.keyboard.press("Control+Enter")  # shortcut for Continue
-    expect(dialog.get_by_label("Suggested correction — docs/index.md, lines 8–8")).to_be_enabled()
+    expect(dialog.get_by_label("Suggested correction — docs/index.md, line 8")).to_be_enabled()
     assert dialog.get_by_label("What is wrong?").input_value() == "Two errors here."
     tab_to(".erratum-primary")
     with context.expect_page() as opened:
@@ -194,7 +194,7 @@ def test_ctrl_enter_on_a_text_selection(browser, plain_site):
     assert "body has an" in selected
     page.keyboard.press("Control+Enter")
     dialog = page.get_by_role("dialog")
-    box = dialog.get_by_label("Suggested correction — docs/index.md, lines 15–15")
+    box = dialog.get_by_label("Suggested correction — docs/index.md, line 15")
     expect(box).to_have_value("    The note body has an eror.")
     assert dialog.get_by_label("What is wrong?").input_value() == f"> {selected.strip()}\n\n"
     box.fill("    The note body has an error.")
@@ -240,7 +240,7 @@ def test_source_that_fails_to_load_is_retried_and_typing_is_kept(browser, plain_
     page.get_by_role("button", name="Report an error").click()
     click_block(page, "The last paragraph of the page.")
     page.get_by_role("button", name="Continue (1)").click()
-    box = dialog.get_by_label("Suggested correction — docs/index.md, lines 26–26")
+    box = dialog.get_by_label("Suggested correction — docs/index.md, line 26")
     expect(box).to_have_value(lines(26, 26))
     assert dialog.get_by_label("What is wrong?").input_value() == "Kept across attempts."
     assert widget_errors(page) == []

@@ -20,6 +20,7 @@ function el(tag, attrs = {}, ...kids) {
   e.append(...kids);
   return e;
 }
+const span = (b) => (b.start === b.end ? `${T.body_line} ${b.start}` : `${T.body_lines} ${b.start}–${b.end}`);
 const fill = (text, values) => text.replace(/\{(\w+)\}/g, (m, k) => (k in values ? values[k] : m));
 const where = (b) => /^(.+)#L(\d+)-L(\d+)$/.exec(b.getAttribute(ATTR) || "");
 const hex = (buf) => [...new Uint8Array(buf)].map((x) => x.toString(16).padStart(2, "0")).join("");
@@ -205,7 +206,7 @@ async function open(picks, quoted) {
       boxes[i].value = saved.edits[i] ?? p.original;
     }
     fixes.append(...picks.flatMap((p, i) => [
-      el("label", { for: `erratum-b${i}` }, `${T.correction} — ${p.path}, ${T.body_lines} ${p.start}–${p.end}`),
+      el("label", { for: `erratum-b${i}` }, `${T.correction} — ${p.path}, ${span(p)}`),
       boxes[i]]));
     primary.disabled = false;
     show("");
@@ -243,7 +244,7 @@ function reportBlock(report) {
 function issueBody(r, quote = true, diff = true, data = r) {
   const out = [`${T.body_page}: ${r.page_url}`, ""];
   for (const b of r.blocks) {
-    out.push(`#### ${inert(b.path)}, ${T.body_lines} ${b.start}–${b.end}`, permalink(b), "");
+    out.push(`#### ${inert(b.path)}, ${span(b)}`, permalink(b), "");
     if (quote && b.original != null) out.push(b.original.split("\n").map((l) => `    ${l}`).join("\n"), "");
     if (diff && b.replacement != null) {
       const d = unifiedDiff(b), f = fence(d);
@@ -328,7 +329,8 @@ async function send(report, honeypot, show, primary, done) {
   }
   done();
   const url = new URL(answer.status_url || `api/reports/${report.id}`, C.service);
-  for (let wait = 400; ; wait = Math.min(wait * 1.5, 5000)) {
+  // Poll while the dialog stays open; the report is stored whatever the reader does.
+  for (let wait = 400; primary.closest("dialog[open]"); wait = Math.min(wait * 1.5, 5000)) {
     let s = {};
     try {
       s = await (await fetch(url)).json();
