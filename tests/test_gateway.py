@@ -131,6 +131,14 @@ def test_read_file_refuses_links_and_folders(standin):
         gateway.read_file("docs/guide", "main")
 
 
+def test_read_file_refuses_files_github_serves_without_content(standin, docs_repo):
+    (docs_repo / "docs/big.md").write_text("# Big\n" + "word " * 250_000)
+    git(docs_repo, "add", "docs/big.md")
+    git(docs_repo, "commit", "-q", "-m", "big")
+    with pytest.raises(GatewayError, match="larger than 1 MB"):
+        make_gateway(standin).read_file("docs/big.md", "main")
+
+
 def test_pull_request_in_the_repository(standin, docs_repo):
     gateway = make_gateway(standin)
     new_text = "# Demo\n\nFixed.\n"

@@ -36,8 +36,8 @@ TIE_MARGIN = 1.0
 """A second candidate within this many points of the best makes the match ambiguous."""
 FUZZY_MAX_LINES = 20_000
 """Files longer than this are only searched exactly (fuzzy search would be slow)."""
-MAX_FILE_BYTES = 2_000_000
-"""Files larger than this are not edited."""
+MAX_FILE_BYTES = 1_000_000
+"""Files larger than this are not edited (GitHub's contents API stops at 1 MB too)."""
 MAX_ISSUE_BODY_CHARS = 262_144
 """Issue bodies longer than this are not parsed (GitHub itself caps them at 65,536)."""
 MAX_PR_BODY_CHARS = 60_000

@@ -329,6 +329,9 @@ class Gateway:
             raise GatewayError(f"{path} is a folder, not a file")
         if content.type != "file" or content.path != path:
             raise GatewayError(f"{path} is a symbolic link; erratum does not change links")
+        if content.encoding != "base64":
+            # GitHub leaves out the content of files over 1 MB.
+            raise GatewayError(f"{path} is larger than 1 MB; erratum only edits smaller files")
         try:
             text = content.decoded_content.decode("utf-8")
         except UnicodeDecodeError:

@@ -550,8 +550,10 @@ class GitHubStandIn:
         }
         data["_links"] = {"self": data["url"], "git": data["git_url"], "html": data["html_url"]}
         if kind == "file" and raw is not None:
-            data["content"] = base64.b64encode(raw).decode()
-            data["encoding"] = "base64"
+            # Like GitHub: files over 1 MB come without their content.
+            big = len(raw) > 1_000_000
+            data["content"] = "" if big else base64.b64encode(raw).decode()
+            data["encoding"] = "none" if big else "base64"
         return data
 
     # -- lookups ----------------------------------------------------------------------
