@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -204,3 +205,12 @@ def test_a_broken_internal_link_fails_the_strict_build(tmp_path, link, complaint
     proc = mkdocs_build(config, tmp_path / "out")
     assert proc.returncode != 0
     assert complaint in proc.stdout + proc.stderr
+
+
+def test_readme_images_exist_and_it_names_the_two_commands():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    images = re.findall(r"!\[[^\]]*\]\(([^)\s]+)\)", readme)
+    assert "site/images/dialog.png" in images
+    assert [path for path in images if not (ROOT / path).is_file()] == []
+    assert "make demo" in readme
+    assert "make test" in readme
