@@ -237,3 +237,13 @@ def test_assets_stay_within_8_kb_gzipped():
     assets = Path(widget.__file__).parent / "assets"
     sizes = {name: len(gzip.compress((assets / name).read_bytes(), 9)) for name in widget.ASSETS}
     assert sum(sizes.values()) <= 8 * 1024, sizes
+
+
+def test_browser_settings_take_the_title_template_and_end_the_service_url_with_a_slash():
+    settings = widget.browser_settings(
+        repository="o/r", commit=None, branch="main", strings=widget.STRINGS["en"],
+        title="Erratum: {title}", service_url="https://errata.example.org/api-root",
+    )  # fmt: skip
+    assert settings["strings"]["issue_title"] == "Erratum: {title}"
+    assert settings["service"] == "https://errata.example.org/api-root/"
+    assert widget.STRINGS["en"]["issue_title"] == "Error on page “{title}”"  # not mutated

@@ -154,4 +154,7 @@ def test_rejection_shows_the_services_message(browser, service_site):
     dialog.get_by_role("button", name="Send").click()
     expect(dialog.get_by_role("status")).to_have_text(f"Your report was rejected: {STALE}")
     assert standin.posts[-1]["payload"]["report"]["comment"] == "STALE"
+    # What the reader typed stays, and they may send again.
+    assert dialog.get_by_label("What is wrong?").input_value() == "STALE"
+    assert dialog.get_by_role("button", name="Send").is_enabled()
     context.close()

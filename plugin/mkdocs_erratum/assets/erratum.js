@@ -319,7 +319,7 @@ async function send(report, honeypot, show, primary, done) {
     });
     answer = await res.json().catch(() => ({}));
     if (res.status >= 400 && res.status < 500 && res.status !== 429) {
-      done();
+      primary.disabled = false; // the reader may change the text and send again
       return show(fill(T.rejected, { reason: answer.message || answer.error || res.status }));
     }
     if (!res.ok) throw new Error(answer.message || `HTTP ${res.status}.`);
@@ -336,7 +336,7 @@ async function send(report, honeypot, show, primary, done) {
       s = await (await fetch(url)).json();
     } catch { /* keep polling: the report is stored */ }
     if (s.state === "rejected") return show(fill(T.rejected, { reason: s.reason || "" }));
-    if (T[s.state] && s.state !== "queued") return show(fill(T[s.state], s), s.url);
+    if (/^(issue_opened|pull_request_opened|branch_created)$/.test(s.state)) return show(fill(T[s.state], s), s.url);
     show(T.queued);
     await new Promise((ok) => setTimeout(ok, wait));
   }
