@@ -222,8 +222,9 @@ class Demo:
             lines += [
                 f"  Service: {self.service_url}  (git backend; log in {_shown(self.service_log)})",
                 "",
-                "Pick a paragraph, describe the error, correct it and send it: the service",
-                f"turns the report into a branch of the scratch clone {repo}.",
+                'Open the article, press "Report an error", click a paragraph, describe the',
+                "error, correct the Markdown and press Send: the service turns the report",
+                f"into a branch of the scratch clone {repo}.",
                 "List the branches, then the corrections they hold, with:",
                 f"    git -C {repo} branch --list 'erratum/*'",
                 f"    git -C {repo} log -p --branches='erratum/*' --not HEAD",
