@@ -20,6 +20,7 @@ from browser.support import build_site, click_block, new_page, serve, widget_err
 from mkdocs_erratum.report import Report, text_hash
 
 HMAC_KEY = "stand-in secret"
+PREFIX = "/errata"
 STALE = "The text no longer matches the published page."
 INDEX = (Path(__file__).parent / "sites" / "guide" / "docs" / "index.md").read_text().split("\n")
 
@@ -31,6 +32,7 @@ class StandIn(http.server.ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.posts: list[dict] = []
         self.polls: dict[str, int] = {}
+        self.paths: list[str] = []
 
     @property
     def url(self) -> str:
@@ -58,10 +60,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self._send(204)
 
     def do_GET(self) -> None:
-        if self.path == "/api/challenge":
+        self.server.paths.append(self.path)
+        path = self.path.removeprefix(PREFIX)
+        if path == "/api/challenge":
             challenge = altcha.create_challenge_v1(hmac_key=HMAC_KEY, max_number=20_000)
             return self._send(200, challenge.to_dict())
-        report_id = self.path.removeprefix("/api/reports/")
+        report_id = path.removeprefix("/api/reports/")
         count = self.server.polls[report_id] = self.server.polls.get(report_id, 0) + 1
         if count < 2:
             return self._send(200, {"id": report_id, "state": "queued", "number": None,
@@ -72,6 +76,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         })  # fmt: skip
 
     def do_POST(self) -> None:
+        self.server.paths.append(self.path)
         payload = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         ok, _ = altcha.verify_solution_v1(payload["altcha"], HMAC_KEY)
         report = Report.from_dict(payload["report"])  # raises on a schema mismatch
@@ -90,7 +95,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 def service_site(tmp_path_factory):
     standin = StandIn()
     threading.Thread(target=standin.serve_forever, daemon=True).start()
-    plugin = {"service_url": standin.url}
+    plugin = {"service_url": standin.url + PREFIX}  # a service behind a path prefix
     site = build_site(tmp_path_factory.mktemp("service"), {"name": "mkdocs"}, plugin)
     with serve(site) as base:
         yield base, standin
@@ -142,6 +147,7 @@ def test_send_solves_the_challenge_and_shows_the_pull_request(browser, service_s
         ("docs/index.md", 3, 4, text_hash(original), original.replace("speling", "spelling"))
     ]
     assert report.page_url == base
+    assert all(path.startswith(PREFIX + "/api/") for path in standin.paths)
     assert page.evaluate("sessionStorage.length") == 0  # sent: nothing kept any more
     assert widget_errors(page) == []
     context.close()

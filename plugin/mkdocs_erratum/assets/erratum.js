@@ -309,7 +309,6 @@ async function solve(ch) {
 async function send(report, honeypot, show, primary, done) {
   primary.disabled = true;
   show(T.sending);
-  let answer;
   try {
     const challenge = await (await fetch(new URL("api/challenge", C.service))).json();
     const res = await fetch(new URL("api/reports", C.service), {
@@ -317,7 +316,7 @@ async function send(report, honeypot, show, primary, done) {
       headers: { "Content-Type": "application/json", "Idempotency-Key": report.id },
       body: JSON.stringify({ report, altcha: await solve(challenge), honeypot }),
     });
-    answer = await res.json().catch(() => ({}));
+    const answer = await res.json().catch(() => ({}));
     if (res.status >= 400 && res.status < 500 && res.status !== 429) {
       primary.disabled = false; // the reader may change the text and send again
       return show(fill(T.rejected, { reason: answer.message || answer.error || res.status }));
@@ -328,7 +327,8 @@ async function send(report, honeypot, show, primary, done) {
     return show(fill(T.send_failed, { message: e.message }));
   }
   done();
-  const url = new URL(answer.status_url || `api/reports/${report.id}`, C.service);
+  // The status URL per the API, relative to service_url (which may carry a path prefix).
+  const url = new URL(`api/reports/${report.id}`, C.service);
   // Poll while the dialog stays open; the report is stored whatever the reader does.
   for (let wait = 400; primary.closest("dialog[open]"); wait = Math.min(wait * 1.5, 5000)) {
     let s = {};
