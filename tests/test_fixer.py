@@ -13,6 +13,7 @@ from mkdocs_erratum.fixer import (
     build_refusal_comment,
     check_scope,
     code_span,
+    map_lines,
     relocate_lines,
     reporter_login,
     web_address,
@@ -228,3 +229,28 @@ def test_a_forged_page_url_cannot_add_a_trailer():
     message = build_commit_message(report, ["docs/a.md"], "7+alice@users.noreply.github.com")
     assert "mallory" not in message
     assert message.count("Co-authored-by:") == 1
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "start", "end", "expected"),
+    [
+        (["a", "b", "c"], ["a", "b", "c"], 1, 3, (1, 3)),
+        (["a", "b", "c"], ["x", "y", "a", "b", "c"], 2, 3, (4, 5)),
+        (["a", "b", "c", "d"], ["a", "c", "d"], 3, 4, (2, 3)),
+        (["a", "b", "c"], ["a", "B", "c"], 1, 3, None),
+        (["s", "x", "s"], ["new", "s", "x", "s"], 3, 3, (4, 4)),
+    ],
+)
+def test_map_lines(old, new, start, end, expected):
+    assert map_lines(old, new, start, end) == expected
+
+
+def test_the_built_file_resolves_what_text_search_cannot():
+    built = ["# T", "", "Same.", "", "Same.", ""]
+    now = ["# T", "", "Intro.", "", "Same.", "", "Same.", ""]
+    digest = text_hash("Same.")
+    # Without the built file, line 5 still reads "Same.": the wrong copy.
+    assert relocate_lines(now, 5, 5, digest, "Same.").start == 5
+    assert relocate_lines(now, 5, 5, digest, "Same.", built_lines=built) == Relocation(
+        "moved", 7, 7, 100.0
+    )

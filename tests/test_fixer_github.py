@@ -123,6 +123,19 @@ def test_ambiguous_text_opens_nothing(standin, docs_repo):
     assert standin.pulls() == [] and branches(docs_repo) == ["main"]
 
 
+def test_the_build_commit_resolves_repeated_text(standin, docs_repo):
+    built = git(docs_repo, "rev-parse", "HEAD").strip()
+    report = report_for("docs/repeated.md", 5, 5, "Same line.", "Second line, fixed.", commit=built)
+    number = file_issue(standin, report)
+    commit(
+        docs_repo, "docs/repeated.md", "Inserted.\n" + (docs_repo / "docs/repeated.md").read_text()
+    )
+    outcome = fix_issue(make_gateway(standin), number, docs_dirs=["docs"])
+    assert outcome.state == "pull_request_opened", outcome.message
+    fixed = git(docs_repo, "show", f"erratum/{number}:docs/repeated.md")
+    assert fixed == "Inserted.\n# Repeated\n\nSame line.\n\nSecond line, fixed.\n"
+
+
 def test_two_reports_on_one_file_at_once(standin, docs_repo):
     first = report_for(
         "docs/guide/install.md", 3, 3, "Run pip install demo.", "Run `pip install demo`."

@@ -9,8 +9,10 @@ Two layers:
   (`build_commit_message`, `build_pull_request_body`, `build_refusal_comment`).
 - The flow over a `github_gateway.Gateway`: `fix_report` and `fix_issue`.
 
-Relocation, in order: the same lines still hold the same text; else the same text is
-found once elsewhere (moved); else the reader's replacement is already there (already
+Relocation, in order: when the file as built is known (the report names its commit),
+the lines are followed through the diff from the built file to the current one; else
+the same lines still hold the same text; else the same text is found once elsewhere
+(moved); else the reader's replacement is already there (already
 fixed); else the most similar window of lines scores at least `FUZZY_THRESHOLD`
 (rapidfuzz ``fuzz.ratio``, 0-100) and no other window comes within `TIE_MARGIN` of it
 (fuzzy); else the text is gone. Two equal candidates are never guessed between
@@ -87,6 +89,7 @@ def relocate_lines(
     original: str | None = None,
     replacement: str | None = None,
     *,
+    built_lines: Sequence[str] | None = None,
     threshold: float = FUZZY_THRESHOLD,
 ) -> Relocation:
     """Find the reported lines ``start..end`` again in ``lines`` (a file split on newlines).
@@ -97,6 +100,7 @@ def relocate_lines(
         original_sha256: `report.text_hash` of the original lines.
         original: the original text, when the report carries it (enables fuzzy search).
         replacement: the reader's text (to notice a fix already made).
+        built_lines: the file's lines at the commit the site was built from, if known.
         threshold: least fuzzy similarity (0-100).
 
     >>> relocate_lines(["a", "b", "c"], 2, 2, text_hash("b"))
@@ -105,6 +109,11 @@ def relocate_lines(
     3
     """
     count = end - start + 1
+    if built_lines is not None:
+        # The diff knows which copy of a repeated text was reported: it goes first.
+        mapped = map_lines(built_lines, lines, start, end)
+        if mapped and text_hash(_join(lines, *mapped)) == original_sha256:
+            return Relocation(SAME if mapped == (start, end) else MOVED, *mapped, 100.0)
     if start >= 1 and end <= len(lines) and text_hash(_join(lines, start, end)) == original_sha256:
         return Relocation(SAME, start, end, 100.0)
     exact = [
@@ -143,6 +152,23 @@ def relocate_lines(
         if fuzz.ratio(replacement, window) > best:
             return Relocation(ALREADY_FIXED, score=best)
     return Relocation(FUZZY, a, b, best)
+
+
+def map_lines(
+    old_lines: Sequence[str], new_lines: Sequence[str], start: int, end: int
+) -> tuple[int, int] | None:
+    """Where lines ``start..end`` of ``old_lines`` are in ``new_lines``, if untouched.
+
+    >>> map_lines(["a", "b", "c"], ["new", "a", "b", "c"], 2, 3)
+    (3, 4)
+    >>> map_lines(["a", "b", "c"], ["a", "B", "c"], 2, 2) is None
+    True
+    """
+    matcher = difflib.SequenceMatcher(None, list(old_lines), list(new_lines), autojunk=False)
+    for tag, i1, i2, j1, _ in matcher.get_opcodes():
+        if tag == "equal" and i1 <= start - 1 and end <= i2:
+            return start + j1 - i1, end + j1 - i1
+    return None
 
 
 def check_scope(path: str, docs_dirs: Iterable[str]) -> str | None:
@@ -420,6 +446,7 @@ def fix_report(
             problems.append(f"{code_span(path)} is larger than {MAX_FILE_BYTES:,} bytes")
             continue
         lines = current.text.replace("\r\n", "\n").split("\n")
+        built = _built_lines(gateway, path, report.commit, current.commit, GatewayError)
         edits = []
         for block in blocks:
             where = relocate_lines(
@@ -429,6 +456,7 @@ def fix_report(
                 block.original_sha256,
                 block.original,
                 block.replacement,
+                built_lines=built,
             )
             label = f"{code_span(path)} lines {block.start}-{block.end}"
             if where.how == ALREADY_FIXED:
@@ -507,6 +535,17 @@ def _refuse(gateway, issue_number, report, state, reason, details) -> FixOutcome
         gateway.add_labels(issue_number, [label])
     detail = "; ".join(d.replace("`", "") for d in details)
     return FixOutcome(state, f"no pull request: {reason}" + (f" ({detail})" if detail else ""))
+
+
+def _built_lines(gateway, path, commit, head, errors) -> list[str] | None:
+    """The file's lines at the commit the site was built from, when that can be read."""
+    if not commit or commit == head:
+        return None
+    try:
+        version = gateway.read_file(path, commit)
+    except errors:
+        return None
+    return version.text.replace("\r\n", "\n").split("\n") if version else None
 
 
 def _tell(gateway, issue_number, report, key, text) -> None:
