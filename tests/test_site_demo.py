@@ -222,7 +222,9 @@ def test_a_reader_corrects_the_french_article_in_a_browser_and_gets_a_branch(dem
     dialog = page.get_by_role("dialog", name="Report an error")
     correction = dialog.get_by_label(re.compile("Suggested correction"))
     # The original Markdown arrives a moment later (fetched when the dialog opens).
-    expect(correction).to_have_value(re.compile("limiter la jauge à 8 000 personnes"))
+    expect(correction).to_have_value(
+        re.compile("limiter la jauge à 8 000 personnes"), timeout=15_000
+    )
     original = correction.input_value()
     correction.fill(original.replace("8 000 personnes", "7 000 personnes"))
     dialog.get_by_label("What is wrong?").fill("La jauge annoncée est de 7 000.")
