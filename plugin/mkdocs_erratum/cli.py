@@ -232,7 +232,20 @@ def list_reports(label, as_json, config_path, repo, api_url):
     skipped = 0
     try:
         head = gateway.head_commit(gateway.default_branch())
-        files: dict[str, list[str] | None] = {}
+        files: dict[tuple[str, str], list[str] | None] = {}
+
+        def lines_at(path: str, ref: str | None) -> list[str] | None:
+            """The file's lines at ``ref`` (read once), or None."""
+            if not ref:
+                return None
+            if (path, ref) not in files:
+                try:
+                    version = gateway.read_file(path, ref)
+                except GatewayError:
+                    version = None
+                files[path, ref] = version.text.split("\n") if version else None
+            return files[path, ref]
+
         for issue in gateway.open_issues(label):
             try:
                 report = parse_issue_body(issue.body[:262_144])
@@ -240,13 +253,7 @@ def list_reports(label, as_json, config_path, repo, api_url):
                 skipped += 1
                 continue
             for block in report.blocks:
-                if block.path not in files:
-                    try:
-                        version = gateway.read_file(block.path, head)
-                    except GatewayError:
-                        version = None
-                    files[block.path] = version.text.split("\n") if version else None
-                lines = files[block.path]
+                lines = lines_at(block.path, head)
                 if lines is None:
                     status = "file gone"
                 else:
@@ -257,6 +264,7 @@ def list_reports(label, as_json, config_path, repo, api_url):
                         block.original_sha256,
                         block.original,
                         block.replacement,
+                        built_lines=lines_at(block.path, report.commit),
                     )
                     status = {
                         "same": "unchanged",
