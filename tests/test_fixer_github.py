@@ -181,8 +181,9 @@ def test_two_reports_on_one_file_at_once(standin, docs_repo):
 )
 def test_faults_still_end_in_one_pull_request(standin, docs_repo, kind, method, path):
     number = file_issue(standin, report_for(reporter="alice"))
-    standin.inject(kind, method=method, path=path, retry_after=1, delay=1.5)
-    outcome = fix_issue(make_gateway(standin, timeout=1), number, docs_dirs=["docs"])
+    standin.inject(kind, method=method, path=path, retry_after=1, delay=3)
+    gateway = make_gateway(standin, timeout=2 if kind == "slow" else 10)
+    outcome = fix_issue(gateway, number, docs_dirs=["docs"])
     assert outcome.state == "pull_request_opened", outcome.message
     assert len(standin.pulls()) == 1
     assert len(standin.repo.records[number].comments) == 1
