@@ -22,9 +22,13 @@ from browser.support import (
     serve,
     widget_errors,
 )
-from mkdocs_erratum.report import Report, parse_issue_body, text_hash
+from mkdocs_erratum.report import Report, format_report_block, parse_issue_body, text_hash
 
 INDEX = (Path(__file__).parent / "sites" / "guide" / "docs" / "index.md").read_text().split("\n")
+
+
+# Markup, a mention, a reference, a tab, a quote and non-ASCII text: same JSON both sides.
+COMMENT = 'Typo <b>@octocat</b> see #12\t"café" — ✓'
 
 
 def lines(a: int, b: int) -> str:
@@ -74,7 +78,7 @@ def test_mouse_flow_opens_prefilled_issue(browser, plain_site):
     )
     assert [r for r in requests if "/src/" in r] == [base + "assets/erratum/src/docs/index.md.json"]
     first.fill(lines(3, 4).replace("speling", "spelling"))
-    dialog.get_by_label("What is wrong?").fill("Typo <b>@octocat</b> see #12")
+    dialog.get_by_label("What is wrong?").fill(COMMENT)
 
     query = submit(context, page)
     assert query["title"] == "Error on page “Field guide”"
@@ -93,7 +97,7 @@ def test_mouse_flow_opens_prefilled_issue(browser, plain_site):
     assert isinstance(report, Report)
     assert (report.repository, report.commit, report.branch) == (REPOSITORY, commit, "main")
     assert report.page_url == base
-    assert report.comment == "Typo <b>@octocat</b> see #12"
+    assert report.comment == COMMENT
     got = [
         (b.path, b.start, b.end, b.original, b.original_sha256, b.replacement)
         for b in report.blocks
@@ -110,7 +114,7 @@ def test_mouse_flow_opens_prefilled_issue(browser, plain_site):
         ("docs/index.md", 9, 9, lines(9, 9), text_hash(lines(9, 9)), None),
         ("docs/index.md", 19, 19, lines(19, 19), text_hash(lines(19, 19)), None),
     ]
-    assert "```json erratum-report\n" + report.to_json() + "\n```" in body
+    assert body.endswith("\n" + format_report_block(report))  # the same bytes as Python's
     assert (
         page.get_by_role("dialog").get_by_role("status").inner_text().startswith("The issue opens")
     )
