@@ -249,3 +249,20 @@ def test_source_that_fails_to_load_is_retried_and_typing_is_kept(browser, plain_
     assert dialog.get_by_label("What is wrong?").input_value() == "Kept across attempts."
     assert widget_errors(page) == []
     context.close()
+
+
+def test_plain_http_origin_keeps_the_plain_link(browser, plain_site):
+    """Without a secure context (no SubtleCrypto) the widget steps aside for the link."""
+    base, _ = plain_site
+    context, page = new_page(browser)
+    context.route("http://guide.test/**", lambda r: r.fulfill(response=r.fetch(
+        url=r.request.url.replace("http://guide.test/", base))))  # fmt: skip
+    page.goto("http://guide.test/")
+    assert page.evaluate("isSecureContext") is False
+    page.wait_for_load_state("networkidle")
+    link = page.get_by_role("link", name="Report an error")
+    expect(link).to_be_visible()
+    assert link.get_attribute("href").startswith("https://github.com/acme/guide/issues/new?")
+    assert page.locator(".erratum-button").count() == 0
+    assert widget_errors(page) == []
+    context.close()

@@ -351,27 +351,30 @@ function start() {
   holder.replaceChildren(button);
 }
 
-document.addEventListener("keydown", (e) => {
-  if (e.key === "Escape" && selecting && !dialog?.open) return leave(true);
-  if (e.key !== "Enter" || !(e.ctrlKey || e.metaKey) || dialog?.open) return;
-  const sel = getSelection();
-  if (selecting) {
-    e.preventDefault();
-    if (chosen.size) go([...chosen]);
-  } else if (sel && !sel.isCollapsed) {
-    const hit = blocks().filter((b) => sel.containsNode(b, true));
-    const inner = hit.filter((b) => !hit.some((o) => o !== b && b.contains(o)));
-    if (!inner.length) return;
-    e.preventDefault();
-    const text = sel.toString().trim();
-    go(inner, text ? `${text.split("\n").map((l) => `> ${l}`).join("\n")}\n\n` : "");
-  }
-});
+// SubtleCrypto (hashes, proof of work) needs HTTPS: elsewhere the plain issue link stays.
+if (window.crypto?.subtle) {
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && selecting && !dialog?.open) return leave(true);
+    if (e.key !== "Enter" || !(e.ctrlKey || e.metaKey) || dialog?.open) return;
+    const sel = getSelection();
+    if (selecting) {
+      e.preventDefault();
+      if (chosen.size) go([...chosen]);
+    } else if (sel && !sel.isCollapsed) {
+      const hit = blocks().filter((b) => sel.containsNode(b, true));
+      const inner = hit.filter((b) => !hit.some((o) => o !== b && b.contains(o)));
+      if (!inner.length) return;
+      e.preventDefault();
+      const text = sel.toString().trim();
+      go(inner, text ? `${text.split("\n").map((l) => `> ${l}`).join("\n")}\n\n` : "");
+    }
+  });
 
-start();
-// Material's instant navigation swaps the page without reloading: start again on each page.
-window.document$?.subscribe?.(() => {
-  leave(false);
-  if (dialog?.open) dialog.close();
   start();
-});
+  // Material's instant navigation swaps the page without reloading: start again on each page.
+  window.document$?.subscribe?.(() => {
+    leave(false);
+    if (dialog?.open) dialog.close();
+    start();
+  });
+}
