@@ -296,3 +296,18 @@ def test_expired_challenges_are_forgotten(tmp_path):
     store.add(c.id, c.to_json(), "old", time.time() + 60)  # expired: may not be replayed anyway
     with pytest.raises(ChallengeReused):
         store.add(make_report(None).id, "{}", "new", time.time() + 60)
+
+
+def test_git_backend_lists_its_report_branches(tmp_path, site):
+    repo, commit, _manifest = site
+    backend = GitBackend(str(repo))
+    first = make_report(commit)
+    second = make_report(commit, 5, 6, replacement=None, comment="heurs")
+    backend.deliver(first)
+    backend.deliver(second)
+    git(repo, "branch", "erratum/not-a-report")
+    listed = backend.list_reports()
+    assert sorted(name for name, _ in listed) == sorted(
+        [f"erratum/{first.id}", f"erratum/{second.id}"]
+    )
+    assert {r.id: r for _, r in listed} == {first.id: first, second.id: second}

@@ -20,7 +20,13 @@ import tempfile
 from dataclasses import dataclass
 from typing import Protocol
 
-from mkdocs_erratum.report import Report, format_report_block, text_hash
+from mkdocs_erratum.report import (
+    Report,
+    ReportError,
+    format_report_block,
+    parse_issue_body,
+    text_hash,
+)
 from mkdocs_erratum.service.store import BRANCH_CREATED
 
 BRANCH_PREFIX = "erratum/"
@@ -173,6 +179,28 @@ class GitBackend:
                 raise RetryLater(f"could not create branch {branch}")
             return existing
         return Delivery(BRANCH_CREATED, branch=branch)
+
+    def list_reports(self) -> list[tuple[str, Report]]:
+        """Every report branch with the report its commit message carries, oldest first.
+
+        For ``erratum list`` and ``erratum fix`` on a site that uses the git backend.
+        """
+        out = self._git(
+            "for-each-ref",
+            "--sort=committerdate",
+            "--format=%(refname:short)%00%(contents)%00%00",
+            f"refs/heads/{BRANCH_PREFIX}",
+        )
+        found = []
+        for entry in (out or "").split("\0\0"):
+            name, _, message = entry.strip("\n").partition("\0")
+            if not name:
+                continue
+            try:
+                found.append((name, parse_issue_body(message)))
+            except ReportError:
+                continue  # a branch someone else named erratum/...
+        return found
 
     def _base_commit(self, report: Report) -> str:
         if report.commit and self._git(
