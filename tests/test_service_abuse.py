@@ -389,3 +389,24 @@ def test_token_never_reaches_a_log_line():
     assert records[0]["event"] == "gateway_error" and records[0]["error"] == "401 for token ***"
     assert records[1]["event"] == "Authorization: token ***"
     assert "bad credentials ***" in records[2]["exception"]
+
+
+def test_page_on_another_site_is_refused(tmp_path, site):
+    repo, commit, _ = site
+    with client_for(tmp_path, site) as client:
+        # The manifest knows no site_url: the path alone would match the page.
+        report = make_report(commit, page_url="https://phishing.example/concert/")
+        assert_refused(post(client, report), 422, "unknown_page")
+        assert_nothing_created(client, repo)
+
+
+def test_query_and_fragment_of_the_page_url_are_dropped(tmp_path, site):
+    repo, commit, _ = site
+    with client_for(tmp_path, site) as client:
+        report = make_report(commit, page_url=PAGE_URL + "?utm_source=@alice#12")
+        assert post(client, report).status_code == 202
+        assert post(client, report).status_code == 202  # the retry is the same report
+        wait_done(client, report.id)
+    message = git(repo, "log", "-1", "--format=%B", f"erratum/{report.id}")
+    assert f"Page: {PAGE_URL}\n" in message
+    assert "utm_source" not in message

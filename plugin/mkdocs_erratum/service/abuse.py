@@ -12,6 +12,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from urllib.parse import urlsplit, urlunsplit
 
 import altcha
 
@@ -129,7 +130,19 @@ def clean_report(report: Report) -> Report:
                 )
     data = report.to_dict()
     data["comment"] = neutralise(report.comment)
+    # Query and fragment say nothing about the page and may carry anything (or track).
+    data["page_url"] = urlunsplit(urlsplit(report.page_url)._replace(query="", fragment=""))
     return Report.from_dict(data)
+
+
+def page_origin(page_url: str) -> str:
+    """``scheme://host[:port]`` of a page URL, as a browser's Origin header names it.
+
+    >>> page_origin("https://Docs.example.org/a/?b#c")
+    'https://docs.example.org'
+    """
+    parts = urlsplit(page_url)
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
 
 
 # -- proof of work (ALTCHA) ------------------------------------------------------------

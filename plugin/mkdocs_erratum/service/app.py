@@ -32,6 +32,7 @@ from mkdocs_erratum.service.abuse import (
     Rejected,
     check_fields,
     clean_report,
+    page_origin,
 )
 from mkdocs_erratum.service.backends import Backend, GitBackend
 from mkdocs_erratum.service.logs import log_event
@@ -141,7 +142,7 @@ def create_app(settings: ServiceSettings, backend: Backend | None = None) -> Fas
         retry_base=settings.retry_base_seconds,
         retry_max=settings.retry_max_seconds,
     )
-    origins = {o.rstrip("/") for o in settings.allowed_origins}
+    origins = {o.rstrip("/").lower() for o in settings.allowed_origins}
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -179,7 +180,7 @@ def create_app(settings: ServiceSettings, backend: Backend | None = None) -> Fas
     @app.middleware("http")
     async def cors(request: Request, call_next):
         origin = request.headers.get("origin")
-        allowed = origin is not None and origin.rstrip("/") in origins
+        allowed = origin is not None and origin.rstrip("/").lower() in origins
         if origin is not None and not allowed and request.url.path.startswith("/api/"):
             log_event("origin_refused", 30, origin=origin[:200], path=request.url.path)
             return error(
@@ -250,6 +251,10 @@ def create_app(settings: ServiceSettings, backend: Backend | None = None) -> Fas
         if existing is not None:
             return _accepted_or_conflict(existing, report)
         signature, expires_at = pow_.verify(payload["altcha"])
+        if origins and page_origin(report.page_url) not in origins:
+            raise Rejected(
+                422, "unknown_page", "The page is not on a site allowed to send reports here."
+            )
         try:
             check_report(manifest.get(), report)
         except ManifestError as exc:
