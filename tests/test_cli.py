@@ -236,7 +236,7 @@ def test_the_action_step_runs_erratum_fix(standin, docs_repo, tmp_path):
     (shim / "erratum").chmod(0o755)
     env = {
         "PATH": f"{shim}:{os.environ['PATH']}",
-        "GITHUB_TOKEN": "maintainer-token",
+        "GITHUB_TOKEN": "ghs_workflow-token",  # a workflow's token: an integration's
         "GITHUB_API_URL": standin.url,
         "ERRATUM_ISSUE": str(number),
         "ERRATUM_CONFIG": str(docs_repo / "mkdocs.yml"),
@@ -253,6 +253,8 @@ def test_the_action_step_runs_erratum_fix(standin, docs_repo, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("opened pull request #")
     assert TYPO not in git(docs_repo, "show", f"erratum/{number}:docs/index.md")
+    assert standin.pulls()[0].user == "github-actions[bot]"
+    assert standin.repo.records[number].comments[0]["user"] == "github-actions[bot]"
 
 
 def test_a_10_mb_json_report_is_refused_in_one_line(standin, docs_repo):

@@ -190,6 +190,16 @@ def test_pull_request_from_a_fork_waits_for_it(standin, docs_repo):
     ) == type(pr)(pr.number, pr.url, "erratum/7", "reader/docs", created=False)
 
 
+def test_a_workflow_token_pushes_without_knowing_who_it_is(standin, docs_repo):
+    gateway = make_gateway(standin, token="ghs_workflow-token")
+    assert gateway.login is None and gateway.can_push()
+    pr = gateway.open_pull_request(
+        branch="erratum/9", changes={"docs/index.md": "# Fixed\n"}, message="m", title="t", body="b"
+    )
+    assert pr.head_repository == "acme/docs" and standin.fork_of("github-actions[bot]") is None
+    assert gateway.open_issue(sample_report()).author == "github-actions[bot]"
+
+
 def test_comment_and_labels_are_idempotent(standin):
     gateway = make_gateway(standin)
     issue = gateway.open_issue(sample_report())

@@ -270,15 +270,21 @@ class Gateway:
         return self._repo
 
     @property
-    def login(self) -> str:
-        """The login the credentials act as (an App acts as ``<slug>[bot]``)."""
-        if self._login is None:
-            if self._is_app:
-                self._login = "github-actions[bot]"
-            else:
+    def login(self) -> str | None:
+        """The user the credentials act as, or None for an integration.
+
+        Integration tokens (a GitHub App installation, or the ``GITHUB_TOKEN`` of a
+        workflow) cannot read ``/user``: they are None here and never fork.
+        """
+        if self._login is None and not self._is_app:
+            try:
                 self._login = self._call(
                     "read the authenticated user", lambda: self._github.get_user().login
                 )
+            except GatewayError as exc:
+                if exc.status not in (401, 403, 404):
+                    raise
+                self._is_app = True  # an integration token: remember, ask once
         return self._login
 
     @property
@@ -287,11 +293,18 @@ class Gateway:
         return self.repo.html_url
 
     def can_push(self) -> bool:
-        """Whether the credentials can create branches in the repository itself."""
+        """Whether the credentials can create branches in the repository itself.
+
+        GitHub tells a user's permissions with the repository; for an integration
+        token (a workflow's ``GITHUB_TOKEN``) it tells nothing, and the workflow's
+        ``permissions:`` decide: we try to push, and a refusal is reported as such.
+        """
         if self._is_app:
             return True
         permissions = self.repo.permissions
-        return bool(permissions and permissions.push)
+        if permissions is None:
+            return True
+        return bool(permissions.push)
 
     def default_branch(self) -> str:
         """The repository's default branch."""
@@ -361,7 +374,8 @@ class Gateway:
         """The issue erratum opened for ``report_id`` (any state), or None."""
         marker = report_marker(report_id)
         # Listing is consistent at once (search is not); our own issues, newest first.
-        mine = {} if self._is_app else {"creator": self.login}
+        login = self.login
+        mine = {"creator": login} if login else {}
         recent = self._call(
             "list issues",
             lambda: self.repo.get_issues(state="all", sort="created", **mine).get_page(0),
@@ -376,7 +390,7 @@ class Gateway:
     ) -> PullRequestInfo | None:
         """The pull request from ``branch`` (here or in our fork), or one marked with the id."""
         owners = [self.repo.owner.login]
-        if not self.can_push():
+        if not self.can_push() and self.login:
             owners.insert(0, self.login)
         for owner in owners:
             pulls = self._call(

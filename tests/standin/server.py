@@ -37,6 +37,9 @@ from .spec import ApiDescription, load_description
 MAX_BODY_CHARS = 65_536
 """GitHub refuses issue, pull request and comment bodies longer than this."""
 
+WORKFLOW_LOGIN = "github-actions[bot]"
+"""Who a workflow's ``GITHUB_TOKEN`` (an installation token, ``ghs_...``) acts as."""
+
 SECONDARY_LIMIT_MESSAGE = (
     "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
 )
@@ -171,6 +174,8 @@ class GitHubStandIn:
         git_dir: the git repository served as ``repository`` (bare or with a work tree).
         repository: ``OWNER/NAME``.
         tokens: access token -> login. Logins in ``collaborators`` (and the owner) can push.
+            Default: ``maintainer-token`` (can push), ``reader-token`` (cannot: forks),
+            ``ghs_workflow-token`` (a workflow's ``GITHUB_TOKEN``: an integration).
         collaborators: logins with write access to ``repository``.
         known_users: other logins that exist (e.g. reporters), for ``GET /users/{login}``.
         fork_delay: seconds before a new fork answers (GitHub forks asynchronously).
@@ -193,7 +198,14 @@ class GitHubStandIn:
         description: ApiDescription | None = None,
     ):
         owner, name = repository.split("/")
-        self.tokens = dict(tokens or {"maintainer-token": "maintainer", "reader-token": "reader"})
+        self.tokens = dict(
+            tokens
+            or {
+                "maintainer-token": "maintainer",
+                "reader-token": "reader",
+                "ghs_workflow-token": WORKFLOW_LOGIN,
+            }
+        )
         self.app_id = app_id
         self.app_login = "erratum-app[bot]"
         self.fork_delay = fork_delay
@@ -214,7 +226,7 @@ class GitHubStandIn:
             next(self._ids),
             default_branch=default,
             owner_type="Organization",
-            collaborators={*collaborators, self.app_login},
+            collaborators={*collaborators, self.app_login, WORKFLOW_LOGIN},
         )
         self.repos: dict[str, HostedRepo] = {repository.lower(): self.repo}
         logins = {*self.tokens.values(), *known_users, *collaborators, owner, self.app_login}
@@ -438,7 +450,8 @@ class GitHubStandIn:
             "archived": False,
             "disabled": False,
         }
-        if user is not None:
+        if user is not None and not user.endswith("[bot]"):
+            # GitHub tells a user's permissions; an integration token gets none.
             push = repo.can_push(user)
             data["permissions"] = {
                 "admin": user == repo.owner,
@@ -613,6 +626,8 @@ class GitHubStandIn:
     def _op_get_user(self, user, params, query, payload):
         if user is None or user == "app":
             raise ApiError(401, "Requires authentication")
+        if user.endswith("[bot]"):
+            raise ApiError(403, "Resource not accessible by integration")
         data = {**self._user(user), "user_view_type": "private"}
         return 200, self._complete("GET", "/user", 200, data)
 
