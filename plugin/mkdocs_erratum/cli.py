@@ -365,6 +365,11 @@ def init(directory, dry_run, force, action, config_path):
             fh.write(text)
     if not dry_run:
         click.echo("Set `widget_issue_form: erratum.yml` in the erratum plugin options.")
+        click.echo(
+            "On GitHub, allow the workflow to open pull requests: Settings > Actions > "
+            "General > Workflow permissions > Allow GitHub Actions to create and approve "
+            "pull requests."
+        )
 
 
 def _read(path: str) -> str | None:
