@@ -209,22 +209,18 @@ def page_keys(page_url: str, site_url: str | None = None) -> list[str]:
     """Candidate manifest keys for a page URL, most specific first.
 
     The key is the page's URL relative to the site (MkDocs ``page.url``). When the
-    site's base URL is known, the page URL must be under it (same host, same prefix);
-    otherwise every suffix of its path is a candidate (a site can be served under any
-    prefix).
+    site's base URL is known, the page URL's path must be under its path; otherwise every
+    suffix of its path is a candidate (a site can be served under any prefix). The host
+    is not looked at here: the service checks it against its allowed origins.
 
     >>> page_keys("https://example.com/docs/guide/index.html?x#y", "https://example.com/docs/")
     ['guide/']
     >>> page_keys("http://127.0.0.1:8000/a/b/")
     ['a/b/', 'b/', '']
     """
-    parts_url = urlsplit(page_url)
-    path = parts_url.path or "/"
+    path = urlsplit(page_url).path or "/"
     if site_url:
-        site = urlsplit(site_url)
-        if site.netloc and site.netloc.lower() != parts_url.netloc.lower():
-            return []
-        base = site.path or "/"
+        base = urlsplit(site_url).path or "/"
         if not base.endswith("/"):
             base += "/"
         if not (path + "/").startswith(base) and path != base.rstrip("/"):
