@@ -1,7 +1,6 @@
-// mkdocs-erratum reader widget: select the blocks that contain an error, say what is
-// wrong, then open a prefilled GitHub issue or send the report to the erratum service.
-// Settings come from <script id="erratum-config"> written at build time; nothing is
-// fetched before the reader presses the button. Blocks carry data-erratum-src="PATH#LA-LB".
+// mkdocs-erratum reader widget: select the blocks (data-erratum-src="PATH#LA-LB") that hold
+// an error, say what is wrong, open a prefilled GitHub issue or send it to the service.
+// Settings: <script id="erratum-config">. Nothing is fetched before the button is pressed.
 const ATTR = "data-erratum-src";
 const C = JSON.parse(document.getElementById("erratum-config").textContent);
 const T = C.strings;
