@@ -263,3 +263,17 @@ def test_a_10_mb_json_report_is_refused_in_one_line(standin, docs_repo):
     assert (status, out) == (1, "")
     assert err == "Error: the report file is larger than 2 MB\n"
     assert standin.pulls() == [] and standin.requests == []
+
+
+def test_a_workflow_not_allowed_to_open_pull_requests_says_so(standin, docs_repo):
+    standin.workflows_open_pulls = False
+    number = file_issue(standin, report_for())
+    status, out, err = erratum(
+        "fix", str(number), *site_args(standin, docs_repo), token="ghs_workflow-token"
+    )
+    assert (status, out) == (1, "")
+    assert err == (
+        f"Error: GitHub refused to open a pull request from erratum/{number}: 403 "
+        "GitHub Actions is not permitted to create or approve pull requests.\n"
+    )
+    assert standin.pulls() == []

@@ -181,6 +181,8 @@ class GitHubStandIn:
         fork_delay: seconds before a new fork answers (GitHub forks asynchronously).
         app_id: the GitHub App id accepted in app JWTs; its installation token pushes as
             ``erratum-app[bot]``.
+        workflows_open_pulls: the repository setting "Allow GitHub Actions to create and
+            approve pull requests" (off by default on GitHub).
     """
 
     def __init__(
@@ -193,6 +195,7 @@ class GitHubStandIn:
         known_users: set[str] | frozenset[str] = frozenset(),
         fork_delay: float = 0.0,
         app_id: int = 1,
+        workflows_open_pulls: bool = True,
         host: str = "127.0.0.1",
         port: int = 0,
         description: ApiDescription | None = None,
@@ -208,6 +211,7 @@ class GitHubStandIn:
         )
         self.app_id = app_id
         self.app_login = "erratum-app[bot]"
+        self.workflows_open_pulls = workflows_open_pulls
         self.fork_delay = fork_delay
         self.description = description or load_description()
         self._ids = itertools.count(1000)
@@ -855,6 +859,10 @@ class GitHubStandIn:
         repo = self._find_repo(params["owner"], params["repo"])
         if user is None:
             raise ApiError(401, "Requires authentication")
+        if user == WORKFLOW_LOGIN and not self.workflows_open_pulls:
+            raise ApiError(
+                403, "GitHub Actions is not permitted to create or approve pull requests."
+            )
         head, base = payload["head"], payload["base"]
         head_owner, _, head_ref = head.rpartition(":")
         head_repo = repo
