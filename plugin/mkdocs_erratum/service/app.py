@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import re
 import threading
@@ -149,7 +150,7 @@ def create_app(settings: ServiceSettings, backend: Backend | None = None) -> Fas
         try:
             manifest.get()
         except ManifestError as exc:
-            log_event("manifest_unavailable", 40, message=str(exc))
+            log_event("manifest_unavailable", logging.ERROR, message=str(exc))
         runner = asyncio.create_task(worker.run())
         log_event("service_started", backend=backend.name, database=settings.database)
         try:
@@ -200,6 +201,8 @@ def create_app(settings: ServiceSettings, backend: Backend | None = None) -> Fas
 
     @app.exception_handler(Rejected)
     async def rejected(request: Request, exc: Rejected):
+        # No address and no reader text in the log: the code says what was refused.
+        log_event("request_refused", logging.INFO, path=request.url.path, code=exc.code)
         return error(exc.status, exc.code, exc.message, exc.headers)
 
     @app.get("/healthz")
