@@ -243,6 +243,8 @@ def test_settings_from_toml_and_environment(tmp_path):
         ({"send_per_minute": "fast"}, "send_per_minute"),
         ({"nonsense": 1}, "nonsense: unknown setting"),
         ({"backend": "github", "github_repository": "o/r"}, "github_token"),
+        ({"allowed_origins": ["https://a.example/docs/"]}, "allowed_origins"),
+        ({"allowed_origins": "*"}, "allowed_origins"),
     ],
 )
 def test_settings_errors_name_the_setting(overrides, message):

@@ -151,6 +151,12 @@ def create_app(settings: ServiceSettings, backend: Backend | None = None) -> Fas
             manifest.get()
         except ManifestError as exc:
             log_event("manifest_unavailable", logging.ERROR, message=str(exc))
+        if not origins:
+            log_event(
+                "no_allowed_origins",
+                logging.WARNING,
+                message="allowed_origins is empty: browsers cannot send reports",
+            )
         runner = asyncio.create_task(worker.run())
         log_event("service_started", backend=backend.name, database=settings.database)
         try:

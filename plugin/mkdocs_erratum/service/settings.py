@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -141,6 +142,11 @@ class ServiceSettings:
         for name in ("send_per_minute", "ip_reports_per_minute", "global_reports_per_minute"):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{name}: must be positive")
+        for origin in self.allowed_origins:
+            if not re.fullmatch(r"https?://[^/\s]+/?", origin):
+                raise SettingsError(
+                    f"allowed_origins: {origin!r} is not an origin like https://docs.example.org"
+                )
         if self.worker_concurrency < 1:
             raise SettingsError("worker_concurrency: must be at least 1")
         if self.altcha_max_number < 1:
