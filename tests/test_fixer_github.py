@@ -13,7 +13,7 @@ from conftest import git
 from test_gateway import make_gateway
 
 from mkdocs_erratum.fixer import FixError, fix_issue, fix_report
-from mkdocs_erratum.github_gateway import issue_body
+from mkdocs_erratum.github_gateway import GatewayError, issue_body
 from mkdocs_erratum.report import Report, ReportBlock, text_hash
 
 TYPO = "The quick brown fox jumsp over the lazy dog."
@@ -254,3 +254,24 @@ def test_a_replacement_over_the_size_limit_is_refused(standin, docs_repo):
     assert outcome.state == "refused"
     assert "suggested text longer than 20000 characters" in outcome.message
     assert standin.pulls() == [] and branches(docs_repo) == ["main"]
+
+
+def test_a_block_that_is_gone_is_left_out_and_said(standin, docs_repo):
+    report = report_for()
+    gone = ReportBlock("docs/index.md", 5, 5, "Not there.", text_hash("Not there."), "x")
+    report.blocks.append(gone)
+    outcome = fix_report(make_gateway(standin), report, docs_dirs=["docs"])
+    assert outcome.state == "pull_request_opened"
+    body = standin.pulls()[0].body
+    assert (
+        "Left out:\n- `docs/index.md` lines 5-5: the reported text is no longer in the file" in body
+    )
+
+
+def test_a_github_failure_while_reading_is_not_a_refusal(standin, docs_repo):
+    number = file_issue(standin, report_for())
+    standin.inject("bad_gateway", method="GET", path=r"/contents/", times=10)
+    with pytest.raises(GatewayError, match=r"could not reach GitHub to read docs/index\.md"):
+        fix_issue(make_gateway(standin, attempts=2), number, docs_dirs=["docs"])
+    assert standin.repo.records[number].labels == ["erratum"]  # not labelled, no comment
+    assert standin.repo.records[number].comments == []

@@ -249,6 +249,7 @@ def build_pull_request_body(
     relocations: Sequence[tuple[ReportBlock, Relocation]],
     source_url: str,
     base_commit: str,
+    skipped: Sequence[str] = (),
 ) -> str:
     """The pull request body: ``Fixes #N``, the page, the reader's comment, the diff, links.
 
@@ -257,6 +258,7 @@ def build_pull_request_body(
         relocations: each applied block with where it was found.
         source_url: the repository's page (``https://github.com/OWNER/NAME``).
         base_commit: the commit the change starts from (for permalinks).
+        skipped: reported blocks left out, each with the reason.
     """
     out = []
     if issue_number is not None:
@@ -275,6 +277,8 @@ def build_pull_request_body(
             note += f", found by similarity {where.score:.0f}/100"
         link = link.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
         out.append(f"- [{code_span(block.path)} lines {where.start}-{where.end}]({link}){note}")
+    if skipped:
+        out += ["", "Left out:"] + [f"- {item}" for item in skipped]
     diff = "".join(
         "".join(
             difflib.unified_diff(
@@ -438,6 +442,8 @@ def fix_report(
         try:
             current = gateway.read_file(path, base_commit)
         except GatewayError as exc:
+            if exc.status is not None or exc.transient:
+                raise  # GitHub failed or refused: not a property of the report
             return _refuse(gateway, issue_number, report, "refused", str(exc), [])
         if current is None:
             gone.append(f"{code_span(path)} no longer exists on {base}")
@@ -509,6 +515,7 @@ def fix_report(
         relocations=applied,
         source_url=gateway.html_url,
         base_commit=base_commit,
+        skipped=gone + fixed_already,
     )
     title = f"docs: fix {files[0][0]}" + (f" (erratum #{issue_number})" if issue_number else "")
     pull = gateway.open_pull_request(

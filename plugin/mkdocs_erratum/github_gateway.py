@@ -47,9 +47,12 @@ _T = TypeVar("_T")
 class GatewayError(RuntimeError):
     """GitHub refused or failed; the message is one line a person can act on."""
 
-    def __init__(self, message: str, status: int | None = None):
+    def __init__(self, message: str, status: int | None = None, transient: bool = False):
         super().__init__(message)
         self.status = status
+        """GitHub's HTTP status, None when GitHub did not answer or nothing was asked."""
+        self.transient = transient or (status is not None and (status >= 500 or status == 429))
+        """Whether trying again later may work (no answer, 5xx, rate limits)."""
 
 
 @dataclass(frozen=True)
@@ -700,7 +703,9 @@ def _wrap(what: str, exc: Exception) -> GatewayError:
         )
         text = f"GitHub refused to {what}: {exc.status} {detail}" + (f" ({extra})" if extra else "")
         return GatewayError(text.strip(), exc.status)
-    return GatewayError(f"could not reach GitHub to {what}: {type(exc).__name__}: {exc}")
+    return GatewayError(
+        f"could not reach GitHub to {what}: {type(exc).__name__}: {exc}", transient=True
+    )
 
 
 __all__ = [
