@@ -218,11 +218,10 @@ class GitHubStandIn:
         self._lock = threading.RLock()
         self._workdir = tempfile.TemporaryDirectory(prefix="standin-")
         store = GitStore(git_dir)
-        default = (
-            store.git("symbolic-ref", "--short", "HEAD").decode().strip()
-            if store.resolve("HEAD")
-            else "main"
-        )
+        try:
+            default = store.git("symbolic-ref", "--short", "HEAD").decode().strip()
+        except GitError:  # a detached HEAD: GitHub would still name a default branch
+            default = "main"
         self.repo = HostedRepo(
             owner,
             name,
