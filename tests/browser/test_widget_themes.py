@@ -79,7 +79,11 @@ def test_material_instant_navigation(browser, material_site):
     box.fill(OTHER[2].replace("a mistake", "no mistake"))
     page.get_by_label("What is wrong?").fill("The sentence contradicts the next page.")
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.get_by_role("dialog", name="Report an error").screenshot(path=str(SCREENSHOT))  # README
+    dialog = page.get_by_role("dialog", name="Report an error")
+    dialog.get_by_role("button", name=ISSUE).focus()  # a steady picture: no text caret
+    # An opaque backdrop: the page behind the rounded corners varies from run to run.
+    steady = ".erratum-dialog::backdrop { background: #7f7f7f; }"
+    dialog.screenshot(path=str(SCREENSHOT), caret="hide", animations="disabled", style=steady)
     _, query = opened_query(context, page.get_by_role("button", name=ISSUE).click)
     assert query["title"] == "Error on page “Other page”"
     assert f"https://github.com/{REPOSITORY}/blob/{commit}/docs/other.md#L3-L3" in query["body"]
