@@ -12,7 +12,7 @@ import altcha
 import pytest
 from fastapi.testclient import TestClient
 
-from mkdocs_erratum.report import text_hash
+from mkdocs_erratum.report import parse_issue_body, text_hash
 from mkdocs_erratum.service.abuse import ZWSP, ProofOfWork, neutralise, new_raw_html, solve
 from mkdocs_erratum.service.app import create_app
 from mkdocs_erratum.service.logs import configure_logging, log_event
@@ -410,3 +410,25 @@ def test_query_and_fragment_of_the_page_url_are_dropped(tmp_path, site):
     message = git(repo, "log", "-1", "--format=%B", f"erratum/{report.id}")
     assert f"Page: {PAGE_URL}\n" in message
     assert "utm_source" not in message
+
+
+def test_reporter_login_is_not_trusted(tmp_path, site):
+    repo, commit, _ = site
+    with client_for(tmp_path, site) as client:
+        report = make_report(commit, reporter="torvalds")
+        assert post(client, report).status_code == 202
+        wait_done(client, report.id)
+    message = git(repo, "log", "-1", "--format=%B", f"erratum/{report.id}")
+    stored = parse_issue_body(message)
+    assert stored.reporter is None
+    assert stored.comment.endswith("Signed: torvalds (unverified)")
+    assert "Reported-by" not in message and "@torvalds" not in message
+
+
+def test_comment_too_long_once_neutralised(tmp_path, site):
+    repo, commit, _ = site
+    with client_for(tmp_path, site) as client:
+        report = make_report(commit, comment="<b" * 2000)
+        body = assert_refused(post(client, report), 422, "field_too_long")
+        assert "shorten" in body["message"]
+        assert_nothing_created(client, repo)

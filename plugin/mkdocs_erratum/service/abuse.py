@@ -16,7 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import altcha
 
-from mkdocs_erratum.report import Report
+from mkdocs_erratum.report import MAX_COMMENT_CHARS, Report
 
 MAX_PAGE_URL_CHARS = 2048
 MAX_PATH_CHARS = 512
@@ -118,7 +118,11 @@ def check_fields(payload: dict) -> None:
 
 
 def clean_report(report: Report) -> Report:
-    """Neutralise reader text and refuse new raw HTML in replacements (returns a copy)."""
+    """Neutralise reader text and refuse new raw HTML in replacements (returns a copy).
+
+    The GitHub login a reader may give is not trusted: it moves into the comment as an
+    unverified signature, so nobody is pinged or credited on an anonymous word.
+    """
     for i, block in enumerate(report.blocks):
         if block.replacement is not None:
             added = new_raw_html(block.original, block.replacement)
@@ -129,7 +133,19 @@ def clean_report(report: Report) -> Report:
                     f"blocks[{i}].replacement: adds raw HTML ({added[0][:40]}); suggest text only.",
                 )
     data = report.to_dict()
-    data["comment"] = neutralise(report.comment)
+    comment = report.comment
+    if report.reporter:
+        # Nobody can check who an anonymous reader is: no credit, no ping, just their word.
+        comment = f"{comment}\n\nSigned: {report.reporter} (unverified)".strip()
+        data["reporter"] = None
+    data["comment"] = neutralise(comment)
+    if len(data["comment"]) > MAX_COMMENT_CHARS:
+        raise Rejected(
+            422,
+            "field_too_long",
+            f"comment: longer than {MAX_COMMENT_CHARS} characters once mentions and HTML "
+            "are neutralised; please shorten it.",
+        )
     # Query and fragment say nothing about the page and may carry anything (or track).
     data["page_url"] = urlunsplit(urlsplit(report.page_url)._replace(query="", fragment=""))
     return Report.from_dict(data)
