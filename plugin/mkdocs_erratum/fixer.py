@@ -268,7 +268,7 @@ def build_pull_request_body(
     if login:
         out[-1] += f" (@{login})"
     if report.comment.strip():
-        out += ["", "Their comment:", "", _fenced(report.comment.strip(), "text")]
+        out += ["", "Their comment:", "", fenced(report.comment.strip(), "text")]
     out += ["", "Lines changed:"]
     for block, where in relocations:
         link = f"{source_url}/blob/{base_commit}/{block.path}#L{where.start}-L{where.end}"
@@ -293,7 +293,7 @@ def build_pull_request_body(
     budget = MAX_PR_BODY_CHARS - sum(len(x) for x in out) - 500
     if len(diff) > budget:
         diff = diff[: max(0, budget)] + "\n... (diff cut: see the Files tab)\n"
-    out += ["", _fenced(diff.rstrip("\n"), "diff"), "", "Opened by `erratum fix`."]
+    out += ["", fenced(diff.rstrip("\n"), "diff"), "", "Opened by `erratum fix`."]
     return "\n".join(out)
 
 
@@ -575,7 +575,8 @@ def _folder(path: str) -> str:
     return "" if folder == "." else folder
 
 
-def _fenced(text: str, info: str) -> str:
+def fenced(text: str, info: str) -> str:
+    """``text`` in a fenced code block whose fence no line of it can close."""
     fence = "```"
     while fence in text:
         fence += "`"

@@ -128,11 +128,11 @@ def issue_title(report: Report) -> str:
 
 def issue_body(report: Report) -> str:
     """The body of an issue filed for ``report``: comment, locations, machine block."""
-    from .fixer import code_span, web_address  # pure helpers, shared with pull requests
+    from .fixer import code_span, fenced, web_address  # pure helpers, shared with PRs
 
     lines = []
     if report.comment.strip():
-        lines += [_fenced(report.comment.strip(), "text"), ""]
+        lines += [fenced(report.comment.strip(), "text"), ""]
     lines.append(f"Page: {web_address(report.page_url)}")
     for block in report.blocks:
         lines.append(f"- {code_span(block.path)} lines {block.start}-{block.end}")
@@ -140,13 +140,6 @@ def issue_body(report: Report) -> str:
         lines.append(f"Reported by @{report.reporter}")
     lines += ["", format_report_block(report), "", report_marker(report.id)]
     return "\n".join(lines)
-
-
-def _fenced(text: str, info: str) -> str:
-    fence = "```"
-    while fence in text:
-        fence += "`"
-    return f"{fence}{info}\n{text}\n{fence}"
 
 
 class Gateway:
