@@ -223,7 +223,7 @@ def list_reports(label, as_json, config_path, repo, api_url):
     looked up at the head of the default branch: "unchanged", "moved to Lx-Ly",
     "changed", "already fixed" or "ambiguous".
     """
-    from .fixer import relocate_lines
+    from .fixer import relocate_block
     from .github_gateway import GatewayError
     from .report import ReportError, parse_issue_body
 
@@ -257,15 +257,7 @@ def list_reports(label, as_json, config_path, repo, api_url):
                 if lines is None:
                     status = "file gone"
                 else:
-                    where = relocate_lines(
-                        lines,
-                        block.start,
-                        block.end,
-                        block.original_sha256,
-                        block.original,
-                        block.replacement,
-                        built_lines=lines_at(block.path, report.commit),
-                    )
+                    where = relocate_block(lines, block, lines_at(block.path, report.commit))
                     status = {
                         "same": "unchanged",
                         "moved": f"moved to L{where.start}-L{where.end}",

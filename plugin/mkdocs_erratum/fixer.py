@@ -154,6 +154,21 @@ def relocate_lines(
     return Relocation(FUZZY, a, b, best)
 
 
+def relocate_block(
+    lines: Sequence[str], block: ReportBlock, built_lines: Sequence[str] | None = None
+) -> Relocation:
+    """`relocate_lines` for one reported block."""
+    return relocate_lines(
+        lines,
+        block.start,
+        block.end,
+        block.original_sha256,
+        block.original,
+        block.replacement,
+        built_lines=built_lines,
+    )
+
+
 def map_lines(
     old_lines: Sequence[str], new_lines: Sequence[str], start: int, end: int
 ) -> tuple[int, int] | None:
@@ -455,15 +470,7 @@ def fix_report(
         built = _built_lines(gateway, path, report.commit, current.commit, GatewayError)
         edits = []
         for block in blocks:
-            where = relocate_lines(
-                lines,
-                block.start,
-                block.end,
-                block.original_sha256,
-                block.original,
-                block.replacement,
-                built_lines=built,
-            )
+            where = relocate_block(lines, block, built)
             label = f"{code_span(path)} lines {block.start}-{block.end}"
             if where.how == ALREADY_FIXED:
                 fixed_already.append(f"{label}: the suggested text is already there")
