@@ -1,6 +1,7 @@
 """The report schema: round trips and validation errors."""
 
 import pytest
+
 from mkdocs_erratum.report import (
     Report,
     ReportBlock,
