@@ -9,15 +9,13 @@ created, and that branch changes exactly the reported lines.
 from __future__ import annotations
 
 import json
-import os
 import re
 
 import pytest
 from browser.support import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     build_site,
     click_block,
+    headless_chromium,
     new_page,
     serve,
     widget_errors,
@@ -32,17 +30,8 @@ except ImportError:  # tests/ is not a package
 
 @pytest.fixture(scope="module")
 def chromium():
-    if not os.path.exists(CHROMIUM):
-        message = "Chromium not found: install it with `sudo apt-get install chromium`."
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with headless_chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")

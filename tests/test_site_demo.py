@@ -11,7 +11,6 @@ branch of the clone holding the corrected line, announced by the demo. Last, Ctr
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import socket
@@ -23,22 +22,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from browser.support import headless_chromium
 
 from mkdocs_erratum.report import Report, ReportBlock, text_hash
 from mkdocs_erratum.service.abuse import solve
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLE = "site/showcase/fr.md"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def free_port() -> int:
@@ -184,17 +174,8 @@ def test_a_correction_sent_over_http_becomes_a_branch_of_the_scratch_clone(demo)
 
 @pytest.fixture(scope="module")
 def chromium():
-    if not Path(CHROMIUM).exists():
-        message = "Chromium not found: install it with `sudo apt-get install chromium`."
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with headless_chromium() as browser:
         yield browser
-        browser.close()
 
 
 def test_a_reader_corrects_the_french_article_in_a_browser_and_gets_a_branch(demo, chromium):

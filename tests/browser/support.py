@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 import yaml
 
 CHROMIUM = "/usr/bin/chromium"
@@ -30,6 +31,30 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+
+
+@contextlib.contextmanager
+def headless_chromium():
+    """Debian's Chromium, headless, through Playwright.
+
+    Skips the test with one line saying how to install it when it is absent, except
+    under CI=true, where a missing browser fails the run.
+    """
+    if not os.path.exists(CHROMIUM):
+        message = "Chromium not found: install it with `sudo apt-get install chromium`."
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
 SITES = Path(__file__).parent / "sites"
 REPOSITORY = "acme/guide"
 
