@@ -12,29 +12,16 @@ from mkdocs_erratum.service.app import create_app
 from mkdocs_erratum.service.backends import GitBackend, Refused, replace_lines
 from mkdocs_erratum.service.settings import SettingsError, load_settings
 from mkdocs_erratum.service.store import BRANCH_CREATED, IN_FLIGHT, QUEUED, ReportStore
-
-try:
-    from tests.service_support import (
-        ARTICLE,
-        branches,
-        git,
-        make_report,
-        make_site_repo,
-        post,
-        test_settings,
-        write_manifest,
-    )
-except ImportError:  # tests/ is not a package
-    from service_support import (
-        ARTICLE,
-        branches,
-        git,
-        make_report,
-        make_site_repo,
-        post,
-        test_settings,
-        write_manifest,
-    )
+from tests.service_support import (
+    ARTICLE,
+    branches,
+    git,
+    make_report,
+    make_site_repo,
+    post,
+    test_settings,
+    write_manifest,
+)
 
 
 @pytest.fixture

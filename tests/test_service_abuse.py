@@ -17,33 +17,18 @@ from mkdocs_erratum.service.abuse import ZWSP, ProofOfWork, neutralise, new_raw_
 from mkdocs_erratum.service.app import create_app
 from mkdocs_erratum.service.logs import configure_logging, log_event
 from mkdocs_erratum.service.settings import load_settings
-
-try:
-    from tests.service_support import (
-        PAGE_URL,
-        branches,
-        envelope,
-        git,
-        make_report,
-        make_site_repo,
-        post,
-        test_settings,
-        wait_done,
-        write_manifest,
-    )
-except ImportError:  # tests/ is not a package
-    from service_support import (
-        PAGE_URL,
-        branches,
-        envelope,
-        git,
-        make_report,
-        make_site_repo,
-        post,
-        test_settings,
-        wait_done,
-        write_manifest,
-    )
+from tests.service_support import (
+    PAGE_URL,
+    branches,
+    envelope,
+    git,
+    make_report,
+    make_site_repo,
+    post,
+    test_settings,
+    wait_done,
+    write_manifest,
+)
 
 HMAC_KEY = "test-hmac-key-0123456789"
 TOKEN = "ghp_TESTTOKENdoNotLeak0123456789"

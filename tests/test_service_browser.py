@@ -22,10 +22,7 @@ from browser.support import (
 )
 from playwright.sync_api import expect
 
-try:
-    from tests.service_support import ServiceProcess, free_port, git, write_toml
-except ImportError:  # tests/ is not a package
-    from service_support import ServiceProcess, free_port, git, write_toml
+from tests.service_support import ServiceProcess, free_port, git, write_toml
 
 
 @pytest.fixture(scope="module")

@@ -10,34 +10,17 @@ import pytest
 
 from mkdocs_erratum.github_gateway import report_ids_in
 from mkdocs_erratum.service.abuse import solve
-
-try:
-    from standin import GitHubStandIn
-except ImportError:  # tests/ is a package
-    from tests.standin import GitHubStandIn
-
-try:
-    from tests.service_support import (
-        ServiceProcess,
-        branches,
-        free_port,
-        make_report,
-        make_site_repo,
-        test_settings,
-        write_manifest,
-        write_toml,
-    )
-except ImportError:  # tests/ is not a package
-    from service_support import (
-        ServiceProcess,
-        branches,
-        free_port,
-        make_report,
-        make_site_repo,
-        test_settings,
-        write_manifest,
-        write_toml,
-    )
+from tests.service_support import (
+    ServiceProcess,
+    branches,
+    free_port,
+    make_report,
+    make_site_repo,
+    test_settings,
+    write_manifest,
+    write_toml,
+)
+from tests.standin import GitHubStandIn
 
 REPORTS = {"git": 30, "github": 15}
 TOKEN = "maintainer-token"

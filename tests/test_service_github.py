@@ -11,32 +11,16 @@ from mkdocs_erratum.github_gateway import report_ids_in
 from mkdocs_erratum.report import parse_issue_body
 from mkdocs_erratum.service.app import create_app
 from mkdocs_erratum.service.settings import load_settings
-
-try:
-    from standin import GitHubStandIn
-except ImportError:  # tests/ is a package
-    from tests.standin import GitHubStandIn
-
-try:
-    from tests.service_support import (
-        ARTICLE,
-        git,
-        make_report,
-        make_site_repo,
-        post,
-        test_settings,
-        write_manifest,
-    )
-except ImportError:  # tests/ is not a package
-    from service_support import (
-        ARTICLE,
-        git,
-        make_report,
-        make_site_repo,
-        post,
-        test_settings,
-        write_manifest,
-    )
+from tests.service_support import (
+    ARTICLE,
+    git,
+    make_report,
+    make_site_repo,
+    post,
+    test_settings,
+    write_manifest,
+)
+from tests.standin import GitHubStandIn
 
 REPOSITORY = "acme/news"
 TOKEN = "maintainer-token"
