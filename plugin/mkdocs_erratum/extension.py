@@ -290,14 +290,11 @@ class _Walker:
             in_footnotes = "footnote" in names.split()
             for child, is_tab_label in self._ordered_children(el):
                 self.walk(child, block, is_tab_label, in_footnotes)
-                self.add_text(child.tail, block)
+                self.add_text(child.tail)
             return
-        pending = self._pending
         for child in el:
             self.walk(child, block)
-            tail = child.tail
-            if tail and not tail.isspace():
-                pending.append(self._plain(tail))
+            self.add_text(child.tail)
 
     def walk(self, el, block: int, is_tab_label: bool = False, in_footnotes: bool = False):
         tag = el.tag
@@ -310,8 +307,8 @@ class _Walker:
         if tag not in BLOCK_TAGS and not is_tab_label:
             # Inline element (the common case): its text joins the enclosing block.
             if tag == "img":
-                self.add_text(el.get("alt"), block)
-            self.add_text(el.text, block)
+                self.add_text(el.get("alt"))
+            self.add_text(el.text)
             if len(el):
                 self.walk_children(el, block)
             return
@@ -337,12 +334,12 @@ class _Walker:
         elif is_tab_label or not (classes & TRANSPARENT_CLASSES or in_footnotes):
             own = self._open(el, block, self._kind(el, tag, classes))
         inner = own if own is not None else block
-        self.add_text(el.text, inner)
+        self.add_text(el.text)
         self.walk_children(el, inner)
         if own is not None:
             self._close(own)
 
-    def add_text(self, text: str | None, block: int) -> None:
+    def add_text(self, text: str | None) -> None:
         # Text is buffered and split into words once per block boundary: far fewer
         # calls than one per text node. Pieces stay apart, as separate nodes did.
         if text and not text.isspace():
