@@ -34,6 +34,7 @@ from mkdocs_erratum.sourcemap import (
     map_blocks,
     splice_source,
     split_lines,
+    wordless_edge,
     words,
 )
 
@@ -276,6 +277,9 @@ class _Walker:
         self.source = source
         self.tokens: list[str] = []
         self._pending: list[str] = []
+        self._texts: list[str] = []
+        """Every text piece of the page, in order, for the blocks' word-less edges."""
+        self._first_piece: dict[int, int] = {}
         self._block_level_cache: dict[int, bool] = {}
         self.blocks: list[RenderedBlock] = []
         self.targets: list[etree.Element | int] = []
@@ -319,7 +323,9 @@ class _Walker:
             text = self.md.htmlStash.rawHtmlBlocks[stash_index]
             kind = Kind.CODE if _CODE_HTML_RE.match(text) else Kind.RAW
             own = self._open(stash_index, block, kind)
-            self._pending.append(self._stash_text(text, code=kind == Kind.CODE))
+            piece = self._stash_text(text, code=kind == Kind.CODE)
+            self._pending.append(piece)
+            self._texts.append(piece)
             self._close(own)
             return
         own = None
@@ -343,7 +349,9 @@ class _Walker:
         # Text is buffered and split into words once per block boundary: far fewer
         # calls than one per text node. Pieces stay apart, as separate nodes did.
         if text and not text.isspace():
-            self._pending.append(self._plain(text))
+            piece = self._plain(text)
+            self._pending.append(piece)
+            self._texts.append(piece)
 
     def _flush(self) -> int:
         if self._pending:
@@ -355,10 +363,18 @@ class _Walker:
         at = self._flush()
         self.blocks.append(RenderedBlock(parent, at, at, kind))
         self.targets.append(target)
+        self._first_piece[len(self.blocks) - 1] = len(self._texts)
         return len(self.blocks) - 1
 
     def _close(self, index: int) -> None:
-        self.blocks[index].end = self._flush()
+        block = self.blocks[index]
+        block.end = self._flush()
+        first, last = self._first_piece.pop(index), len(self._texts)
+        if first < last:
+            # Word-less lines a block shows at its edges (a code block's closing `]`,
+            # a literal `///`) are part of its range: the aligner only sees words.
+            block.head = wordless_edge(self._texts[first], at_end=False)
+            block.tail = wordless_edge(self._texts[last - 1], at_end=True)
 
     def _kind(self, el: etree.Element, tag: str, classes: set[str]) -> str:
         if "arithmatex" in classes and tag == "div":
@@ -452,7 +468,8 @@ class _Walker:
     def _plain(self, text: str, depth: int = 0) -> str:
         """Text with stashed inline HTML, escapes and entities resolved."""
         if util.STX not in text:
-            return text
+            # Code spans keep `<`, `>` and `&` escaped in the tree.
+            return html.unescape(text) if "&" in text else text
         text = text.replace(util.AMP_SUBSTITUTE, "&")
         text = _PLACEHOLDER_RE.sub(lambda m: self._stash_by_index(m, depth), text)
         text = _ESCAPE_RE.sub(lambda m: chr(int(m.group(1))), text)

@@ -52,14 +52,15 @@ CODE_SPAN_RE = re.compile(r"(`+)(.+?)\1")
 HIDDEN_INLINE_RE = re.compile(
     r"<!--.*?-->"  # comments
     r"|\]\((?:[^()\s]|\([^()]*\))*(?:\s+(?:\"[^\"]*\"|'[^']*'))?\s*\)"  # link targets
-    r"|\]\[[^\]]*\]"  # reference labels
     r"|\[\^[^\]]+\]:?"  # footnote labels (rendered as numbers)
     r"|\{:?\s*[#.:][^}]*\}|\{\s*[\w-]+=[^}]*\}"  # attribute lists
-    r"|:[a-z0-9]+(?:[-_+][a-z0-9]+)*:"  # icon and emoji shortcodes
     r"|</?[A-Za-z][\w:-]*(?:\s[^<>]*)?/?>"  # HTML tags
+    r"|\]\[([^\]]*)\]"  # reference labels: hidden only when the page defines them
 )
+"""Icon and emoji shortcodes are not hidden: which names are emoji is the renderer's
+choice (a literal ``:module:`` shows as text), and an unmatched source word costs nothing."""
 _SYNTAX_CHAR_RE = re.compile(r"[<\[\]{:`~*]")
-FENCE_TITLE_RE = re.compile(r"""title=["']([^"']*)["']""")
+FENCE_TITLE_RE = re.compile(r"""title=(?:"([^"]*)"|'([^']*)')""")
 
 
 class Kind:
@@ -106,6 +107,11 @@ class RenderedBlock:
     window: tuple[int, int] | None = None
     """Source line indices ``[a, b)`` to align this subtree in, apart from the rest
     (for what the renderer moves, such as footnotes)."""
+    head: tuple[str, ...] = ()
+    """Word-less lines the block shows before its first word (whitespace collapsed)."""
+    tail: tuple[str, ...] = ()
+    """Word-less lines the block shows after its last word, such as a code block's
+    closing brackets: the range grows over source lines that show them."""
 
 
 @dataclass(frozen=True)
@@ -138,6 +144,29 @@ def words(text: str) -> list[str]:
     return WORD_RE.findall(normalize(text))
 
 
+def wordless_edge(text: str, at_end: bool) -> tuple[str, ...]:
+    """The word-less lines that ``text`` shows before its first word (or after its
+    last), whitespace collapsed, blank lines left out.
+
+    >>> wordless_edge("x = [\\n    1,\\n]\\n)\\n", at_end=True)
+    ('1,', ']', ')')
+    >>> wordless_edge("{\\n  a: 1\\n}", at_end=False), wordless_edge("Words.", at_end=True)
+    (('{',), ())
+    """
+    found: list[str] = []
+    lines = text.split("\n")
+    for line in reversed(lines) if at_end else lines:
+        collapsed = " ".join(line.split())
+        if not collapsed:
+            continue
+        if WORD_RE.search(collapsed):
+            break
+        found.append(collapsed)
+    if at_end:
+        found.reverse()
+    return tuple(found)
+
+
 def split_lines(text: str) -> list[str]:
     """Lines as git and GitHub count them (``\\r\\n``, ``\\r`` and ``\\n`` end a line).
 
@@ -155,6 +184,8 @@ def prose_lines(lines: Sequence[str]) -> list[str]:
 
     >>> prose_lines(["See [the guide][g]{ .x } <!-- hidden", "still -->", "[g]: a.md"])
     ['See [the guide   ', '', '']
+    >>> prose_lines(["An undefined [`X`][pkg.X] shows as text."])
+    ['An undefined [ X ][pkg.X] shows as text.']
     >>> prose_lines(['```py title="a.py"', "x = [1](2)", "```"])
     ['a.py', 'x = [1](2)', '']
     """
@@ -162,6 +193,7 @@ def prose_lines(lines: Sequence[str]) -> list[str]:
     fence = None
     in_comment = False
     append = out.append
+    labels = _defined_labels(lines)
     for line in lines:
         if fence is None and not in_comment and not _SYNTAX_CHAR_RE.search(line):
             append(line)  # plain prose, the common case
@@ -185,7 +217,7 @@ def prose_lines(lines: Sequence[str]) -> list[str]:
         elif m and not in_comment:
             fence = m.group(1)
             title = FENCE_TITLE_RE.search(line)
-            out.append(title.group(1) if title else "")
+            out.append((title.group(1) or title.group(2) or "") if title else "")
             continue
         first = line.lstrip()[:1]
         if first in ("[", "*") and (REF_DEF_RE.match(line) or ABBR_DEF_RE.match(line)):
@@ -195,22 +227,43 @@ def prose_lines(lines: Sequence[str]) -> list[str]:
         if start >= 0 and line.find("-->", start) < 0:
             in_comment = True
             line = line[:start]
-        out.append(_strip_inline(line))
+        out.append(_strip_inline(line, labels))
     return out
 
 
-def _strip_inline(line: str) -> str:
+def _strip_inline(line: str, labels: frozenset[str] = frozenset()) -> str:
     if not _SYNTAX_CHAR_RE.search(line):
         return line
+
+    def hide(m: re.Match) -> str:
+        label = m.group(1)
+        if label is None or not label or _label_key(label) in labels:
+            return " "
+        return m.group(0)  # an undefined reference shows as literal text
+
     if "`" not in line:
-        return HIDDEN_INLINE_RE.sub(" ", line)
+        return HIDDEN_INLINE_RE.sub(hide, line)
     parts, last = [], 0
     for m in CODE_SPAN_RE.finditer(line):
-        parts.append(HIDDEN_INLINE_RE.sub(" ", line[last : m.start()]))
+        parts.append(HIDDEN_INLINE_RE.sub(hide, line[last : m.start()]))
         parts.append(" " + m.group(2) + " ")
         last = m.end()
-    parts.append(HIDDEN_INLINE_RE.sub(" ", line[last:]))
+    parts.append(HIDDEN_INLINE_RE.sub(hide, line[last:]))
     return "".join(parts)
+
+
+def _label_key(label: str) -> str:
+    """A reference label as Markdown compares them: case and spacing folded."""
+    return " ".join(label.split()).lower()
+
+
+def _defined_labels(lines: Sequence[str]) -> frozenset[str]:
+    """The reference labels that ``[label]: url`` lines define."""
+    found = set()
+    for line in lines:
+        if "]:" in line and REF_DEF_RE.match(line):
+            found.add(_label_key(line[line.index("[") + 1 : line.index("]")]))
+    return frozenset(found)
 
 
 def splice_source(
@@ -331,6 +384,101 @@ class _IncludedLines:
         return chosen if chosen.path is not None else None
 
 
+FENCE_OPEN_RE = re.compile(r"^(?P<pre>[ \t>]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
+SLASH_OPEN_RE = re.compile(r"^(?P<indent>[ \t]*)(?P<slashes>/{3,})[ \t]*[\w-]+")
+SLASH_CLOSE_RE = re.compile(r"^(?P<indent>[ \t]*)(?P<slashes>/{3,})[ \t]*$")
+CODE_LANGUAGE_LINE_RE = re.compile(r"^(?: {4,}|\t)\s*(?:#!|:::)[\w#.+-]+.*$")
+"""Codehilite's first line of an indented code block, naming its language (not shown)."""
+
+
+def _prefix_key(prefix: str) -> tuple[int, int]:
+    """A fence's indentation: block-quote depth and the columns after the last ``>``."""
+    return prefix.count(">"), len(prefix.rsplit(">", 1)[-1].expandtabs(4))
+
+
+class FileStructure:
+    """The delimited blocks of one Markdown file: fenced code and ``///`` blocks.
+
+    A fence closes on the same run of backticks or tildes at the same indentation, as
+    pymdownx.superfences reads it; what lies between is code, never a delimiter. A
+    ``/// name`` block closes on the next ``///`` of the same indentation and length
+    that no inner block takes.
+
+    >>> s = FileStructure(["/// tip", "```py", "///", "```", "///"])
+    >>> s.fences, s.slash_blocks
+    ([(2, 4)], [(1, 5)])
+    """
+
+    def __init__(self, lines: Sequence[str]):
+        self.fences: list[tuple[int, int]] = []
+        self.slash_blocks: list[tuple[int, int]] = []
+        self.fence_of: dict[int, tuple[int, int]] = {}
+        """1-based line -> the fence (opening, closing line) it belongs to."""
+        self.slash_close: dict[int, int] = {}
+        """Opening line of a ``///`` block -> its closing line."""
+        self.slash_open: dict[int, int] = {}
+        """Closing line of a ``///`` block -> its opening line."""
+        stack: list[tuple[str, str, int]] = []
+        i, n = 0, len(lines)
+        while i < n:
+            line = lines[i]
+            if "``" in line or "~~" in line:
+                m = FENCE_OPEN_RE.match(line)
+                if m and not (m.group("fence")[0] == "`" and "`" in m.group("info")):
+                    close = self._fence_end(lines, i, m)
+                    if close is not None:
+                        self.fences.append((i + 1, close + 1))
+                        for k in range(i + 1, close + 2):
+                            self.fence_of[k] = (i + 1, close + 1)
+                        i = close + 1
+                        continue
+            elif "///" in line:
+                m = SLASH_CLOSE_RE.match(line)
+                if m:
+                    key = (m.group("indent"), m.group("slashes"))
+                    for depth in range(len(stack) - 1, -1, -1):
+                        if stack[depth][:2] == key:
+                            opened = stack[depth][2]
+                            del stack[depth:]
+                            self.slash_blocks.append((opened, i + 1))
+                            self.slash_close[opened] = i + 1
+                            self.slash_open[i + 1] = opened
+                            break
+                else:
+                    m = SLASH_OPEN_RE.match(line)
+                    if m:
+                        stack.append((m.group("indent"), m.group("slashes"), i + 1))
+            i += 1
+        self.slash_blocks.sort()
+
+    @staticmethod
+    def _fence_end(lines: Sequence[str], i: int, m: re.Match) -> int | None:
+        key, fence = _prefix_key(m.group("pre")), m.group("fence")
+        for j in range(i + 1, len(lines)):
+            line = lines[j]
+            if fence not in line:
+                continue
+            close = FENCE_OPEN_RE.match(line)
+            if (
+                close
+                and close.group("fence") == fence
+                and not close.group("info").strip()
+                and _prefix_key(close.group("pre")) == key
+            ):
+                return j
+        return None
+
+    def slash_block_around(self, line: int) -> tuple[int, int] | None:
+        """The innermost ``///`` block whose lines ``[open, close)`` hold ``line``."""
+        best = None
+        for a, b in self.slash_blocks:
+            if a > line:
+                break
+            if line < b and (best is None or a >= best[0]):
+                best = (a, b)
+        return best
+
+
 FOOTNOTE_DEF_RE = re.compile(r"^ {0,3}\[\^([^\]]+)\]:")
 
 
@@ -406,6 +554,7 @@ class _Mapper:
         self.blocks = blocks
         self.codes: dict[str, str] = {}
         self.prose_files: dict[str, list[str] | None] = {}
+        self.structures: dict[str, FileStructure] = {}
         self._where: dict[tuple[str | None, int], int] | None = None
         self.prose = prose = prose_lines([line.text for line in source])
         text = normalize("\n".join(prose))
@@ -560,9 +709,15 @@ class _Mapper:
             found = self._found_slowly(block, path, start, end)
             if found < MIN_RECALL * total:
                 return None
+        if block.window is not None and block.window[0] < len(self.source):
+            label = self.source[block.window[0]]  # a footnote: from its `[^label]:` line
+            if label.path == path and label.number < start:
+                start = label.number
         self.found[i] = found
-        start, end = self._grow(block.kind, path, start, end)
-        return SourceRange(path, start, end)
+        fitted = self._fit(block, path, start, end, container=bool(kids))
+        if fitted is None:
+            return None
+        return SourceRange(path, *fitted)
 
     def _main_cluster(self, numbers: list[int], path: str) -> list[int]:
         """The matched lines of a leaf block, without stray matches far from the rest.
@@ -622,14 +777,36 @@ class _Mapper:
                 found += 1
         return found
 
-    def _grow(self, kind: str, path: str, start: int, end: int) -> tuple[int, int]:
-        """Extend a range over the word-less syntax lines that belong to its block."""
+    def _fit(
+        self, block: RenderedBlock, path: str, start: int, end: int, container: bool
+    ) -> tuple[int, int] | None:
+        """Fit a range to the block's syntax: delimiters, word-less lines, neighbours.
+
+        A code block in a fence is that fence, whatever its attributes; a range never
+        cuts a fence or a ``///`` block: one that holds part of it holds all of it.
+        A container that starts on a ``///`` line is that block, up to its closing
+        line; a leaf there is its title. Returns None when the block's words lie in
+        two fences (unsure).
+        """
         lines = self.files.get(path)
         if lines is None:
             return start, end
+        structure = self._structure(path)
+        kind = block.kind
         if kind == Kind.CODE:
-            grown = _grow_fences(lines, start, end)
-            return grown if grown != (start, end) else _grow_math(lines, start, end)
+            first, last = structure.fence_of.get(start), structure.fence_of.get(end)
+            if first is not None and last is not None and first != last:
+                return None
+            fence = first or last
+            if fence is not None:
+                return fence
+            grown = _grow_math(lines, start, end)
+            if grown != (start, end):
+                return grown
+            start, end = _grow_shown(lines, block, start, end, across_blank=True)
+            if start > 1 and CODE_LANGUAGE_LINE_RE.match(lines[start - 2]):
+                start -= 1  # codehilite's `:::lang` line: not shown, but the block's
+            return start, end
         if kind == Kind.HEADING and end < len(lines) and SETEXT_RE.match(lines[end]):
             end += 1
         if kind == Kind.RAW:
@@ -638,10 +815,18 @@ class _Mapper:
             while end < len(lines) and _tag_only(lines[end]):
                 end += 1
         if kind == Kind.HTML:
-            start, end = _grow_html_tags(lines, start, end)
+            start, end = _grow_html_tags(lines, start, end, structure)
+        if block.head or block.tail:
+            start, end = _grow_shown(lines, block, start, end, across_blank=False)
         if end < len(lines) and ATTR_LIST_LINE_RE.match(lines[end]):
             end += 1
-        return start, end
+        return _hold_whole_blocks(structure, start, end, container)
+
+    def _structure(self, path: str) -> FileStructure:
+        found = self.structures.get(path)
+        if found is None:
+            found = self.structures[path] = FileStructure(self.files[path])
+        return found
 
     def _wordless(self, i: int, ranges) -> SourceRange | None:
         """Place a block without words on the syntax lines between its neighbours."""
@@ -738,31 +923,17 @@ def _grow_math(lines: Sequence[str], start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _grow_fences(lines: Sequence[str], start: int, end: int) -> tuple[int, int]:
-    """Extend a code block's range to its opening and closing fences, when it has them."""
-    k = start - 1  # 1-based line above the range
-    while k >= 1 and not WORD_RE.search(lines[k - 1]) and not FENCE_RE.match(lines[k - 1]):
-        k -= 1
-    if k < 1 or not FENCE_RE.match(lines[k - 1]):
-        return start, end
-    fence = FENCE_RE.match(lines[k - 1]).group(1)
-    m = end + 1
-    while m <= len(lines):
-        close = FENCE_RE.match(lines[m - 1])
-        same = close and close.group(1)[0] == fence[0] and len(close.group(1)) >= len(fence)
-        if same and not lines[m - 1][close.end() :].strip():
-            return k, m
-        if WORD_RE.search(lines[m - 1]):
-            break
-        m += 1
-    return start, end  # no closing fence: these were not this block's fences
-
-
-def _grow_html_tags(lines: Sequence[str], start: int, end: int) -> tuple[int, int]:
-    """Extend a range to the tag-only lines that open and close it, across blank lines.
+def _grow_html_tags(
+    lines: Sequence[str], start: int, end: int, structure: FileStructure | None = None
+) -> tuple[int, int]:
+    """Extend a range to the tag-only lines that open and close it, across blank lines,
+    or to the ``///`` lines of the block that holds only it.
 
     >>> _grow_html_tags(["<div markdown>", "", "Text", "", "</div>"], 3, 3)
     (1, 5)
+    >>> _grow_html_tags(["/// html | div", "Text", "///"], 2, 2, FileStructure(
+    ...     ["/// html | div", "Text", "///"]))
+    (1, 3)
     """
     above = start - 1
     while above >= 1 and not lines[above - 1].strip():
@@ -770,11 +941,83 @@ def _grow_html_tags(lines: Sequence[str], start: int, end: int) -> tuple[int, in
     below = end + 1
     while below <= len(lines) and not lines[below - 1].strip():
         below += 1
+    if structure is not None and structure.slash_close.get(above) == below:
+        return above, below
     opens = above >= 1 and _tag_only(lines[above - 1]) and lines[above - 1].lstrip()[:2] != "</"
     closes = below <= len(lines) and _tag_only(lines[below - 1]) and "</" in lines[below - 1]
     if opens and closes:
         return above, below
     return start, end
+
+
+def _hold_whole_blocks(
+    structure: FileStructure, start: int, end: int, container: bool = True
+) -> tuple[int, int]:
+    """Extend a range that holds part of a fence or ``///`` block to all of it.
+
+    A range may lie inside such a block (a paragraph in an admonition); one that starts
+    before it and ends in it, or starts in it and ends after it, holds it whole, and so
+    does a container that starts on its opening line (a leaf there is its title).
+
+    >>> s = FileStructure(["Text", "```", "code", "```", "/// tip", "Body", "///"])
+    >>> _hold_whole_blocks(s, 1, 3), _hold_whole_blocks(s, 3, 6), _hold_whole_blocks(s, 6, 6)
+    ((1, 4), (2, 7), (6, 6))
+    >>> _hold_whole_blocks(s, 5, 6), _hold_whole_blocks(s, 5, 5, container=False)
+    ((5, 7), (5, 5))
+    """
+    fence_of = structure.fence_of
+    while True:
+        before = (start, end)
+        fence = fence_of.get(start)
+        if fence is not None and fence[0] < start and end >= fence[1]:
+            start = fence[0]
+        fence = fence_of.get(end)
+        if fence is not None and end < fence[1] and start <= fence[0]:
+            end = fence[1]
+        if structure.slash_blocks:
+            block = structure.slash_block_around(end)
+            if block is not None and (start < block[0] or (start == block[0] and container)):
+                end = block[1]
+            block = structure.slash_block_around(start)
+            if block is not None and block[0] < start and end >= block[1]:
+                start = block[0]
+        if (start, end) == before:
+            return start, end
+
+
+def _grow_shown(
+    lines: Sequence[str], block: RenderedBlock, start: int, end: int, across_blank: bool
+) -> tuple[int, int]:
+    """Extend a range over the adjacent word-less lines that the block shows as text
+    (a code block's closing ``]``, a literal ``///``), in order.
+
+    >>> b = RenderedBlock(-1, 0, 1, Kind.CODE, tail=("]", ")"))
+    >>> _grow_shown(["f(", "    [x", "    ]", "", ")", "]"], b, 1, 2, across_blank=True)
+    (1, 5)
+    """
+    k = end  # 0-based index of the line after the range
+    for want in block.tail:
+        while across_blank and k < len(lines) and not lines[k].strip():
+            k += 1
+        if k >= len(lines) or not _shows(lines[k], want):
+            break
+        end = k = k + 1
+    k = start - 2
+    for want in reversed(block.head):
+        while across_blank and k >= 0 and not lines[k].strip():
+            k -= 1
+        if k < 0 or not _shows(lines[k], want):
+            break
+        start = k + 1
+        k -= 1
+    return start, end
+
+
+def _shows(line: str, want: str) -> bool:
+    """Whether a source line is the word-less rendered line ``want`` (indentation and
+    block-quote marks aside)."""
+    text = " ".join(line.split())
+    return text == want or (text.endswith(want) and not text[: -len(want)].strip(" >"))
 
 
 def _tag_only(line: str) -> bool:

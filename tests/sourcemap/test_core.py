@@ -39,16 +39,22 @@ def page(*paragraphs: str):
         ("[label]: https://example.com 'Title'", ""),
         ("*[HTML]: Hyper Text", ""),
         ("See [docs](https://x.y/z 'T') now", "See [docs  now"),
-        ("See [docs][ref] now", "See [docs  now"),
+        ("See [docs][] now", "See [docs  now"),
+        ("An undefined [docs][pkg.X] shows as text", "An undefined [docs][pkg.X] shows as text"),
         ("Note[^1] here", "Note  here"),
         ("Text {: .cls #id }", "Text  "),
-        ("Icon :material-check: ok", "Icon   ok"),
+        ("Icon :material-check: ok", "Icon :material-check: ok"),  # may be literal text
         ('<span class="x">kept</span>', " kept "),
         ("`<b>[a](b)</b>` code", " <b>[a](b)</b>  code"),
     ],
 )
 def test_prose_lines_blank_what_is_never_rendered(line, expected):
     assert prose_lines([line]) == [expected]
+
+
+def test_prose_lines_hide_only_defined_reference_labels():
+    source = ["See [docs][Ref  One] and [x][pkg.X].", "", "[ref one]: https://x.y"]
+    assert prose_lines(source) == ["See [docs  and [x][pkg.X].", "", ""]
 
 
 def test_prose_lines_keep_code_and_skip_multiline_comments():
