@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit, urlunsplit
@@ -23,6 +24,12 @@ MAX_PATH_CHARS = 512
 MAX_BRANCH_CHARS = 255
 MAX_ALTCHA_CHARS = 4096
 MAX_HONEYPOT_CHARS = 1024
+MAX_JSON_DEPTH = 8
+"""Nesting of the request body: a report needs 4 (envelope, report, blocks, block)."""
+# C0 controls but tab, newline and carriage return; lone UTF-16 surrogates (a JSON
+# ``\ud800`` escape decodes to one, and no UTF-8 encoder accepts it).
+_FORBIDDEN_CHAR_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+_READER_TEXT_FIELDS = frozenset({"comment", "replacement"})
 _LOGIN_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
 # @login, @org/team: GitHub notifies them. Not e-mail addresses (a word character before).
 _MENTION_RE = re.compile(r"(?<![\w@])@(?=[A-Za-z0-9])")
@@ -79,6 +86,58 @@ def new_raw_html(original: str | None, replacement: str) -> list[str]:
         else:
             added.append(tag)
     return added
+
+
+def check_text(payload: object) -> object:
+    """Refuse what no reader types; returns the payload with reader text's CR LF made LF.
+
+    Refuses (422) JSON nested deeper than `MAX_JSON_DEPTH`, C0 control characters other
+    than tab, newline and carriage return, and lone surrogates, in any key or value. In
+    the fields a reader types (``comment``, ``replacement``) CR LF and a lone CR become
+    LF, as a browser's textarea may send them; elsewhere text is left as it is (an
+    original's hash is over its exact text).
+
+    >>> check_text({"report": {"comment": "a\\r\\nb\\tc"}})
+    {'report': {'comment': 'a\\nb\\tc'}}
+    >>> check_text({"comment": "a\\x00b"})  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    Rejected: comment: holds a control character (U+0000); send plain text.
+    """
+
+    def walk(value: object, depth: int, where: str) -> object:
+        if depth > MAX_JSON_DEPTH:
+            raise Rejected(
+                422, "too_deep", f"The request is nested deeper than {MAX_JSON_DEPTH} levels."
+            )
+        if isinstance(value, dict):
+            out = {}
+            for key, item in value.items():
+                check_chars(key, where or "a key")
+                name = f"{where}.{key}" if where else key
+                item = walk(item, depth + 1, name)
+                if key in _READER_TEXT_FIELDS and isinstance(item, str):
+                    item = item.replace("\r\n", "\n").replace("\r", "\n")
+                out[key] = item
+            return out
+        if isinstance(value, list):
+            return [walk(item, depth + 1, f"{where}[{i}]") for i, item in enumerate(value)]
+        if isinstance(value, str):
+            check_chars(value, where)
+        return value
+
+    def check_chars(text: str, where: str) -> None:
+        bad = _FORBIDDEN_CHAR_RE.search(text)
+        if bad is None:
+            return
+        char = bad.group(0)
+        what = "a lone surrogate" if "\ud800" <= char <= "\udfff" else "a control character"
+        raise Rejected(
+            422,
+            "invalid_text",
+            f"{where or 'The request'}: holds {what} (U+{ord(char):04X}); send plain text.",
+        )
+
+    return walk(payload, 1, "")
 
 
 def check_fields(payload: dict) -> None:
@@ -249,15 +308,27 @@ class TokenBucket:
 
 
 class RateLimiter:
-    """Per-address buckets plus one global bucket; thread-safe, in memory."""
+    """Per-address buckets plus one global bucket; thread-safe, in memory.
 
-    MAX_ADDRESSES = 50_000
+    At most ``max_addresses`` buckets are kept, least recently seen first out. A bucket
+    idle long enough to have refilled is the same as a new one, so forgetting it resets
+    nobody; only when more addresses than that are active within one refill period does
+    the least recently seen lose what it had spent.
+    """
 
-    def __init__(self, per_ip: float, ip_burst: int, overall: float, overall_burst: int):
+    def __init__(
+        self,
+        per_ip: float,
+        ip_burst: int,
+        overall: float,
+        overall_burst: int,
+        max_addresses: int = 100_000,
+    ):
         self.per_ip = per_ip
         self.ip_burst = ip_burst
+        self.max_addresses = max(1, max_addresses)
         self.overall = TokenBucket(overall, overall_burst)
-        self.buckets: dict[str, TokenBucket] = {}
+        self.buckets: OrderedDict[str, TokenBucket] = OrderedDict()
         self._lock = threading.Lock()
 
     def check(self, address: str) -> None:
@@ -267,11 +338,13 @@ class RateLimiter:
             Rejected: 429 with a Retry-After header when a limit is reached.
         """
         with self._lock:
-            if len(self.buckets) > self.MAX_ADDRESSES:
-                self.buckets.clear()
             bucket = self.buckets.get(address)
             if bucket is None:
                 bucket = self.buckets[address] = TokenBucket(self.per_ip, self.ip_burst)
+                while len(self.buckets) > self.max_addresses:
+                    self.buckets.popitem(last=False)
+            else:
+                self.buckets.move_to_end(address)
             wait = bucket.take()
             scope = "from your address"
             if not wait:

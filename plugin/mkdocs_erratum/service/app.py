@@ -4,9 +4,10 @@
 JSON shape, honeypot, field limits, schema, idempotency, proof of work, manifest, raw
 HTML), neutralises reader text and answers 202 only after the report is committed to
 SQLite. ``GET /api/reports/{id}`` reads its state; ``GET /api/challenge`` issues an
-ALTCHA challenge; ``GET /healthz`` says the service is up. Every refusal is
-``{"error": code, "message": sentence}`` with a 4xx status. See docs: "Running the
-service".
+ALTCHA challenge; ``GET /healthz`` says "ok" and nothing else, without touching the
+store. Every refusal is ``{"error": code, "message": sentence}`` with a 4xx status, a
+locked database or an unreadable manifest a 503, and anything unexpected a 500 of the
+same shape (never a plain-text page). See docs: "Running the service".
 """
 
 from __future__ import annotations
@@ -19,11 +20,14 @@ import re
 import threading
 import time
 from contextlib import asynccontextmanager
+from urllib.parse import urlsplit, urlunsplit
 from urllib.request import urlopen
 
 import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from mkdocs_erratum.manifest import Manifest, ManifestError, check_report, load_manifest
 from mkdocs_erratum.report import Report, ReportError
@@ -32,65 +36,113 @@ from mkdocs_erratum.service.abuse import (
     RateLimiter,
     Rejected,
     check_fields,
+    check_text,
     clean_report,
     page_origin,
 )
 from mkdocs_erratum.service.backends import Backend, GitBackend
 from mkdocs_erratum.service.logs import log_event
 from mkdocs_erratum.service.settings import ServiceSettings
-from mkdocs_erratum.service.store import ChallengeReused, ReportStore, report_digest
+from mkdocs_erratum.service.store import (
+    ChallengeReused,
+    ReportStore,
+    StoreUnavailable,
+    report_digest,
+)
 from mkdocs_erratum.service.worker import Worker
 
 _ID_RE = re.compile(r"^r-[0-9a-f]{16}$")
-MANIFEST_REFRESH_SECONDS = 60.0
+UNAVAILABLE = "The service cannot check reports right now; please try again later."
+"""What a reader is told when the manifest cannot be read (no server path, no detail)."""
+
+
+class ManifestUnavailable(Exception):
+    """No good manifest is at hand; the detail is for the log, never for the reader."""
 
 
 class ManifestSource:
-    """Loads the manifest from a file (re-read when it changes) or a URL (every minute)."""
+    """Loads the manifest from a file (re-read when it changes) or a URL (re-fetched).
 
-    def __init__(self, location: str):
+    A manifest that cannot be read or is invalid (e.g. truncated while the site is
+    deployed) never replaces the last good one: that one is kept, with a warning in
+    the log. `get` blocks (file or network I/O): call it from a thread, as the app does.
+    """
+
+    def __init__(self, location: str, refresh_seconds: float = 60.0):
         self.location = location
+        self.refresh_seconds = refresh_seconds
         self._manifest: Manifest | None = None
-        self._stamp: float | None = None
+        self._stamp: float | int | None = None
+        self._warned: object = None
         self._lock = threading.Lock()
 
+    @property
+    def is_url(self) -> bool:
+        return self.location.startswith(("http://", "https://"))
+
     def get(self) -> Manifest:
-        """The current manifest.
+        """The current manifest, or the last good one when the current one is bad.
 
         Raises:
-            ManifestError: when it cannot be read (the service then refuses reports).
+            ManifestUnavailable: when no good manifest was ever read.
         """
-        with self._lock:
-            is_url = self.location.startswith(("http://", "https://"))
-            if is_url:
+        if not self._lock.acquire(blocking=self._manifest is None):
+            return self._manifest  # another thread is refreshing it: use the last good one
+        try:
+            return self._refresh()
+        finally:
+            self._lock.release()
+
+    def _refresh(self) -> Manifest:
+        stamp: float | int | None = None
+        try:
+            if self.is_url:
                 stamp = time.monotonic()
-                fresh = self._stamp is not None and stamp - self._stamp < MANIFEST_REFRESH_SECONDS
+                if self._stamp is not None and stamp - self._stamp < self.refresh_seconds:
+                    return self._current()
             else:
-                try:
-                    stamp = os.stat(self.location).st_mtime_ns
-                except OSError as exc:
-                    raise ManifestError(
-                        "manifest_unavailable", f"manifest {self.location}: {exc.strerror}"
-                    ) from exc
-                fresh = stamp == self._stamp
-            if self._manifest is not None and fresh:
-                return self._manifest
-            try:
-                if is_url:
-                    with urlopen(self.location, timeout=10) as response:
-                        text = response.read(50_000_000).decode("utf-8")
-                else:
-                    with open(self.location, encoding="utf-8") as fh:
-                        text = fh.read()
-            except (OSError, ValueError) as exc:
-                if self._manifest is not None:
-                    return self._manifest
-                raise ManifestError(
-                    "manifest_unavailable", f"manifest {self.location}: {exc}"
-                ) from exc
-            self._manifest = load_manifest(text)
-            self._stamp = stamp
+                stamp = os.stat(self.location).st_mtime_ns
+                if stamp == self._stamp:
+                    return self._current()
+            if self.is_url:
+                with urlopen(self.location, timeout=10) as response:
+                    text = response.read(50_000_000).decode("utf-8")
+            else:
+                with open(self.location, encoding="utf-8") as fh:
+                    text = fh.read()
+            manifest = load_manifest(text)
+        except (OSError, ValueError) as exc:  # ManifestError is a ValueError
+            detail = f"manifest {self.location}: {exc}"
+            if stamp is not None:
+                self._stamp = stamp  # not read again before it changes (a URL: refreshes)
+            if self._manifest is None:
+                self._warned = detail
+                raise ManifestUnavailable(detail) from exc
+            if self._warned != detail:
+                self._warned = detail
+                log_event(
+                    "manifest_kept", logging.WARNING, message=detail + "; the last good one is used"
+                )
             return self._manifest
+        self._manifest, self._stamp, self._warned = manifest, stamp, None
+        return manifest
+
+    def _current(self) -> Manifest:
+        if self._manifest is None:
+            raise ManifestUnavailable(f"manifest {self.location}: {self._warned or 'unreadable'}")
+        return self._manifest
+
+
+def without_query(url: str) -> str:
+    """A URL without its query and fragment, as it may appear in a log line.
+
+    >>> without_query("https://a.org/p/?token=x#top")
+    'https://a.org/p/'
+    """
+    try:
+        return urlunsplit(urlsplit(url)._replace(query="", fragment=""))
+    except ValueError:
+        return url.split("?", 1)[0].split("#", 1)[0]
 
 
 def make_backend(settings: ServiceSettings) -> Backend:
@@ -114,8 +166,8 @@ def create_app(settings: ServiceSettings, backend: Backend | None = None) -> Fas
         settings: validated settings.
         backend: the backend to use (default: the one the settings name).
     """
-    store = ReportStore(settings.database)
-    manifest = ManifestSource(settings.manifest)
+    store = ReportStore(settings.database, settings.database_busy_ms)
+    manifest = ManifestSource(settings.manifest, settings.manifest_refresh_seconds)
     backend = backend or make_backend(settings)
     pow_ = ProofOfWork(
         settings.altcha_hmac_key or store.secret("altcha_hmac_key"),
@@ -127,12 +179,14 @@ def create_app(settings: ServiceSettings, backend: Backend | None = None) -> Fas
         settings.ip_burst,
         settings.global_reports_per_minute,
         settings.global_burst,
+        settings.ip_memory,
     )
     challenge_limits = RateLimiter(
         settings.challenges_per_minute,
         max(1, int(settings.challenges_per_minute)),
         settings.challenges_per_minute * 100,
         max(1, int(settings.challenges_per_minute * 100)),
+        settings.ip_memory,
     )
     worker = Worker(
         store,
@@ -142,14 +196,15 @@ def create_app(settings: ServiceSettings, backend: Backend | None = None) -> Fas
         concurrency=settings.worker_concurrency,
         retry_base=settings.retry_base_seconds,
         retry_max=settings.retry_max_seconds,
+        max_attempts=settings.max_attempts,
     )
     origins = {o.rstrip("/").lower() for o in settings.allowed_origins}
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         try:
-            manifest.get()
-        except ManifestError as exc:
+            await anyio.to_thread.run_sync(manifest.get)
+        except ManifestUnavailable as exc:
             log_event("manifest_unavailable", logging.ERROR, message=str(exc))
         if not origins:
             log_event(
@@ -178,10 +233,8 @@ def create_app(settings: ServiceSettings, backend: Backend | None = None) -> Fas
     app.state.settings = settings
 
     def client_address(request: Request) -> str:
-        if settings.trust_forwarded_for:
-            forwarded = request.headers.get("x-forwarded-for", "")
-            if forwarded.strip():
-                return forwarded.split(",")[0].strip()
+        # With trust_forwarded_for, uvicorn's ProxyHeadersMiddleware (added below) has
+        # already put the rightmost untrusted X-Forwarded-For address here.
         return request.client.host if request.client else "unknown"
 
     @app.middleware("http")
@@ -189,7 +242,12 @@ def create_app(settings: ServiceSettings, backend: Backend | None = None) -> Fas
         origin = request.headers.get("origin")
         allowed = origin is not None and origin.rstrip("/").lower() in origins
         if origin is not None and not allowed and request.url.path.startswith("/api/"):
-            log_event("origin_refused", 30, origin=origin[:200], path=request.url.path)
+            log_event(
+                "origin_refused",
+                logging.INFO,
+                origin=without_query(origin)[:200],
+                path=request.url.path,
+            )
             return error(
                 403, "origin_not_allowed", "This site is not allowed to send reports here."
             )
@@ -205,16 +263,45 @@ def create_app(settings: ServiceSettings, backend: Backend | None = None) -> Fas
             response.headers["Vary"] = "Origin"
         return response
 
+    if settings.trust_forwarded_for:
+        # Outermost, so that every handler sees the client, never the proxy.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trust_forwarded_for)
+
     @app.exception_handler(Rejected)
     async def rejected(request: Request, exc: Rejected):
         # No address and no reader text in the log: the code says what was refused.
         log_event("request_refused", logging.INFO, path=request.url.path, code=exc.code)
         return error(exc.status, exc.code, exc.message, exc.headers)
 
+    @app.exception_handler(StoreUnavailable)
+    async def store_unavailable(request: Request, exc: StoreUnavailable):
+        log_event("store_busy", logging.WARNING, path=request.url.path, error=str(exc)[:200])
+        return error(
+            503,
+            "store_busy",
+            "The service is busy; please try again in a few seconds.",
+            {"Retry-After": "5"},
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "invalid_request")
+        message = {404: "There is nothing here.", 405: "This method is not allowed here."}
+        return error(
+            exc.status_code, code, message.get(exc.status_code, "The request is not valid.")
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception):
+        # Starlette still logs the traceback; the client gets JSON, not a plain-text page.
+        log_event("internal_error", logging.ERROR, path=request.url.path, error=type(exc).__name__)
+        return error(500, "internal_error", "Something went wrong on our side; please try again.")
+
     @app.get("/healthz")
     async def healthz():
-        counts = await anyio.to_thread.run_sync(store.counts)
-        return {"status": "ok", "backend": backend.name, "reports": counts}
+        # Touches neither the store nor the manifest: it answers while either is stuck,
+        # and tells an anonymous caller nothing about the set-up.
+        return {"status": "ok"}
 
     @app.get("/api/challenge")
     async def challenge(request: Request):
@@ -240,10 +327,13 @@ def create_app(settings: ServiceSettings, backend: Backend | None = None) -> Fas
         body = await _read_body(request, settings.max_body_bytes)
         try:
             payload = json.loads(body)
+        except RecursionError:
+            raise Rejected(422, "too_deep", "The request is nested too deeply.") from None
         except (ValueError, UnicodeDecodeError):
             raise Rejected(400, "invalid_json", "The request body is not valid JSON.") from None
         if not isinstance(payload, dict):
             raise Rejected(400, "invalid_json", "The request body must be a JSON object.")
+        payload = check_text(payload)
         check_fields(payload)
         try:
             report = Report.from_dict(payload["report"])
@@ -265,10 +355,16 @@ def create_app(settings: ServiceSettings, backend: Backend | None = None) -> Fas
                 422, "unknown_page", "The page is not on a site allowed to send reports here."
             )
         try:
-            check_report(manifest.get(), report)
+            current = await anyio.to_thread.run_sync(manifest.get)
+        except ManifestUnavailable as exc:
+            log_event("manifest_unavailable", logging.ERROR, message=str(exc))
+            raise Rejected(
+                503, "manifest_unavailable", UNAVAILABLE, {"Retry-After": "30"}
+            ) from None
+        try:
+            check_report(current, report)
         except ManifestError as exc:
-            status = 503 if exc.code == "manifest_unavailable" else 422
-            raise Rejected(status, exc.code, str(exc)) from None
+            raise Rejected(422, exc.code, str(exc)) from None
         cleaned = clean_report(report)
         try:
             record, created = await anyio.to_thread.run_sync(
@@ -284,7 +380,7 @@ def create_app(settings: ServiceSettings, backend: Backend | None = None) -> Fas
         log_event(
             "report_accepted",
             id=report.id,
-            page=report.page_url[:300],
+            page=without_query(report.page_url)[:300],
             blocks=len(report.blocks),
             replacement=any(b.replacement is not None for b in report.blocks),
         )

@@ -1,7 +1,9 @@
 """``erratum serve``: run the correction service under uvicorn.
 
 Registered in the ``erratum`` command group (`mkdocs_erratum.cli`); also runnable as
-``python -m mkdocs_erratum.service``. Heavy imports (uvicorn, FastAPI) wait until it runs.
+``python -m mkdocs_erratum.service``. Heavy imports (uvicorn, FastAPI, and tomli on
+Python 3.10) wait until it runs, so ``erratum`` works without the ``service`` extra; then
+``erratum serve`` says in one line how to install it.
 """
 
 from __future__ import annotations
@@ -10,11 +12,17 @@ import click
 
 from mkdocs_erratum.service.settings import SettingsError, describe_settings, load_settings
 
+INSTALL_HINT = (
+    "erratum serve needs the service extra ({missing} is not installed): "
+    "pip install 'mkdocs-erratum[service]'"
+)
+
 
 def _settings_help() -> str:
     lines = [
         "Settings come from the TOML file given with --config (top-level keys or a "
-        "[service] table), then from environment variables, then from the options below.",
+        "[service] table), then from environment variables, then from the command-line "
+        "options above. Every setting, with its variable:",
         "",
         "\b",
     ]
@@ -23,6 +31,10 @@ def _settings_help() -> str:
     lines += [
         "",
         "The GitHub token and API URL are also read from GITHUB_TOKEN and GITHUB_API_URL.",
+        "The service acts on GitHub with that token. erratum fix and erratum list can "
+        "also act as a GitHub App: ERRATUM_APP_ID with ERRATUM_APP_PRIVATE_KEY (the PEM "
+        "text) or ERRATUM_APP_PRIVATE_KEY_PATH (a file holding it), and optionally "
+        "ERRATUM_INSTALLATION_ID (else the App's installation on the repository).",
     ]
     return "\n".join(lines)
 
@@ -49,10 +61,14 @@ def serve(config_path, host, port, backend, database, manifest, git_repository) 
     to a local git repository (one branch per report) or to GitHub (an issue, or a pull
     request when the reader suggested a replacement).
     """
-    import uvicorn
+    try:
+        import uvicorn
 
-    from mkdocs_erratum.service.app import create_app
-    from mkdocs_erratum.service.logs import configure_logging
+        from mkdocs_erratum.service.app import create_app
+        from mkdocs_erratum.service.logs import configure_logging
+        from mkdocs_erratum.service.store import StoreUnavailable
+    except ModuleNotFoundError as exc:
+        raise click.ClickException(INSTALL_HINT.format(missing=exc.name)) from None
 
     overrides = {
         key: value
@@ -70,10 +86,12 @@ def serve(config_path, host, port, backend, database, manifest, git_repository) 
         settings = load_settings(config_path, overrides=overrides)
     except SettingsError as exc:
         raise click.ClickException(f"settings: {exc}") from None
+    except ModuleNotFoundError as exc:  # tomli, on Python 3.10
+        raise click.ClickException(INSTALL_HINT.format(missing=exc.name)) from None
     configure_logging(settings.log_level, settings.secrets())
     try:
         app = create_app(settings)
-    except ValueError as exc:
+    except (ValueError, StoreUnavailable) as exc:  # StoreDamaged is a ValueError
         raise click.ClickException(str(exc)) from None
     uvicorn.run(
         app,
@@ -82,4 +100,7 @@ def serve(config_path, host, port, backend, database, manifest, git_repository) 
         log_config=None,
         access_log=False,
         server_header=False,
+        # Off: X-Forwarded-For is read only from the proxies trust_forwarded_for names,
+        # by the app itself (uvicorn would trust 127.0.0.1, or $FORWARDED_ALLOW_IPS).
+        proxy_headers=False,
     )

@@ -11,17 +11,13 @@ them. The token is never printed: `ServiceSettings.__repr__` hides it.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
 
 ENV_PREFIX = "ERRATUM_"
 
@@ -83,6 +79,18 @@ class ServiceSettings:
     worker_concurrency: int = _setting(1, "Reports delivered at the same time.")
     retry_base_seconds: float = _setting(2.0, "First retry delay after a failure (doubles).")
     retry_max_seconds: float = _setting(600.0, "Longest retry delay.")
+    max_attempts: int = _setting(
+        8,
+        "Attempts after which a report that keeps failing while other reports are "
+        "delivered ends 'rejected' with its last error (an outage rejects nothing).",
+    )
+    manifest_refresh_seconds: float = _setting(
+        60.0, "How often a manifest given as a URL is fetched again (a file: when it changes)."
+    )
+    database_busy_ms: int = _setting(
+        1000,
+        "How long a request waits for a locked database before answering 503 (milliseconds).",
+    )
     ip_reports_per_minute: float = _setting(6.0, "Reports one client address may send a minute.")
     ip_burst: int = _setting(6, "Reports one client address may send at once.")
     global_reports_per_minute: float = _setting(120.0, "Reports all clients may send a minute.")
@@ -90,8 +98,16 @@ class ServiceSettings:
     challenges_per_minute: float = _setting(
         30.0, "Proof-of-work challenges one client address may fetch a minute."
     )
-    trust_forwarded_for: bool = _setting(
-        False, "Take the client address from X-Forwarded-For (behind your own proxy only)."
+    trust_forwarded_for: list[str] = _setting(  # noqa: RUF009 (a field() with metadata)
+        [],
+        "Addresses or networks of your own reverse proxies (e.g. 127.0.0.1, 10.0.0.0/8): "
+        "only a request from one of them has its X-Forwarded-For read, and the client is "
+        "the rightmost address there that is not one of them. Empty: the header is ignored.",
+    )
+    ip_memory: int = _setting(
+        100_000,
+        "Client addresses the per-address limit remembers; past it, the least recently "
+        "seen is forgotten first (nobody else is reset).",
     )
     max_body_bytes: int = _setting(262_144, "Largest request body accepted.")
     altcha_hmac_key: str = _setting(
@@ -151,6 +167,21 @@ class ServiceSettings:
             raise SettingsError("worker_concurrency: must be at least 1")
         if self.altcha_max_number < 1:
             raise SettingsError("altcha_max_number: must be at least 1")
+        for name in ("ip_memory", "max_attempts"):
+            if getattr(self, name) < 1:
+                raise SettingsError(f"{name}: must be at least 1")
+        if self.database_busy_ms < 0:
+            raise SettingsError("database_busy_ms: must not be negative")
+        if self.manifest_refresh_seconds <= 0:
+            raise SettingsError("manifest_refresh_seconds: must be positive")
+        for proxy in self.trust_forwarded_for:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise SettingsError(
+                    f"trust_forwarded_for: {proxy!r} is not an IP address or network of a "
+                    "proxy, e.g. 127.0.0.1 or 10.0.0.0/8"
+                ) from None
         return self
 
 
@@ -177,6 +208,10 @@ def load_settings(
     env = os.environ if env is None else env
     values: dict[str, Any] = {}
     if path:
+        if sys.version_info >= (3, 11):
+            import tomllib
+        else:  # pragma: no cover - Python 3.10: the service extra installs tomli
+            import tomli as tomllib
         try:
             with open(path, "rb") as fh:
                 data = tomllib.load(fh)

@@ -7,10 +7,15 @@ queue, so a kill -9 at any moment loses nothing (the backend then looks up what 
 half-finished attempt may have created before creating anything). Used proof-of-work
 challenges are recorded in the same transaction as the report, so a challenge buys one
 report only. Thread-safe: one connection behind a lock (SQLite serialises writers anyway).
+
+A database locked by another process makes a call wait at most ``busy_ms`` and then raise
+`StoreUnavailable` (the app answers 503). A damaged file is refused when it is opened
+(`StoreDamaged`), before the service answers anything.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import secrets
@@ -70,6 +75,7 @@ class ReportRecord:
     reason: str | None
     attempts: int
     due_at: float
+    created_at: float
 
     def public(self) -> dict:
         """What ``GET /api/reports/{id}`` answers."""
@@ -87,6 +93,34 @@ class ChallengeReused(Exception):
     """The proof-of-work solution was already spent on another report."""
 
 
+class StoreUnavailable(Exception):
+    """The database is locked by someone else (or cannot be written) right now."""
+
+
+class StoreDamaged(ValueError):
+    """The database file is not a sound SQLite database; the message says what to do."""
+
+
+def _guarded(method):
+    """Run a store method under the store's lock, waiting no longer than ``busy_ms``.
+
+    SQLite's "database is locked" and I/O errors become `StoreUnavailable`.
+    """
+
+    @functools.wraps(method)
+    def run(self, *args, **kwargs):
+        if not self._lock.acquire(timeout=self._wait):
+            raise StoreUnavailable("the database is busy")
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.OperationalError as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        finally:
+            self._lock.release()
+
+    return run
+
+
 def report_digest(report_json: str) -> str:
     """Identifies a report's content, to tell a retried POST from a conflicting one."""
     return hashlib.sha256(report_json.encode("utf-8")).hexdigest()
@@ -95,15 +129,47 @@ def report_digest(report_json: str) -> str:
 class ReportStore:
     """The SQLite file behind the service."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, busy_ms: int = 1000):
+        """Open (or create) the database and check that it is sound.
+
+        Raises:
+            StoreDamaged: when the file is not a SQLite database or fails ``quick_check``.
+            StoreUnavailable: when it stays locked by another process.
+        """
         self.path = path
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("PRAGMA busy_timeout=10000")
-        self._db.executescript(_SCHEMA)
+        # Our own lock is waited on as long as SQLite's: a locked file never piles up
+        # requests behind one another for longer than that.
+        self._wait = max(0.05, busy_ms / 1000)
+        self._db = sqlite3.connect(
+            path, check_same_thread=False, isolation_level=None, timeout=busy_ms / 1000
+        )
+        try:
+            self._db.row_factory = sqlite3.Row
+            self._db.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
+            problems = [row[0] for row in self._db.execute("PRAGMA quick_check(3)")]
+            if problems != ["ok"]:
+                raise StoreDamaged(
+                    f"database {path} is damaged ({'; '.join(problems)[:200]}): restore it "
+                    "from a backup, or move it away to start an empty one"
+                )
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(_SCHEMA)
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(reports)")}
+            if not {"id", "report", "state", "attempts", "due_at"} <= columns:
+                raise StoreDamaged(f"database {path} is not an erratum service database")
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+                raise StoreUnavailable(f"database {path} is locked by another process") from exc
+            raise StoreDamaged(
+                f"database {path} cannot be used ({exc}): restore it from a backup, or move "
+                "it away to start an empty one"
+            ) from exc
+        except StoreDamaged:
+            self._db.close()
+            raise
 
     def close(self) -> None:
         with self._lock:
@@ -111,6 +177,7 @@ class ReportStore:
 
     # -- accepting -------------------------------------------------------------------
 
+    @_guarded
     def add(
         self, report_id: str, report_json: str, challenge: str | None = None, expires_at=0.0
     ) -> tuple[ReportRecord, bool]:
@@ -124,88 +191,93 @@ class ReportStore:
             ChallengeReused: when ``challenge`` was spent before (nothing is stored).
         """
         now = time.time()
-        with self._lock:
-            cur = self._db.cursor()
-            cur.execute("BEGIN IMMEDIATE")
-            try:
-                row = cur.execute("SELECT * FROM reports WHERE id = ?", (report_id,)).fetchone()
-                if row is not None:
-                    cur.execute("ROLLBACK")
-                    return _record(row), False
-                if challenge is not None:
-                    try:
-                        cur.execute(
-                            "INSERT INTO used_challenges (signature, expires_at) VALUES (?, ?)",
-                            (challenge, expires_at),
-                        )
-                    except sqlite3.IntegrityError:
-                        cur.execute("ROLLBACK")
-                        raise ChallengeReused() from None
-                cur.execute(
-                    "INSERT INTO reports (id, report, digest, state, due_at, created_at,"
-                    " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (report_id, report_json, report_digest(report_json), QUEUED, now, now, now),
-                )
-                cur.execute("COMMIT")
-            except BaseException:
-                if self._db.in_transaction:
-                    cur.execute("ROLLBACK")
-                raise
+        cur = self._db.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        try:
             row = cur.execute("SELECT * FROM reports WHERE id = ?", (report_id,)).fetchone()
+            if row is not None:
+                cur.execute("ROLLBACK")
+                return _record(row), False
+            if challenge is not None:
+                try:
+                    cur.execute(
+                        "INSERT INTO used_challenges (signature, expires_at) VALUES (?, ?)",
+                        (challenge, expires_at),
+                    )
+                except sqlite3.IntegrityError:
+                    cur.execute("ROLLBACK")
+                    raise ChallengeReused() from None
+            cur.execute(
+                "INSERT INTO reports (id, report, digest, state, due_at, created_at,"
+                " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (report_id, report_json, report_digest(report_json), QUEUED, now, now, now),
+            )
+            cur.execute("COMMIT")
+        except BaseException:
+            if self._db.in_transaction:
+                cur.execute("ROLLBACK")
+            raise
+        row = cur.execute("SELECT * FROM reports WHERE id = ?", (report_id,)).fetchone()
         return _record(row), True
 
+    @_guarded
     def get(self, report_id: str) -> ReportRecord | None:
-        with self._lock:
-            row = self._db.execute("SELECT * FROM reports WHERE id = ?", (report_id,)).fetchone()
+        row = self._db.execute("SELECT * FROM reports WHERE id = ?", (report_id,)).fetchone()
         return _record(row) if row else None
 
     # -- sending ---------------------------------------------------------------------
 
+    @_guarded
     def resume(self) -> int:
         """Put reports left in flight by a crash back in the queue; returns how many."""
-        with self._lock:
-            cur = self._db.execute(
-                "UPDATE reports SET state = ?, updated_at = ? WHERE state = ?",
-                (QUEUED, time.time(), IN_FLIGHT),
-            )
-            return cur.rowcount
+        cur = self._db.execute(
+            "UPDATE reports SET state = ?, updated_at = ? WHERE state = ?",
+            (QUEUED, time.time(), IN_FLIGHT),
+        )
+        return cur.rowcount
 
-    def claim(self, now: float | None = None) -> ReportRecord | None:
-        """Move the oldest due queued report to ``in_flight`` and return it (or None)."""
+    @_guarded
+    def claim(self, now: float | None = None, retries_first: bool = False) -> ReportRecord | None:
+        """Move the oldest due queued report to ``in_flight`` and return it (or None).
+
+        Reports never tried come before retried ones (``retries_first`` reverses that), so
+        that reports failing again and again never hold up new ones; the worker alternates.
+        """
         now = time.time() if now is None else now
-        with self._lock:
-            cur = self._db.cursor()
-            cur.execute("BEGIN IMMEDIATE")
-            try:
-                row = cur.execute(
-                    "SELECT id FROM reports WHERE state = ? AND due_at <= ?"
-                    " ORDER BY due_at, created_at LIMIT 1",
-                    (QUEUED, now),
-                ).fetchone()
-                if row is None:
-                    cur.execute("COMMIT")
-                    return None
-                cur.execute(
-                    "UPDATE reports SET state = ?, attempts = attempts + 1, updated_at = ?"
-                    " WHERE id = ?",
-                    (IN_FLIGHT, now, row["id"]),
-                )
-                claimed = cur.execute("SELECT * FROM reports WHERE id = ?", (row["id"],)).fetchone()
+        order = "DESC" if retries_first else "ASC"
+        cur = self._db.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            row = cur.execute(
+                "SELECT id FROM reports WHERE state = ? AND due_at <= ?"
+                f" ORDER BY attempts > 0 {order}, due_at, created_at LIMIT 1",
+                (QUEUED, now),
+            ).fetchone()
+            if row is None:
                 cur.execute("COMMIT")
-            except BaseException:
-                if self._db.in_transaction:
-                    cur.execute("ROLLBACK")
-                raise
+                return None
+            cur.execute(
+                "UPDATE reports SET state = ?, attempts = attempts + 1, updated_at = ?"
+                " WHERE id = ?",
+                (IN_FLIGHT, now, row["id"]),
+            )
+            claimed = cur.execute("SELECT * FROM reports WHERE id = ?", (row["id"],)).fetchone()
+            cur.execute("COMMIT")
+        except BaseException:
+            if self._db.in_transaction:
+                cur.execute("ROLLBACK")
+            raise
         return _record(claimed)
 
+    @_guarded
     def next_due(self) -> float | None:
         """When the next queued report becomes due (epoch seconds), or None."""
-        with self._lock:
-            row = self._db.execute(
-                "SELECT MIN(due_at) AS due FROM reports WHERE state = ?", (QUEUED,)
-            ).fetchone()
+        row = self._db.execute(
+            "SELECT MIN(due_at) AS due FROM reports WHERE state = ?", (QUEUED,)
+        ).fetchone()
         return row["due"] if row else None
 
+    @_guarded
     def finish(
         self,
         report_id: str,
@@ -219,52 +291,50 @@ class ReportStore:
         """Record the outcome of a report (a created issue, pull request, branch, or a refusal)."""
         if state not in DONE_STATES:
             raise ValueError(f"not a final state: {state}")
-        with self._lock:
-            self._db.execute(
-                "UPDATE reports SET state = ?, number = ?, url = ?, branch = ?, reason = ?,"
-                " last_error = NULL, updated_at = ? WHERE id = ?",
-                (state, number, url, branch, reason, time.time(), report_id),
-            )
+        self._db.execute(
+            "UPDATE reports SET state = ?, number = ?, url = ?, branch = ?, reason = ?,"
+            " last_error = NULL, updated_at = ? WHERE id = ?",
+            (state, number, url, branch, reason, time.time(), report_id),
+        )
 
+    @_guarded
     def retry_later(self, report_id: str, due_at: float, error: str) -> None:
         """Put a report back in the queue after a failed attempt."""
-        with self._lock:
-            self._db.execute(
-                "UPDATE reports SET state = ?, due_at = ?, last_error = ?, updated_at = ?"
-                " WHERE id = ?",
-                (QUEUED, due_at, error[:500], time.time(), report_id),
-            )
+        self._db.execute(
+            "UPDATE reports SET state = ?, due_at = ?, last_error = ?, updated_at = ? WHERE id = ?",
+            (QUEUED, due_at, error[:500], time.time(), report_id),
+        )
 
+    @_guarded
     def counts(self) -> dict[str, int]:
         """Number of reports in each state."""
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT state, COUNT(*) AS n FROM reports GROUP BY state"
-            ).fetchall()
+        rows = self._db.execute(
+            "SELECT state, COUNT(*) AS n FROM reports GROUP BY state"
+        ).fetchall()
         return {row["state"]: row["n"] for row in rows}
 
+    @_guarded
     def all_records(self) -> list[ReportRecord]:
-        with self._lock:
-            rows = self._db.execute("SELECT * FROM reports ORDER BY created_at").fetchall()
+        rows = self._db.execute("SELECT * FROM reports ORDER BY created_at").fetchall()
         return [_record(row) for row in rows]
 
     # -- small things ----------------------------------------------------------------
 
+    @_guarded
     def forget_expired_challenges(self, now: float | None = None) -> None:
-        with self._lock:
-            self._db.execute(
-                "DELETE FROM used_challenges WHERE expires_at < ?",
-                (time.time() if now is None else now,),
-            )
+        self._db.execute(
+            "DELETE FROM used_challenges WHERE expires_at < ?",
+            (time.time() if now is None else now,),
+        )
 
+    @_guarded
     def secret(self, key: str) -> str:
         """A random secret stored once and kept across restarts (e.g. the ALTCHA key)."""
-        with self._lock:
-            self._db.execute(
-                "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)",
-                (key, secrets.token_hex(32)),
-            )
-            return self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()[0]
+        self._db.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)",
+            (key, secrets.token_hex(32)),
+        )
+        return self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()[0]
 
 
 def _record(row: sqlite3.Row) -> ReportRecord:
@@ -279,6 +349,7 @@ def _record(row: sqlite3.Row) -> ReportRecord:
         reason=row["reason"],
         attempts=row["attempts"],
         due_at=row["due_at"],
+        created_at=row["created_at"],
     )
 
 

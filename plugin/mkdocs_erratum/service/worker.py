@@ -5,6 +5,12 @@ a minute), retries transient failures with exponential backoff and jitter (honou
 Retry-After, which also pauses every other send), and before re-sending a report that an
 earlier attempt may have created (any report claimed more than once) it asks the backend
 what already exists. Backend calls run in threads; the loop itself is asyncio.
+
+A report that keeps failing must not hold up the others: claims alternate between
+reports never tried and retried ones, and a report that has failed ``max_attempts`` times
+while other reports were delivered (so the backend works, and the fault is the report's)
+ends ``rejected`` with its last error. During an outage nothing is delivered, so nothing
+is rejected for it: reports wait, backing off up to ``retry_max``.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import anyio.to_thread
 from mkdocs_erratum.report import Report, ReportError
 from mkdocs_erratum.service.backends import Backend, Delivery, Refused, RetryLater
 from mkdocs_erratum.service.logs import log_event
-from mkdocs_erratum.service.store import REJECTED, ReportRecord, ReportStore
+from mkdocs_erratum.service.store import REJECTED, ReportRecord, ReportStore, StoreUnavailable
 
 CLEANUP_SECONDS = 600.0
 """How often spent proof-of-work challenges past their expiry are forgotten."""
@@ -75,6 +81,7 @@ class Worker:
         concurrency: int = 1,
         retry_base: float = 2.0,
         retry_max: float = 600.0,
+        max_attempts: int = 8,
     ):
         self.store = store
         self.backend = backend
@@ -82,6 +89,10 @@ class Worker:
         self.concurrency = concurrency
         self.retry_base = retry_base
         self.retry_max = retry_max
+        self.max_attempts = max_attempts
+        self.last_delivered = 0.0
+        """When a report was last delivered (epoch seconds): the backend then worked."""
+        self._retries_first = False
         self._wake = asyncio.Event()
         self._stopping = False
         self._tasks: set[asyncio.Task] = set()
@@ -93,13 +104,16 @@ class Worker:
         self._wake.set()
 
     async def run(self) -> None:
-        resumed = await anyio.to_thread.run_sync(self.store.resume)
+        resumed = await self._save(self.store.resume)
         if resumed:
             log_event("reports_resumed", count=resumed)
         while not self._stopping:
             await self._slots.acquire()
+            self._retries_first = not self._retries_first
             try:
-                record = await anyio.to_thread.run_sync(self.store.claim)
+                record = await anyio.to_thread.run_sync(
+                    lambda: self.store.claim(retries_first=self._retries_first)
+                )
             except Exception:
                 self._slots.release()
                 logging.getLogger(__name__).exception("claim failed")
@@ -120,14 +134,29 @@ class Worker:
             await asyncio.wait(self._tasks, timeout=10)
 
     async def _idle(self) -> None:
-        if time.monotonic() - self._cleaned > CLEANUP_SECONDS:
-            self._cleaned = time.monotonic()
-            await anyio.to_thread.run_sync(self.store.forget_expired_challenges)
-        due = await anyio.to_thread.run_sync(self.store.next_due)
+        due = None
+        try:
+            if time.monotonic() - self._cleaned > CLEANUP_SECONDS:
+                self._cleaned = time.monotonic()
+                await anyio.to_thread.run_sync(self.store.forget_expired_challenges)
+            due = await anyio.to_thread.run_sync(self.store.next_due)
+        except StoreUnavailable:
+            pass  # look again in a second
         timeout = 1.0 if due is None else min(1.0, max(0.01, due - time.time()))
         self._wake.clear()
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout)
+
+    async def _save(self, change) -> None:
+        """Run a store update, waiting out a locked database (the outcome must be kept)."""
+        delay = 0.1
+        while True:
+            try:
+                return await anyio.to_thread.run_sync(change)
+            except StoreUnavailable as exc:
+                log_event("store_busy", logging.WARNING, error=str(exc)[:200])
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
 
     async def _send(self, record: ReportRecord) -> None:
         try:
@@ -138,14 +167,15 @@ class Worker:
         finally:
             self._slots.release()
 
+    async def _reject(self, record: ReportRecord, reason: str) -> None:
+        await self._save(lambda: self.store.finish(record.id, REJECTED, reason=reason))
+        log_event("report_rejected", id=record.id, attempts=record.attempts, reason=reason)
+
     async def _attempt(self, record: ReportRecord) -> None:
         try:
             report = Report.from_json(record.report)
         except ReportError as exc:
-            reason = str(exc)
-            await anyio.to_thread.run_sync(
-                lambda: self.store.finish(record.id, REJECTED, reason=reason)
-            )
+            await self._reject(record, str(exc))
             return
         try:
             delivery: Delivery | None = None
@@ -157,16 +187,13 @@ class Worker:
                 await self.limiter.acquire(cost(report) if cost else 1)
                 delivery = await anyio.to_thread.run_sync(self.backend.deliver, report)
         except Refused as exc:
-            reason = str(exc)
-            await anyio.to_thread.run_sync(
-                lambda: self.store.finish(record.id, REJECTED, reason=reason)
-            )
-            log_event("report_rejected", id=record.id, reason=reason)
+            await self._reject(record, str(exc))
             return
         except RetryLater as exc:
             await self._retry(record, str(exc), exc.retry_after)
             return
-        await anyio.to_thread.run_sync(
+        self.last_delivered = time.time()
+        await self._save(
             lambda: self.store.finish(
                 record.id,
                 delivery.state,
@@ -186,14 +213,20 @@ class Worker:
         )
 
     async def _retry(self, record: ReportRecord, error: str, retry_after: float | None) -> None:
+        if record.attempts >= self.max_attempts and self.last_delivered > record.created_at:
+            # Others went through since it was queued: this failure is the report's own.
+            await self._reject(
+                record,
+                f"Delivery failed {record.attempts} times while other reports went through; "
+                f"last error: {error[:300]}",
+            )
+            return
         delay = min(self.retry_max, self.retry_base * 2 ** max(0, record.attempts - 1))
         delay = delay * (0.5 + random.random() / 2)
         if retry_after is not None:
             delay = max(delay, retry_after)
             self.limiter.pause(retry_after)
-        await anyio.to_thread.run_sync(
-            lambda: self.store.retry_later(record.id, time.time() + delay, error)
-        )
+        await self._save(lambda: self.store.retry_later(record.id, time.time() + delay, error))
         log_event(
             "report_retry",
             logging.WARNING,
