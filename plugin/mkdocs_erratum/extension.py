@@ -86,6 +86,7 @@ _FIRST_TAG_RE = re.compile(r"\s*<([A-Za-z][\w:.-]*)")
 _CODE_HTML_RE = re.compile(
     r'\s*<(?:pre\b|(?:div|table)\b[^>]*class="[^"]*(?:highlight|hilite))', re.I
 )
+_CLASS_ATTR_RE = re.compile(r"""[^>]*?\bclass\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _MAX_STASH_DEPTH = 20
 _NO_CLASSES: frozenset[str] = frozenset()
 _VOID_TAGS = frozenset(
@@ -323,6 +324,12 @@ class _Walker:
             text = self.md.htmlStash.rawHtmlBlocks[stash_index]
             kind = Kind.CODE if _CODE_HTML_RE.match(text) else Kind.RAW
             own = self._open(stash_index, block, kind)
+            first = _FIRST_TAG_RE.match(text)
+            if first:
+                self.blocks[own].tag = first.group(1).lower()
+                found = _CLASS_ATTR_RE.match(text, first.end())
+                if found:
+                    self.blocks[own].classes = _sorted_classes(found.group(1) or found.group(2))
             piece = self._stash_text(text, code=kind == Kind.CODE)
             self._pending.append(piece)
             self._texts.append(piece)
@@ -339,6 +346,9 @@ class _Walker:
             pass  # the browser ends the paragraph at the block: it would not be one block
         elif is_tab_label or not (classes & TRANSPARENT_CLASSES or in_footnotes):
             own = self._open(el, block, self._kind(el, tag, classes))
+            self.blocks[own].tag = tag
+            if names:
+                self.blocks[own].classes = _sorted_classes(names)
         inner = own if own is not None else block
         self.add_text(el.text)
         self.walk_children(el, inner)
@@ -492,6 +502,10 @@ class _Walker:
         text = _BLOCK_HTML_TAG_RE.sub(" ", text)
         text = _ANY_TAG_RE.sub("", text)
         return self._plain(html.unescape(text), depth)
+
+
+def _sorted_classes(names: str) -> str:
+    return " ".join(sorted(names.split()))
 
 
 def _footnote_labels(md) -> dict[str, str]:

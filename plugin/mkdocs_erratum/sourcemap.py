@@ -54,11 +54,12 @@ HIDDEN_INLINE_RE = re.compile(
     r"|\]\((?:[^()\s]|\([^()]*\))*(?:\s+(?:\"[^\"]*\"|'[^']*'))?\s*\)"  # link targets
     r"|\[\^[^\]]+\]:?"  # footnote labels (rendered as numbers)
     r"|\{:?\s*[#.:][^}]*\}|\{\s*[\w-]+=[^}]*\}"  # attribute lists
+    r"|:[a-z0-9]+(?:[-_+][a-z0-9]+)+:"  # icon shortcodes (`:material-check:`)
     r"|</?[A-Za-z][\w:-]*(?:\s[^<>]*)?/?>"  # HTML tags
     r"|\]\[([^\]]*)\]"  # reference labels: hidden only when the page defines them
 )
-"""Icon and emoji shortcodes are not hidden: which names are emoji is the renderer's
-choice (a literal ``:module:`` shows as text), and an unmatched source word costs nothing."""
+"""One-word shortcodes are not hidden: whether ``:smile:`` is an emoji or ``:module:``
+literal text is the renderer's choice, and an unmatched source word costs nothing."""
 _SYNTAX_CHAR_RE = re.compile(r"[<\[\]{:`~*]")
 FENCE_TITLE_RE = re.compile(r"""title=(?:"([^"]*)"|'([^']*)')""")
 
@@ -107,6 +108,10 @@ class RenderedBlock:
     window: tuple[int, int] | None = None
     """Source line indices ``[a, b)`` to align this subtree in, apart from the rest
     (for what the renderer moves, such as footnotes)."""
+    tag: str = ""
+    """The element's tag name, to recognise its own HTML tag lines in the source."""
+    classes: str = ""
+    """The element's class names, sorted and space-separated."""
     head: tuple[str, ...] = ()
     """Word-less lines the block shows before its first word (whitespace collapsed)."""
     tail: tuple[str, ...] = ()
@@ -387,6 +392,14 @@ class _IncludedLines:
 FENCE_OPEN_RE = re.compile(r"^(?P<pre>[ \t>]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 SLASH_OPEN_RE = re.compile(r"^(?P<indent>[ \t]*)(?P<slashes>/{3,})[ \t]*[\w-]+")
 SLASH_CLOSE_RE = re.compile(r"^(?P<indent>[ \t]*)(?P<slashes>/{3,})[ \t]*$")
+HTML_TOKEN_RE = re.compile(r"<!--|<(?P<close>/)?(?P<name>[A-Za-z][\w-]*)\b(?P<attrs>[^<>]*)>")
+CLASS_ATTR_RE = re.compile(r"""\bclass\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+UNPAIRED_TAGS = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source"}
+    | {"track", "wbr", "path", "rect", "circle", "line", "stop", "use"}
+    | {"li", "p", "td", "th", "tr", "dt", "dd", "option", "thead", "tbody"}
+)
+"""Tags that never enclose lines of their own: void, or whose closing tag is optional."""
 CODE_LANGUAGE_LINE_RE = re.compile(r"^(?: {4,}|\t)\s*(?:#!|:::)[\w#.+-]+.*$")
 """Codehilite's first line of an indented code block, naming its language (not shown)."""
 
@@ -397,16 +410,17 @@ def _prefix_key(prefix: str) -> tuple[int, int]:
 
 
 class FileStructure:
-    """The delimited blocks of one Markdown file: fenced code and ``///`` blocks.
+    """The delimited blocks of one Markdown file: fences, ``///`` blocks, HTML elements.
 
     A fence closes on the same run of backticks or tildes at the same indentation, as
     pymdownx.superfences reads it; what lies between is code, never a delimiter. A
     ``/// name`` block closes on the next ``///`` of the same indentation and length
-    that no inner block takes.
+    that no inner block takes. An HTML element spans the lines from its opening tag to
+    its closing one (code spans, comments and fenced code aside).
 
-    >>> s = FileStructure(["/// tip", "```py", "///", "```", "///"])
-    >>> s.fences, s.slash_blocks
-    ([(2, 4)], [(1, 5)])
+    >>> s = FileStructure(["/// tip", "```py", "///", "```", "///", "<div>", "`</div>`", "</div>"])
+    >>> s.fences, s.spans, s.opens[6]
+    ([(2, 4)], [(1, 5), (6, 8)], (8, 'div', ''))
     """
 
     def __init__(self, lines: Sequence[str]):
@@ -418,7 +432,14 @@ class FileStructure:
         """Opening line of a ``///`` block -> its closing line."""
         self.slash_open: dict[int, int] = {}
         """Closing line of a ``///`` block -> its opening line."""
+        self.spans: list[tuple[int, int]] = []
+        """(opening, closing line) of every ``///`` block and multi-line HTML element."""
+        self.opens: dict[int, tuple[int, str, str]] = {}
+        """Line whose first tag opens a multi-line HTML element -> (closing line, tag,
+        sorted classes)."""
         stack: list[tuple[str, str, int]] = []
+        tags: list[tuple[str, int, str, bool]] = []
+        in_comment = False
         i, n = 0, len(lines)
         while i < n:
             line = lines[i]
@@ -448,8 +469,12 @@ class FileStructure:
                     m = SLASH_OPEN_RE.match(line)
                     if m:
                         stack.append((m.group("indent"), m.group("slashes"), i + 1))
+            if "<" in line or in_comment:
+                in_comment = self._scan_tags(line, i + 1, tags, in_comment)
             i += 1
         self.slash_blocks.sort()
+        self.spans.extend(self.slash_blocks)
+        self.spans.sort()
 
     @staticmethod
     def _fence_end(lines: Sequence[str], i: int, m: re.Match) -> int | None:
@@ -468,10 +493,50 @@ class FileStructure:
                 return j
         return None
 
-    def slash_block_around(self, line: int) -> tuple[int, int] | None:
-        """The innermost ``///`` block whose lines ``[open, close)`` hold ``line``."""
+    def _scan_tags(self, line: str, number: int, stack: list, in_comment: bool) -> bool:
+        """Pair the HTML tags of one line with those of earlier lines; return whether
+        the line ends inside a comment."""
+        text = CODE_SPAN_RE.sub(lambda m: " " * len(m.group(0)), line) if "`" in line else line
+        pos = 0
+        while pos < len(text):
+            if in_comment:
+                end = text.find("-->", pos)
+                if end < 0:
+                    return True
+                in_comment, pos = False, end + 3
+                continue
+            m = HTML_TOKEN_RE.search(text, pos)
+            if not m:
+                break
+            pos = m.end()
+            if m.group(0) == "<!--":
+                in_comment, pos = True, m.start() + 4
+                continue
+            tag = m.group("name").lower()
+            if tag in UNPAIRED_TAGS or m.group("attrs").endswith("/"):
+                continue
+            if m.group("close"):
+                for k in range(len(stack) - 1, -1, -1):
+                    if stack[k][0] == tag:
+                        _, opened, classes, first = stack[k]
+                        del stack[k:]
+                        if opened < number:
+                            self.spans.append((opened, number))
+                            if first and opened not in self.opens:
+                                self.opens[opened] = (number, tag, classes)
+                        break
+            else:
+                found = CLASS_ATTR_RE.search(m.group("attrs"))
+                names = (found.group(1) or found.group(2) or "") if found else ""
+                first = not text[: m.start()].strip()
+                stack.append((tag, number, " ".join(sorted(names.split())), first))
+        return in_comment
+
+    def span_around(self, line: int) -> tuple[int, int] | None:
+        """The innermost ``///`` block or HTML element whose lines ``[open, close)``
+        hold ``line``."""
         best = None
-        for a, b in self.slash_blocks:
+        for a, b in self.spans:
             if a > line:
                 break
             if line < b and (best is None or a >= best[0]):
@@ -814,7 +879,13 @@ class _Mapper:
                 start -= 1
             while end < len(lines) and _tag_only(lines[end]):
                 end += 1
-        if kind == Kind.HTML:
+        if block.tag and structure.opens:
+            own = _own_element(lines, structure, block, start, end)
+            if own is not None:
+                start, end = own
+            elif kind == Kind.HTML:
+                start, end = _grow_html_tags(lines, start, end, structure)
+        elif kind == Kind.HTML:
             start, end = _grow_html_tags(lines, start, end, structure)
         if block.head or block.tail:
             start, end = _grow_shown(lines, block, start, end, across_blank=False)
@@ -950,6 +1021,31 @@ def _grow_html_tags(
     return start, end
 
 
+def _own_element(
+    lines: Sequence[str], structure: FileStructure, block: RenderedBlock, start: int, end: int
+) -> tuple[int, int] | None:
+    """The lines of the block's own HTML element: the one whose opening tag (same tag,
+    same classes) is first on the range's first line, or alone on the line above it
+    (blank lines between), and closes at or after the range's end.
+
+    >>> src = ['<figure markdown>', '', 'Image', '<figcaption>', 'Text', '</figcaption>',
+    ...        '</figure>']
+    >>> b = RenderedBlock(-1, 0, 2, Kind.HTML, tag="figure")
+    >>> _own_element(src, FileStructure(src), b, 3, 6)
+    (1, 7)
+    """
+    above = start - 1
+    while above >= 1 and not lines[above - 1].strip():
+        above -= 1
+    for line in (start, above):
+        found = structure.opens.get(line)
+        if found is None or found[1] != block.tag or found[2] != block.classes:
+            continue
+        if found[0] >= end and (line == start or _tag_only(lines[line - 1])):
+            return line, found[0]
+    return None
+
+
 def _hold_whole_blocks(
     structure: FileStructure, start: int, end: int, container: bool = True
 ) -> tuple[int, int]:
@@ -974,11 +1070,11 @@ def _hold_whole_blocks(
         fence = fence_of.get(end)
         if fence is not None and end < fence[1] and start <= fence[0]:
             end = fence[1]
-        if structure.slash_blocks:
-            block = structure.slash_block_around(end)
+        if structure.spans:
+            block = structure.span_around(end)
             if block is not None and (start < block[0] or (start == block[0] and container)):
                 end = block[1]
-            block = structure.slash_block_around(start)
+            block = structure.span_around(start)
             if block is not None and block[0] < start and end >= block[1]:
                 start = block[0]
         if (start, end) == before:

@@ -43,7 +43,8 @@ def page(*paragraphs: str):
         ("An undefined [docs][pkg.X] shows as text", "An undefined [docs][pkg.X] shows as text"),
         ("Note[^1] here", "Note  here"),
         ("Text {: .cls #id }", "Text  "),
-        ("Icon :material-check: ok", "Icon :material-check: ok"),  # may be literal text
+        ("Icon :material-check: ok", "Icon   ok"),
+        ("A :module: role", "A :module: role"),  # one word: may be literal text
         ('<span class="x">kept</span>', " kept "),
         ("`<b>[a](b)</b>` code", " <b>[a](b)</b>  code"),
     ],
