@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import random
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -147,10 +149,18 @@ async def send_all(url, reports, clients, deadline):
     return accepted, latencies, time.perf_counter() - started
 
 
-def wait_delivered(url: str, total: int, deadline: float) -> dict:
+def store_counts(database: Path) -> dict[str, int]:
+    """Reports per state, read from the service's SQLite file (``/healthz`` tells only "ok")."""
+    with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db:
+        db.execute("PRAGMA busy_timeout=5000")
+        rows = db.execute("SELECT state, COUNT(*) FROM reports GROUP BY state").fetchall()
+    return dict(rows)
+
+
+def wait_delivered(database: Path, total: int, deadline: float) -> dict:
     counts = {}
     while time.monotonic() < deadline:
-        counts = httpx.get(url + "/healthz", timeout=10).json()["reports"]
+        counts = store_counts(database)
         if sum(counts.get(s, 0) for s in ("queued", "in_flight")) == 0 and (
             sum(counts.values()) >= total
         ):
@@ -205,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
             retry_base_seconds=0.2,
             retry_max_seconds=5.0,
             altcha_max_number=1000,
-            trust_forwarded_for=True,
+            trust_forwarded_for=["127.0.0.1"],  # each client says its own address
             ip_reports_per_minute=600.0,
             ip_burst=100,
             log_level="info",
@@ -242,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
                 send_all(service.url, reports, args.clients, deadline)
             )
             send_done = time.perf_counter()
-            counts = wait_delivered(service.url, len(accepted), deadline)
+            counts = wait_delivered(Path(values["database"]), len(accepted), deadline)
             delivery_took = time.perf_counter() - send_done + took
         finally:
             service.stop()

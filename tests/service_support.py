@@ -222,3 +222,36 @@ class ServiceProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(10)
+
+
+@contextlib.contextmanager
+def live_service(tmp_path: Path, *, start: bool = True, **changes):
+    """``erratum serve`` (git backend) on a fresh site repository, as a real process.
+
+    Yields a namespace with ``repo``, ``commit``, ``manifest`` (its path), ``config``,
+    ``log`` (the service's log file), ``service`` (a `ServiceProcess`) and ``url``.
+    ``changes`` override `test_settings`; ``start=False`` leaves starting to the caller.
+    """
+    repo = tmp_path / "repo"
+    commit = make_site_repo(repo)
+    manifest = write_manifest(tmp_path / "manifest.json", commit)
+    values = test_settings(tmp_path, repo, manifest, **changes)
+    config = write_toml(tmp_path / "service.toml", values)
+    log = tmp_path / "service.log"
+    service = ServiceProcess(config, free_port(), log)
+    live = SimpleNamespace(
+        repo=repo,
+        commit=commit,
+        manifest=manifest,
+        config=config,
+        log=log,
+        service=service,
+        url=service.url,
+        database=Path(values["database"]),
+    )
+    if start:
+        service.start()
+    try:
+        yield live
+    finally:
+        service.stop()

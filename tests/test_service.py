@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
 import pytest
@@ -10,7 +12,7 @@ from fastapi.testclient import TestClient
 from mkdocs_erratum.report import Report, parse_issue_body
 from mkdocs_erratum.service.app import create_app
 from mkdocs_erratum.service.backends import GitBackend, Refused, replace_lines
-from mkdocs_erratum.service.settings import SettingsError, load_settings
+from mkdocs_erratum.service.settings import SettingsError, describe_settings, load_settings
 from mkdocs_erratum.service.store import BRANCH_CREATED, IN_FLIGHT, QUEUED, ReportStore
 from tests.service_support import (
     ARTICLE,
@@ -134,7 +136,7 @@ def test_git_backend_refuses_lines_that_changed(tmp_path, site):
     repo, _commit, _manifest = site
     (repo / "docs" / "concert.md").write_text("nouveau\n", encoding="utf-8")
     git(repo, "commit", "-q", "-am", "rewrite")
-    with pytest.raises(Refused, match="no longer hold the reported text"):
+    with pytest.raises(Refused, match="reported text is no longer in the file"):
         GitBackend(str(repo), "main").deliver(make_report(None))
     assert branches(repo) == []
 
@@ -302,3 +304,57 @@ def test_git_backend_lists_its_report_branches(tmp_path, site):
         [f"erratum/{first.id}", f"erratum/{second.id}"]
     )
     assert {r.id: r for _, r in listed} == {first.id: first, second.id: second}
+
+
+def _python(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def test_serve_without_the_service_extra_says_how_to_install_it(tmp_path):
+    # None in sys.modules: importing uvicorn fails as it does when it is not installed.
+    proc = _python(
+        "import sys; sys.modules['uvicorn'] = None\n"
+        "from mkdocs_erratum.cli import main\n"
+        f"main(['serve', '--manifest', 'm.json', '--git-repository', {str(tmp_path)!r}])"
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines() == [
+        "Error: erratum serve needs the service extra (uvicorn is not installed): "
+        "pip install 'mkdocs-erratum[service]'"
+    ]
+
+
+def test_the_cli_imports_without_a_toml_library():
+    # Python 3.10 has no tomllib, and tomli comes with the service extra only.
+    proc = _python(
+        "import sys; sys.modules['tomllib'] = sys.modules['tomli'] = None\n"
+        "import mkdocs_erratum.cli\n"
+        "from mkdocs_erratum.service.settings import load_settings\n"
+        "print(load_settings(env={}, overrides={'manifest': 'm', 'git_repository': '.'}).backend)"
+    )
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "git\n", "")
+
+
+def test_serve_help_documents_every_setting_and_the_github_app_variables():
+    proc = subprocess.run(
+        [sys.executable, "-m", "mkdocs_erratum.service", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    text = " ".join(proc.stdout.split())
+    assert "options below" not in text
+    assert "Options: --config FILE" in text
+    assert text.index("Options:") < text.index("options above. Every setting")
+    for name, env, _doc in describe_settings():
+        assert f"{name} ({env}): " in text
+    for variable in (
+        "ERRATUM_APP_ID",
+        "ERRATUM_APP_PRIVATE_KEY ",
+        "ERRATUM_APP_PRIVATE_KEY_PATH",
+        "ERRATUM_INSTALLATION_ID",
+    ):
+        assert variable in text

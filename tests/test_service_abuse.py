@@ -9,19 +9,29 @@ import logging
 import time
 
 import altcha
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from mkdocs_erratum.report import parse_issue_body, text_hash
-from mkdocs_erratum.service.abuse import ZWSP, ProofOfWork, neutralise, new_raw_html, solve
+from mkdocs_erratum.service.abuse import (
+    ZWSP,
+    ProofOfWork,
+    RateLimiter,
+    Rejected,
+    neutralise,
+    new_raw_html,
+    solve,
+)
 from mkdocs_erratum.service.app import create_app
 from mkdocs_erratum.service.logs import configure_logging, log_event
-from mkdocs_erratum.service.settings import load_settings
+from mkdocs_erratum.service.settings import SettingsError, load_settings
 from tests.service_support import (
     PAGE_URL,
     branches,
     envelope,
     git,
+    live_service,
     make_report,
     make_site_repo,
     post,
@@ -422,3 +432,183 @@ def test_comment_too_long_once_neutralised(tmp_path, site):
         body = assert_refused(post(client, report), 422, "field_too_long")
         assert "shorten" in body["message"]
         assert_nothing_created(client, repo)
+
+
+# -- against a real `erratum serve` process -------------------------------------------
+
+
+def hit(client, forwarded: str | None = None) -> int:
+    """One counted request: a POST the limiter sees before anything else refuses it."""
+    headers = {"Idempotency-Key": "r-0000000000000000"}
+    if forwarded is not None:
+        headers["X-Forwarded-For"] = forwarded
+    return client.post("/api/reports", json={}, headers=headers).status_code
+
+
+def test_forged_forwarded_for_is_ignored_by_default(tmp_path):
+    with (
+        live_service(tmp_path, ip_reports_per_minute=1.0, ip_burst=3) as live,
+        httpx.Client(base_url=live.url, timeout=10) as client,
+    ):
+        # uvicorn trusts X-Forwarded-For from 127.0.0.1 unless told otherwise: a new
+        # forged address per request would then never be limited.
+        statuses = [hit(client, f"198.51.100.{i}") for i in range(5)]
+    assert statuses == [422, 422, 422, 429, 429]
+
+
+def test_behind_a_trusted_proxy_the_client_is_the_rightmost_untrusted_address(tmp_path):
+    proxies = ["127.0.0.1", "10.0.0.0/8"]
+    with (
+        live_service(
+            tmp_path, ip_reports_per_minute=1.0, ip_burst=3, trust_forwarded_for=proxies
+        ) as live,
+        httpx.Client(base_url=live.url, timeout=10) as client,
+    ):
+        # The client writes what it likes on the left; our proxies append on the right.
+        forged = [hit(client, f"198.51.100.{i}, 203.0.113.7, 10.1.2.3") for i in range(4)]
+        other_client = hit(client, "203.0.113.8")
+        no_header = [hit(client) for _ in range(4)]  # the proxy itself, as a client
+    assert forged == [422, 422, 422, 429]
+    assert other_client == 422
+    assert no_header == [422, 422, 422, 429]
+
+
+def test_trust_forwarded_for_takes_proxy_addresses_only(tmp_path):
+    repo = tmp_path / "repo"
+    make_site_repo(repo)
+    values = test_settings(tmp_path, repo, tmp_path / "manifest.json")
+    for wrong in (["*"], ["proxy.example"], True):
+        with pytest.raises(SettingsError, match="trust_forwarded_for"):
+            load_settings(env={}, overrides={**values, "trust_forwarded_for": wrong})
+
+
+def test_limiter_memory_is_bounded_without_resetting_anyone():
+    limits = RateLimiter(1.0, 2, 1e9, 10**9)
+    for _ in range(2):
+        limits.check("192.0.2.1")
+    for i in range(60_000):  # more addresses than the old limiter kept before clearing all
+        limits.check(f"10.{i >> 16}.{(i >> 8) & 255}.{i & 255}")
+        if i % 1000 == 0:
+            with pytest.raises(Rejected):
+                limits.check("192.0.2.1")  # seen recently: still limited
+    assert len(limits.buckets) <= 60_001
+    small = RateLimiter(1.0, 2, 1e9, 10**9, max_addresses=100)
+    for i in range(1000):
+        small.check(f"10.0.{i >> 8}.{i & 255}")
+    assert len(small.buckets) == 100
+    assert list(small.buckets)[-1] == "10.0.3.231"  # the latest stay, the oldest go
+
+
+def test_limiter_keeps_a_recent_address_limited_past_its_memory(tmp_path):
+    with (
+        live_service(
+            tmp_path,
+            ip_reports_per_minute=1.0,
+            ip_burst=2,
+            ip_memory=20,
+            trust_forwarded_for=["127.0.0.1"],
+        ) as live,
+        httpx.Client(base_url=live.url, timeout=10) as client,
+    ):
+        spent = [hit(client, "192.0.2.1") for _ in range(3)]
+        later = []
+        for i in range(100):
+            hit(client, f"198.51.100.{i}")
+            if i % 10 == 9:
+                later.append(hit(client, "192.0.2.1"))
+    assert spent == [422, 422, 429]
+    assert later == [429] * 10
+
+
+def _post_raw(client, report_id: str, raw: bytes):
+    return client.post(
+        "/api/reports",
+        content=raw,
+        headers={"Idempotency-Key": report_id, "Content-Type": "application/json"},
+    )
+
+
+def test_controls_surrogates_and_deep_json_are_refused_at_the_door(tmp_path):
+    with (
+        live_service(tmp_path) as live,
+        httpx.Client(base_url=live.url, timeout=30) as client,
+    ):
+        answers = {}
+        for name, where, text in [
+            ("nul", "comment", "Il y a\x00 une erreur."),
+            ("escape", "replacement", "Le concert a eu lieu le 31 mars\x1b[2J."),
+            ("bell", "path", "docs/concert\x07.md"),
+        ]:
+            report = make_report(live.commit)
+            body = envelope(client, report)
+            target = body["report"] if where != "path" else body["report"]["blocks"][0]
+            target[where] = text
+            answers[name] = _post_raw(client, report.id, json.dumps(body).encode())
+        report = make_report(live.commit)
+        raw = json.dumps(envelope(client, report)).replace('"comment": "', '"comment": "\\ud800', 1)
+        answers["surrogate"] = _post_raw(client, report.id, raw.encode())
+        body = envelope(client, report)
+        body["report"]["extra"] = json.loads("[" * 40 + "]" * 40)
+        answers["deep"] = _post_raw(client, report.id, json.dumps(body).encode())
+        answers["very deep"] = _post_raw(client, report.id, b"[" * 100_000 + b"]" * 100_000)
+        answers["unknown path"] = client.get("/api/nothing")
+        answers["wrong method"] = client.delete("/api/reports")
+        time.sleep(0.3)
+        assert branches(live.repo) == []
+    expected = {
+        "nul": (422, "invalid_text"),
+        "escape": (422, "invalid_text"),
+        "bell": (422, "invalid_text"),
+        "surrogate": (422, "invalid_text"),
+        "deep": (422, "too_deep"),
+        "very deep": (422, "too_deep"),
+        "unknown path": (404, "not_found"),
+        "wrong method": (405, "method_not_allowed"),
+    }
+    for name, (status, code) in expected.items():
+        answer = answers[name]
+        assert answer.headers["content-type"] == "application/json", (name, answer.text)
+        assert (answer.status_code, answer.json()["error"]) == (status, code), name
+        assert answer.json()["message"].endswith(".")
+    assert "U+0000" in answers["nul"].json()["message"]
+    assert "surrogate" in answers["surrogate"].json()["message"]
+
+
+def test_crlf_from_a_textarea_becomes_lf(tmp_path):
+    with (
+        live_service(tmp_path) as live,
+        httpx.Client(base_url=live.url, timeout=30) as client,
+    ):
+        report = make_report(
+            live.commit,
+            start=5,
+            end=6,
+            replacement="Le groupe a joué pendant deux heures,\r\nsans entracte.",
+            comment="Faute :\r\nheurs.\tMerci.",
+        )
+        answer = post(client, report)
+        assert answer.status_code == 202, answer.text
+        assert wait_done(client, report.id)["state"] == "branch_created"
+    branch = f"erratum/{report.id}"
+    changed = git(live.repo, "show", f"{branch}:docs/concert.md")
+    assert "deux heures,\nsans entracte." in changed and "\r" not in changed
+    stored = parse_issue_body(git(live.repo, "log", "-1", "--format=%B", branch))
+    assert stored.comment == "Faute :\nheurs.\tMerci."
+
+
+def test_logs_carry_no_query_strings(tmp_path):
+    with (
+        live_service(tmp_path) as live,
+        httpx.Client(base_url=live.url, timeout=30) as client,
+    ):
+        report = make_report(live.commit, page_url=PAGE_URL + "?session=SECRET1#SECRET2")
+        assert post(client, report).status_code == 202
+        wait_done(client, report.id)
+        client.get(f"/api/reports/{report.id}?token=SECRET3")
+        client.get("/api/nothing?token=SECRET4")
+        client.post("/api/reports?token=SECRET5", json={}, headers={"Origin": "https://x.example"})
+        time.sleep(0.2)
+    log = live.log.read_text(encoding="utf-8")
+    assert '"event": "report_accepted"' in log and PAGE_URL in log
+    for secret in ("SECRET1", "SECRET2", "SECRET3", "SECRET4", "SECRET5"):
+        assert secret not in log

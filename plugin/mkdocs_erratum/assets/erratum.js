@@ -308,8 +308,12 @@ async function solve(ch) {
 async function send(report, honeypot, show, primary, done) {
   primary.disabled = true;
   show(T.sending);
+  // The reader sees the service's words or ours, never a browser's ("Failed to fetch").
+  const said = (message) => Object.assign(new Error(message), { said: true });
   try {
-    const challenge = await (await fetch(new URL("api/challenge", C.service))).json();
+    const asked = await fetch(new URL("api/challenge", C.service));
+    const challenge = await asked.json().catch(() => ({}));
+    if (!asked.ok) throw said(challenge.message || "");
     const res = await fetch(new URL("api/reports", C.service), {
       method: "POST",
       headers: { "Content-Type": "application/json", "Idempotency-Key": report.id },
@@ -320,10 +324,10 @@ async function send(report, honeypot, show, primary, done) {
       primary.disabled = false; // the reader may change the text and send again
       return show(fill(T.rejected, { reason: answer.message || answer.error || res.status }));
     }
-    if (!res.ok) throw new Error(answer.message || `HTTP ${res.status}.`);
+    if (!res.ok) throw said(answer.message || "");
   } catch (e) {
     primary.disabled = false;
-    return show(fill(T.send_failed, { message: e.message }));
+    return show(fill(T.send_failed, { message: e.said ? e.message : "" }).replace(/ {2,}/g, " "));
   }
   done();
   // The status URL per the API, relative to service_url (which may carry a path prefix).

@@ -149,8 +149,9 @@ class ReportStore:
             self._db.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
             problems = [row[0] for row in self._db.execute("PRAGMA quick_check(3)")]
             if problems != ["ok"]:
+                found = " ".join(" ".join(problems).split())  # one line
                 raise StoreDamaged(
-                    f"database {path} is damaged ({'; '.join(problems)[:200]}): restore it "
+                    f"database {path} is damaged ({found[:200]}): restore it "
                     "from a backup, or move it away to start an empty one"
                 )
             self._db.execute("PRAGMA journal_mode=WAL")
