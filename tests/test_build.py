@@ -157,7 +157,7 @@ def test_themes_and_hosts_get_the_same_map_and_unchanged_content(tmp_path, tool,
 
 
 def test_strict_build_of_clean_site_has_no_warning(tmp_path):
-    config = make_site(tmp_path / "repo")
+    config = make_site(tmp_path / "repo", extra="\nrepo_url: https://github.com/acme/fixture\n")
     proc = run_build(config, tmp_path / "out", "--strict")
     assert proc.returncode == 0, proc.stderr
     assert "WARNING" not in proc.stderr

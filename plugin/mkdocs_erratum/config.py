@@ -1,13 +1,137 @@
 """Configuration schema of the ``erratum`` MkDocs plugin.
 
 Every option has a docstring: the configuration reference of our site is generated from
-them. Options are grouped by prefix (``sourcemap_*`` for the source map).
+them. Options are grouped by prefix (``sourcemap_*`` for the source map, ``widget_*`` for
+the reader widget). Values are checked here, by the schema, when MkDocs loads the
+configuration: a wrong value stops the build with MkDocs' message naming the option
+(``Plugin 'erratum' option 'widget_url_cap': ...``). What needs the repository (does the
+issue form exist?) is checked by the plugin once it knows the repository.
 """
 
 from __future__ import annotations
 
+import re
+from urllib.parse import urlsplit
+
 from mkdocs.config import base
 from mkdocs.config import config_options as c
+from mkdocs.config.base import ValidationError
+
+from mkdocs_erratum.widget import STRINGS
+
+URL_CAP_RANGE = (1000, 100_000)
+"""Accepted values of ``widget_url_cap``: below 1,000 characters no report fits."""
+
+
+class RepositoryName(c.Type):
+    """A GitHub ``OWNER/NAME``."""
+
+    def __init__(self) -> None:
+        super().__init__(str)
+
+    def run_validation(self, value: object) -> str:
+        value = super().run_validation(value)
+        if not re.fullmatch(r"[\w.-]+/[\w.-]+", value):
+            raise ValidationError(f"expected OWNER/NAME, not {value!r}")
+        return value
+
+
+class BoundedInt(c.Type):
+    """An integer within ``[low, high]``."""
+
+    def __init__(self, low: int, high: int, default: int) -> None:
+        super().__init__(int, default=default)
+        self.low, self.high = low, high
+
+    def run_validation(self, value: object) -> int:
+        if isinstance(value, bool):  # a bool is an int to Python, not to a reader
+            raise ValidationError(f"expected an integer, not {value!r}")
+        value = super().run_validation(value)
+        if not self.low <= value <= self.high:
+            raise ValidationError(f"expected {self.low} to {self.high}, not {value}")
+        return value
+
+
+class IssueFormName(c.Type):
+    """A file name in ``.github/ISSUE_TEMPLATE/``."""
+
+    def __init__(self) -> None:
+        super().__init__(str)
+
+    def run_validation(self, value: object) -> str:
+        value = super().run_validation(value)
+        if not re.fullmatch(r"[\w.-]+\.ya?ml", value):
+            raise ValidationError(
+                f"expected the file name of an issue form in .github/ISSUE_TEMPLATE/ "
+                f"(such as erratum.yml), not {value!r}"
+            )
+        return value
+
+
+class CssSelector(c.Type):
+    """A CSS selector list, parsed by soupsieve (the parser Beautiful Soup uses)."""
+
+    def __init__(self) -> None:
+        super().__init__(str)
+
+    def run_validation(self, value: object) -> str:
+        import soupsieve  # imported here: only sites that set widget_blocks pay for it
+
+        value = super().run_validation(value)
+        try:
+            soupsieve.compile(value)
+        except soupsieve.SelectorSyntaxError as exc:
+            first = str(exc).splitlines()[0]
+            raise ValidationError(f"{value!r} is not a valid CSS selector: {first}") from None
+        except NotImplementedError as exc:  # pseudo-elements: they select no element
+            raise ValidationError(f"{value!r} cannot select blocks: {exc}") from None
+        return value
+
+
+class HttpURL(c.URL):
+    """An absolute ``http://`` or ``https://`` URL."""
+
+    def run_validation(self, value: object) -> str:
+        if (
+            isinstance(value, str)
+            and value.strip()
+            and urlsplit(value).scheme
+            not in (
+                "http",
+                "https",
+            )
+        ):
+            raise ValidationError(f"expected an http:// or https:// URL, not {value!r}")
+        try:
+            return super().run_validation(value)
+        except ValidationError:
+            raise ValidationError(f"expected an http:// or https:// URL, not {value!r}") from None
+
+
+class WidgetStrings(c.DictOfItems):
+    """``{language: {string name: text}}`` where every name is one of the widget's."""
+
+    def __init__(self) -> None:
+        super().__init__(c.DictOfItems(c.Type(str)), default={})
+
+    def run_validation(self, value: object) -> dict:
+        # Named messages first ("fr.buton: ..."); the nested DictOfItems would only say
+        # which type it expected.
+        known = set(STRINGS["en"])
+        for lang, texts in value.items() if isinstance(value, dict) else ():
+            if not isinstance(texts, dict):
+                raise ValidationError(
+                    f"{lang}: expected a mapping of string names to texts, such as {{button: ...}}"
+                )
+            for name, text in texts.items():
+                if name not in known:
+                    raise ValidationError(
+                        f"{lang}.{name} is not a string of the widget "
+                        f"(known: {', '.join(sorted(known))})"
+                    )
+                if not isinstance(text, str):
+                    raise ValidationError(f"{lang}.{name}: expected a text, not {text!r}")
+        return super().run_validation(value)
 
 
 class ErratumConfig(base.Config):
@@ -17,40 +141,51 @@ class ErratumConfig(base.Config):
     """Turn the whole plugin off (no attributes, no widget) without removing it."""
 
     sourcemap_enabled = c.Type(bool, default=True)
-    """Annotate every reportable block with ``data-erratum-src="PATH#LA-LB"``."""
+    """Annotate every reportable block with ``data-erratum-src="PATH#LA-LB"``. The widget
+    needs it: without it there is nothing to select."""
 
     widget_enabled = c.Type(bool, default=True)
     """Add the reader widget ("Report an error") and the source files it loads."""
 
-    widget_repository = c.Optional(c.Type(str))
+    widget_repository = c.Optional(RepositoryName())
     """GitHub repository ``OWNER/NAME`` that issues go to; defaults to ``repo_url``, then
-    to the git remote ``origin``."""
+    to the git remote ``origin``. Without any of them (nor ``service_url``) the widget is
+    left out, with a warning."""
 
     widget_branch = c.Optional(c.Type(str))
-    """Branch named in reports; defaults to the one in ``edit_uri``, then the current one."""
+    """Branch named in reports. Defaults to the branch of an ``edit_uri`` that you wrote
+    yourself (such as ``edit/main/docs/``; MkDocs' own default ``edit/master/docs/`` is
+    ignored), then to the branch being built, then to the default branch of the git
+    remote ``origin``. Links use the build's commit whenever there is one."""
 
     widget_labels = c.ListOfItems(c.Type(str), default=[])
-    """Labels of the issues the widget opens (they must exist in the repository)."""
+    """Labels the widget asks GitHub to put on the issues it opens. GitHub applies labels
+    from a link only for readers who may triage the repository: for everyone else, the
+    workflow that ``erratum init`` writes labels report issues itself."""
 
     widget_title = c.Optional(c.Type(str))
-    """Issue title template; ``{title}`` is the page title. Defaults to the language's
-    ``issue_title`` string."""
+    """Issue title template; ``{title}`` is the page title (its first heading, else the
+    title in the navigation). Defaults to the language's ``issue_title`` string."""
 
-    widget_issue_form = c.Optional(c.Type(str))
-    """File name of an issue form in ``.github/ISSUE_TEMPLATE/`` (e.g. ``erratum.yml``):
-    the report then fills its field of id ``report`` instead of the issue body."""
+    widget_issue_form = c.Optional(IssueFormName())
+    """File name of an issue form in ``.github/ISSUE_TEMPLATE/`` (e.g. ``erratum.yml``,
+    written by ``erratum init``): the report then fills its field of id ``report`` instead
+    of the issue body, and the form's labels apply to every report. The build warns when
+    the file is not in the repository."""
 
-    widget_url_cap = c.Type(int, default=6000)
-    """Longest issue URL the widget opens (GitHub answers 414 to long URLs); longer
-    reports are shortened, then copied to the clipboard."""
+    widget_url_cap = BoundedInt(*URL_CAP_RANGE, default=6000)
+    """Longest issue URL the widget opens, from 1000 to 100000 characters (GitHub answers
+    414 to long URLs); longer reports are shortened, then copied to the clipboard."""
 
-    widget_strings = c.Type(dict, default={})
+    widget_strings = WidgetStrings()
     """Texts per language overriding the built-in English and French ones, e.g.
-    ``{fr: {button: "Une erreur ?"}}``; the theme's language picks the set."""
+    ``{fr: {button: "Une erreur ?"}}``; the theme's language picks the set. Every name
+    must be one of the built-in strings."""
 
-    widget_blocks = c.Optional(c.Type(str))
-    """CSS selector limiting which annotated blocks readers can select (default: all)."""
+    widget_blocks = c.Optional(CssSelector())
+    """CSS selector limiting which annotated blocks readers can select (default: all),
+    such as ``.md-content p, .md-content li``. It is checked at build time."""
 
-    service_url = c.Optional(c.Type(str))
-    """Base URL of an ``erratum serve`` service: the widget then sends reports there
-    ("Send") instead of opening a GitHub issue."""
+    service_url = c.Optional(HttpURL())
+    """Base URL (``http://`` or ``https://``) of an ``erratum serve`` service: the widget
+    then sends reports there ("Send") instead of opening a GitHub issue."""

@@ -8,6 +8,7 @@ per build. Alignment itself lives in `mkdocs_erratum.sourcemap`.
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any
 
 from mkdocs.config.defaults import MkDocsConfig
@@ -20,10 +21,14 @@ from mkdocs.utils import get_relative_url
 from mkdocs_erratum import widget
 from mkdocs_erratum.config import ErratumConfig
 from mkdocs_erratum.extension import PageSourceMap, SourceMapExtension
+from mkdocs_erratum.gate import MarkdownConfig
 from mkdocs_erratum.manifest import build_manifest, write_site_manifest
 from mkdocs_erratum.repository import RepositoryFacts, github_repository, read_repository
 
 log = get_plugin_logger(__name__)
+
+MKDOCS_DEFAULT_EDIT_URI = "edit/master/docs/"
+"""What MkDocs sets ``edit_uri`` to for a GitHub ``repo_url`` when the user wrote none."""
 
 
 class ErratumPlugin(BasePlugin[ErratumConfig]):
@@ -37,17 +42,21 @@ class ErratumPlugin(BasePlugin[ErratumConfig]):
         self.widget_settings: dict | None = None
         self.widget_sources: dict[str, tuple[list[str], set[int]]] = {}
         self.widget_page_paths: dict[str, str] = {}
+        self.widget_page_titles: dict[str, str] = {}
         self.manifest_pages: list[tuple[str, PageSourceMap]] = []
 
     def load_config(self, options: dict[str, Any], config_file_path: str | None = None):
         """Validate our options; an unknown option is an error, not a warning.
 
-        A misspelt option would otherwise be ignored silently outside ``--strict``.
+        A misspelt option would otherwise be ignored silently outside ``--strict``. The
+        option names are compared with the schema's, not with MkDocs' warning texts.
         """
         errors, warnings = super().load_config(options, config_file_path)
-        unknown = [(key, msg) for key, msg in warnings if "Unrecognised configuration" in msg]
-        errors.extend(unknown)
-        return errors, [w for w in warnings if w not in unknown]
+        known = {name for name, _option in self.config_scheme}
+        unknown = [key for key in options if key not in known]
+        for key in unknown:
+            errors.append((key, f"unknown option of the erratum plugin (known: {_names(known)})"))
+        return errors, [(key, msg) for key, msg in warnings if key not in unknown]
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
         if not self.config.enabled:
@@ -75,6 +84,7 @@ class ErratumPlugin(BasePlugin[ErratumConfig]):
                 log.warning("Reader widget left out: %s: %s", type(exc).__name__, exc)
         self.widget_sources = {}
         self.widget_page_paths = {}
+        self.widget_page_titles = {}
         self.manifest_pages = []
         return config
 
@@ -83,41 +93,51 @@ class ErratumPlugin(BasePlugin[ErratumConfig]):
         facts = self.repository
         assert facts is not None
         theme = config.theme
-        try:
-            strings = widget.resolve_strings(
-                str(theme.get("language") or theme.get("locale") or "en"),
-                self.config.widget_strings,
-            )
-        except widget.WidgetConfigError as exc:
-            raise PluginError(f"erratum: {exc}") from None
-        if self.config.widget_url_cap < 1000:
-            raise PluginError("erratum: widget_url_cap: expected at least 1000 characters")
+        # The schema checked every name and text; this picks the page language's set.
+        strings = widget.resolve_strings(
+            str(theme.get("language") or theme.get("locale") or "en"),
+            self.config.widget_strings,
+        )
         repository = (
             self.config.widget_repository
             or github_repository(config.repo_url)
             or github_repository(facts.remote_url)
         )
-        if repository is not None and not widget.is_repository_name(repository):
-            raise PluginError(
-                f"erratum: widget_repository: expected OWNER/NAME, not {repository!r}"
-            )
         if repository is None and not self.config.service_url:
-            # Not a warning: a site on another forge may use the source map alone.
-            log.info(
-                "No GitHub repository known for the reader widget: set repo_url or the "
-                "plugin's widget_repository (or service_url). The widget is left out."
+            # A warning (it fails --strict): a site on another forge that wants the source
+            # map alone says so with widget_enabled: false.
+            log.warning(
+                "No GitHub repository known for the reader widget: set repo_url, the "
+                "plugin's widget_repository or service_url (or widget_enabled: false). "
+                "The widget is left out."
             )
             return None
+        if not self.config.sourcemap_enabled:
+            log.warning(
+                "The reader widget needs the source map (sourcemap_enabled: true): it is left out."
+            )
+            return None
+        issue_form = self.config.widget_issue_form
+        if issue_form and not os.path.isfile(
+            os.path.join(facts.base_dir, ".github", "ISSUE_TEMPLATE", issue_form)
+        ):
+            log.warning(
+                "widget_issue_form: .github/ISSUE_TEMPLATE/%s is not in the repository "
+                "(`erratum init` writes erratum.yml); reports go into the issue body instead.",
+                issue_form,
+            )
+            issue_form = None
         return widget.browser_settings(
             repository=repository,
             commit=facts.commit,
             branch=self.config.widget_branch
-            or widget.branch_from_edit_uri(config.edit_uri)
-            or facts.branch,
+            or widget.branch_from_edit_uri(_written_edit_uri(config))
+            or facts.branch
+            or facts.default_branch,
             strings=strings,
             labels=self.config.widget_labels,
             title=self.config.widget_title,
-            issue_form=self.config.widget_issue_form,
+            issue_form=issue_form,
             url_cap=self.config.widget_url_cap,
             blocks=self.config.widget_blocks,
             service_url=self.config.service_url,
@@ -139,6 +159,9 @@ class ErratumPlugin(BasePlugin[ErratumConfig]):
                 return None
             if result.path:
                 self.widget_page_paths[page.file.src_uri] = result.path
+            heading = widget.first_heading(html)
+            if heading:
+                self.widget_page_titles[page.file.src_uri] = heading
             ranges: dict[str, list[tuple[int, int]]] = {}
             for path, start, end in result.ranges:
                 ranges.setdefault(path, []).append((start, end))
@@ -162,7 +185,10 @@ class ErratumPlugin(BasePlugin[ErratumConfig]):
                     widget.page_issue_url(
                         repository=settings["repository"],
                         ref=settings["commit"] or settings["branch"],
-                        page_title=page.title or page.file.src_uri,
+                        # The widget's rule: the first heading, else the page's title.
+                        page_title=self.widget_page_titles.get(page.file.src_uri)
+                        or page.title
+                        or page.file.src_uri,
                         page_url=page_url,
                         path=self.widget_page_paths.get(page.file.src_uri),
                         strings=settings["strings"],
@@ -170,6 +196,7 @@ class ErratumPlugin(BasePlugin[ErratumConfig]):
                         issue_form=settings["form"],
                     ),
                     settings["strings"],
+                    page_title=page.title or page.file.src_uri,
                 )
             return widget.inject(output, widget.head_tags(settings, asset_url), body)
         except Exception as exc:  # never break a user's build over the widget
@@ -208,6 +235,9 @@ class ErratumPlugin(BasePlugin[ErratumConfig]):
             repository=repository,
             commit=self.repository.commit if self.repository else None,
             site_url=config.site_url or None,
+            docs_dirs=_docs_dirs(config, self.repository),
+            # The service renders replacements as this site does (see mkdocs_erratum.gate).
+            markdown=MarkdownConfig.from_mkdocs(config.markdown_extensions, config.mdx_configs),
         )
         self.manifest_pages = []
         try:
@@ -218,3 +248,36 @@ class ErratumPlugin(BasePlugin[ErratumConfig]):
     def on_build_error(self, *, error: Exception, **kwargs: Any) -> None:
         if self.extension is not None:
             self.extension.forget_pages()
+
+
+def _written_edit_uri(config: MkDocsConfig) -> str | None:
+    """``edit_uri`` when the user wrote it, else None.
+
+    For a GitHub ``repo_url`` MkDocs fills in ``edit/master/docs/`` by itself: that names
+    no branch of the user's. The configuration as written is in ``user_configs``
+    (deprecated by MkDocs but still there); without it, only that default is set aside.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        raw = getattr(config, "user_configs", None)
+    if raw is not None:
+        return config.edit_uri if any("edit_uri" in layer for layer in raw) else None
+    return None if config.edit_uri == MKDOCS_DEFAULT_EDIT_URI else config.edit_uri
+
+
+def _names(names: set[str]) -> str:
+    return ", ".join(sorted(names))
+
+
+def _docs_dirs(config: MkDocsConfig, repository: RepositoryFacts | None) -> list[str]:
+    """Repository folders whose Markdown reports may change: docs_dir, snippet bases."""
+    folders = [config.docs_dir]
+    base = (config.mdx_configs.get("pymdownx.snippets") or {}).get("base_path") or []
+    config_dir = os.path.dirname(os.path.abspath(config.config_file_path or config.docs_dir))
+    folders += [os.path.join(config_dir, b) for b in ([base] if isinstance(base, str) else base)]
+    out = []
+    for folder in folders:
+        rel = repository.relative_path(folder) if repository else None
+        if rel is not None and rel not in out:
+            out.append(rel)
+    return out

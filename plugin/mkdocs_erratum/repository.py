@@ -25,6 +25,8 @@ class RepositoryFacts:
     """Full SHA of HEAD, or None (not in git, or no commit yet)."""
     branch: str | None = None
     """Current branch, or None (detached HEAD or not in git)."""
+    default_branch: str | None = None
+    """The default branch of ``origin`` (what ``origin/HEAD`` names), when git knows it."""
     remote_url: str | None = None
     """URL of the ``origin`` remote, when there is one."""
     modified: frozenset[str] = field(default_factory=frozenset)
@@ -60,12 +62,15 @@ def read_repository(start_dir: str) -> RepositoryFacts:
     commit = _git(root, "rev-parse", "--verify", "-q", "HEAD")
     branch = _git(root, "symbolic-ref", "-q", "--short", "HEAD")
     remote = _git(root, "config", "--get", "remote.origin.url")
+    # Set by `git clone` (or `git remote set-head origin --auto`): "origin/main".
+    remote_head = _git(root, "symbolic-ref", "-q", "--short", "refs/remotes/origin/HEAD")
     modified = _git(root, "diff", "--name-only", "-z", "HEAD") if commit else None
     return RepositoryFacts(
         base_dir=root,
         root=root,
         commit=commit or None,
         branch=branch or None,
+        default_branch=remote_head.removeprefix("origin/") if remote_head else None,
         remote_url=remote or None,
         modified=frozenset(p for p in (modified or "").split("\0") if p),
     )

@@ -9,6 +9,7 @@ module also builds the one link a page gets for readers without JavaScript.
 
 from __future__ import annotations
 
+import html as html_lib
 import json
 import os
 import re
@@ -49,6 +50,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "rejected": "Your report was rejected: {reason}",
         "send_failed": "Sending failed: {message} Your text is kept; you can try again.",
         "issue_title": "Error on page “{title}”",
+        "colon": ":",
         "body_page": "Page",
         "body_line": "line",
         "body_lines": "lines",
@@ -65,25 +67,27 @@ STRINGS: dict[str, dict[str, str]] = {
         "cancel": "Annuler",
         "close": "Fermer",
         "correction": "Correction proposée",
-        "comment": "Quelle est l'erreur ?",
+        "comment": "Quelle est l'erreur\u202f?",
         "open_issue": "Ouvrir une issue sur GitHub",
         "send": "Envoyer",
         "loading": "Chargement du texte original…",
         "load_failed": "Le texte original n'a pas pu être chargé. Réessayez plus tard.",
         "opened": "L'issue s'ouvre dans un nouvel onglet. Validez-la pour envoyer le signalement.",
-        "copied": "Le signalement était trop long pour un lien : il est dans votre "
+        "copied": "Le signalement était trop long pour un lien\u202f: il est dans votre "
         "presse-papiers. Collez-le dans l'issue ouverte dans un nouvel onglet.",
         "copy_below": "Le signalement était trop long pour un lien. Copiez le texte "
         "ci-dessous et collez-le dans l'issue ouverte dans un nouvel onglet.",
         "sending": "Envoi…",
-        "queued": "Merci ! Votre signalement est en file d'attente.",
-        "issue_opened": "Merci ! Votre signalement est l'issue n° {number} :",
-        "pull_request_opened": "Merci ! Votre correction est la pull request n° {number} :",
-        "branch_created": "Merci ! Votre correction est sur la branche {branch}.",
-        "rejected": "Votre signalement a été refusé : {reason}",
-        "send_failed": "L'envoi a échoué : {message} Votre texte est conservé ; "
+        "queued": "Merci\u202f! Votre signalement est en file d'attente.",
+        "issue_opened": "Merci\u202f! Votre signalement est l'issue n°\u00a0{number}\u202f:",
+        "pull_request_opened": "Merci\u202f! Votre correction est la pull request "
+        "n°\u00a0{number}\u202f:",
+        "branch_created": "Merci\u202f! Votre correction est sur la branche {branch}.",
+        "rejected": "Votre signalement a été refusé\u202f: {reason}",
+        "send_failed": "L'envoi a échoué\u202f: {message} Votre texte est conservé\u202f; "
         "vous pouvez réessayer.",
-        "issue_title": "Erreur sur la page « {title} »",
+        "issue_title": "Erreur sur la page «\u202f{title}\u202f»",
+        "colon": "\u202f:",
         "body_page": "Page",
         "body_line": "ligne",
         "body_lines": "lignes",
@@ -214,12 +218,33 @@ def page_issue_url(
     The body names the page and links its Markdown source (at ``ref`` when known).
     """
     title = strings["issue_title"].replace("{title}", page_title)
-    lines = [f"{strings['body_page']}: {page_url}"]
+    colon = strings["colon"]
+    lines = [f"{strings['body_page']}{colon} {page_url}"]
     if path:
         source = f"https://github.com/{repository}/blob/{quote(ref or 'HEAD')}/{quote(path)}"
-        lines.append(f"{strings['body_source']}: {source}")
+        lines.append(f"{strings['body_source']}{colon} {source}")
     lines += ["", f"### {strings['body_comment']}", "", ""]
     return new_issue_url(repository, title, "\n".join(lines), labels, issue_form)
+
+
+def first_heading(content_html: str) -> str | None:
+    """The text of the first ``<h1>`` of a page's content HTML, or None.
+
+    This is the page title that issues name, here and in the widget (which reads the
+    page's first heading the same way): permalink anchors left out, spaces collapsed.
+
+    >>> first_heading('<p>x</p><h1 id="a">Fast &amp; <em>safe</em><a class="headerlink" '
+    ...               'href="#a">&para;</a></h1><h1>Second</h1>')
+    'Fast & safe'
+    >>> first_heading("<h2>No top heading</h2>") is None
+    True
+    """
+    m = re.search(r"<h1\b[^>]*>(.*?)</h1\s*>", content_html, re.S | re.I)
+    if not m:
+        return None
+    inner = re.sub(r'<a\b[^>]*\bclass="[^"]*\bheaderlink\b.*?</a\s*>', "", m.group(1), flags=re.S)
+    text = " ".join(html_lib.unescape(re.sub(r"<[^>]*>", "", inner)).split())
+    return text or None
 
 
 def browser_settings(
@@ -275,11 +300,16 @@ def head_tags(settings: Mapping, asset_url: str) -> str:
     )
 
 
-def body_tags(issue_url: str, strings: Mapping[str, str]) -> str:
-    """The link for readers without JavaScript (the widget hides it and adds its button)."""
+def body_tags(issue_url: str, strings: Mapping[str, str], page_title: str = "") -> str:
+    """The link for readers without JavaScript (the widget hides it and adds its button).
+
+    ``page_title`` (MkDocs' title of the page) is what the widget names a page that has
+    no first heading.
+    """
     label = neutralise(strings["button"]).replace("\u200b", "")
+    title = f' data-erratum-title="{_attr(page_title)}"' if page_title else ""
     return (
-        f'<p class="erratum-nojs"><a href="{_attr(issue_url)}" target="_blank" '
+        f'<p class="erratum-nojs"{title}><a href="{_attr(issue_url)}" target="_blank" '
         f'rel="noopener">{label}</a></p>'
     )
 

@@ -85,13 +85,23 @@ def serve(directory: Path) -> Iterator[str]:
         server.server_close()
 
 
-def build_site(root: Path, theme: dict, plugin: dict | None = None, **extra) -> Path:
+def build_site(
+    root: Path,
+    theme: dict,
+    plugin: dict | None = None,
+    files: dict[str, str] | None = None,
+    **extra,
+) -> Path:
     """Build the guide site with ``theme`` in a new git repository under ``root``.
 
-    Returns the built ``site`` folder.
+    ``files`` maps more repository paths to their text (an issue form, say). Returns the
+    built ``site`` folder.
     """
     root.mkdir(parents=True, exist_ok=True)
     shutil.copytree(SITES / "guide" / "docs", root / "docs")
+    for rel, text in (files or {}).items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
     config = {
         "site_name": "Guide",
         "repo_url": f"https://github.com/{REPOSITORY}",

@@ -266,3 +266,42 @@ def test_plain_http_origin_keeps_the_plain_link(browser, plain_site):
     assert page.locator(".erratum-button").count() == 0
     assert widget_errors(page) == []
     context.close()
+
+
+def test_a_selector_the_browser_refuses_leaves_every_block_selectable(browser, tmp_path):
+    """widget_blocks passes the build's parser (soupsieve knows ``:-soup-contains``) but not
+    Chromium's: the widget warns in the console and keeps working, with every block."""
+    plugin = {"widget_blocks": "p:-soup-contains(speling), li"}
+    with serve(build_site(tmp_path, {"name": "mkdocs"}, plugin)) as base:
+        context, page = new_page(browser)
+        console: list[str] = []
+        page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
+        page.goto(base)
+        parses = "s => { try { document.querySelector(s); return true; } catch { return false; } }"
+        assert page.evaluate(parses, plugin["widget_blocks"]) is False
+        page.get_by_role("button", name="Report an error").click()
+        assert page.locator(".erratum-toggle").count() > 8  # more than the p and li alone
+        click_block(page, "The last paragraph of the page.")
+        expect(page.get_by_role("button", name="Continue (1)")).to_be_enabled()
+        assert any(m.startswith("warning: erratum: invalid widget_blocks") for m in console)
+        assert widget_errors(page) == []
+        context.close()
+
+
+def test_the_widget_and_the_plain_link_name_a_page_alike(browser, tmp_path):
+    """Both use the page's first heading, not the title given in ``nav``."""
+    nav = [{"Start here": "index.md"}, {"Elsewhere": "other.md"}]
+    with serve(build_site(tmp_path, {"name": "mkdocs"}, nav=nav)) as base:
+        context, page = new_page(browser, java_script_enabled=False)
+        page.goto(base)
+        href = page.locator(".erratum-nojs a").get_attribute("href")
+        plain = {k: v[0] for k, v in parse_qs(urlsplit(href).query).items()}
+        context.close()
+        context, page = new_page(browser)
+        page.goto(base)
+        page.get_by_role("button", name="Report an error").click()
+        click_block(page, "The last paragraph of the page.")
+        page.get_by_role("button", name="Continue (1)").click()
+        query = submit(context, page)
+        assert query["title"] == plain["title"] == "Error on page “Field guide”"
+        context.close()

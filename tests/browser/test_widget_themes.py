@@ -3,6 +3,8 @@ palette), readthedocs in French, a phone, the URL cap fallback, and axe-core che
 
 from __future__ import annotations
 
+import os
+import zlib
 from pathlib import Path
 
 import pytest
@@ -22,6 +24,8 @@ from mkdocs_erratum.report import parse_issue_body, text_hash
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT = ROOT / "site" / "images" / "dialog.png"
+UPDATE_SCREENSHOT = "ERRATUM_UPDATE_SCREENSHOT"
+"""Set to 1 to rewrite the README's picture; otherwise the test writes to a scratch file."""
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 OTHER = (Path(__file__).parent / "sites" / "guide" / "docs" / "other.md").read_text().split("\n")
 ISSUE = "Open an issue on GitHub"
@@ -45,6 +49,33 @@ def material_site(tmp_path_factory):
         yield base, head_commit(site)
 
 
+def png_size(path: Path) -> tuple[int, int]:
+    """(width, height) of a PNG, from its IHDR chunk."""
+    data = path.read_bytes()[:24]
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", path
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def png_row(data: bytes) -> list[tuple[int, int, int]]:
+    """The RGB pixels of a one-row, 8-bit RGB or RGBA PNG (what a 1-pixel clip gives)."""
+    chunks, at = {}, 8
+    while at < len(data):
+        size = int.from_bytes(data[at : at + 4], "big")
+        kind = data[at + 4 : at + 8]
+        chunks[kind] = chunks.get(kind, b"") + data[at + 8 : at + 8 + size]
+        at += 12 + size
+    width = int.from_bytes(chunks[b"IHDR"][:4], "big")
+    depth, colour = chunks[b"IHDR"][8], chunks[b"IHDR"][9]
+    assert (int.from_bytes(chunks[b"IHDR"][4:8], "big"), depth, colour in (2, 6)) == (1, 8, True)
+    raw = zlib.decompress(chunks[b"IDAT"])
+    step = 3 if colour == 2 else 4
+    kind, line = raw[0], bytearray(raw[1 : 1 + width * step])
+    for i in range(step, len(line)):  # no row above: Up is None, Paeth is Sub
+        left = line[i - step]
+        line[i] = (line[i] + {0: 0, 1: left, 2: 0, 3: left // 2, 4: left}[kind]) % 256
+    return [tuple(line[i : i + 3]) for i in range(0, len(line), step)]
+
+
 def serious_violations(page) -> list[str]:
     page.add_script_tag(path=str(AXE))
     result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
@@ -56,7 +87,7 @@ def serious_violations(page) -> list[str]:
     ]
 
 
-def test_material_instant_navigation(browser, material_site):
+def test_material_instant_navigation(browser, material_site, tmp_path):
     base, commit = material_site
     context, page = new_page(browser)
     page.goto(base)
@@ -78,12 +109,16 @@ def test_material_instant_navigation(browser, material_site):
     expect(box).to_have_value(OTHER[2])
     box.fill(OTHER[2].replace("a mistake", "no mistake"))
     page.get_by_label("What is wrong?").fill("The sentence contradicts the next page.")
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     dialog = page.get_by_role("dialog", name="Report an error")
     dialog.get_by_role("button", name=ISSUE).focus()  # a steady picture: no text caret
     # An opaque backdrop: the page behind the rounded corners varies from run to run.
     steady = ".erratum-dialog::backdrop { background: #7f7f7f; }"
-    dialog.screenshot(path=str(SCREENSHOT), caret="hide", animations="disabled", style=steady)
+    # The tracked picture changes only when asked: a test run leaves the tree clean.
+    shot = SCREENSHOT if os.environ.get(UPDATE_SCREENSHOT) == "1" else tmp_path / "dialog.png"
+    dialog.screenshot(path=str(shot), caret="hide", animations="disabled", style=steady)
+    assert png_size(shot) == png_size(SCREENSHOT), (
+        f"the dialog's size changed: rewrite the README's picture with {UPDATE_SCREENSHOT}=1"
+    )
     _, query = opened_query(context, page.get_by_role("button", name=ISSUE).click)
     assert query["title"] == "Error on page “Other page”"
     assert f"https://github.com/{REPOSITORY}/blob/{commit}/docs/other.md#L3-L3" in query["body"]
@@ -118,7 +153,8 @@ def test_accessibility_in_selection_mode_and_dialog(browser, material_site, sche
 
 def test_french_strings_on_readthedocs(browser, tmp_path):
     plugin = {"widget_issue_form": "erratum.yml", "widget_blocks": "p, li"}
-    site = build_site(tmp_path, {"name": "readthedocs", "locale": "fr"}, plugin)
+    form = {".github/ISSUE_TEMPLATE/erratum.yml": "name: Erratum\n"}
+    site = build_site(tmp_path, {"name": "readthedocs", "locale": "fr"}, plugin, files=form)
     with serve(site) as base:
         context, page = new_page(browser)
         page.goto(base)
@@ -133,15 +169,16 @@ def test_french_strings_on_readthedocs(browser, tmp_path):
         page.get_by_role("button", name="Continuer (1)").click()
         dialog = page.get_by_role("dialog", name="Signaler une erreur")
         expect(dialog.get_by_label("Correction proposée — docs/index.md, ligne 26")).to_be_enabled()
-        dialog.get_by_label("Quelle est l'erreur ?").fill("Il manque un mot.")
+        dialog.get_by_label("Quelle est l'erreur\u202f?").fill("Il manque un mot.")
         assert dialog.get_by_role("button", name="Annuler").is_visible()
         _, query = opened_query(
             context, dialog.get_by_role("button", name="Ouvrir une issue sur GitHub").click
         )
-        assert query["title"] == "Erreur sur la page « Field guide »"
+        assert query["title"] == "Erreur sur la page «\u202fField guide\u202f»"
         assert query["template"] == "erratum.yml"  # an issue form: its field "report"
         assert "body" not in query
         assert "#### Quelle est l'erreur\n\n> Il manque un mot." in query["report"]
+        assert query["report"].startswith(f"Page\u202f: {base}\n")  # French typography
         assert parse_issue_body(query["report"]).comment == "Il manque un mot."
         context.close()
 
@@ -163,6 +200,39 @@ def test_phone_viewport_with_taps(browser, material_site):
     assert size["height"] <= 667
     _, query = opened_query(context, dialog.get_by_role("button", name=ISSUE).tap)
     assert [(b.start, b.end) for b in parse_issue_body(query["body"]).blocks] == [(11, 11)]
+    context.close()
+
+
+def test_phone_outline_of_a_full_bleed_code_block_stays_on_screen(browser, material_site):
+    """Material lets code blocks reach the screen's edges on a phone: the selected block's
+    outline is drawn inside it, so that no side of it is cut off."""
+    base, _ = material_site
+    context, page = new_page(
+        browser, viewport={"width": 375, "height": 667}, has_touch=True, is_mobile=True
+    )
+    page.goto(base)
+    page.get_by_role("button", name="Report an error").tap()
+    code = page.locator(".highlight").first
+    code.evaluate("e => e.scrollIntoView({block: 'center', behavior: 'instant'})")
+    box = code.bounding_box()
+    assert box["x"] <= 0 and box["x"] + box["width"] >= 375  # full-bleed: the premise
+    page.touchscreen.tap(box["x"] + 40, box["y"] + box["height"] / 2)
+    toggle = code.locator(".erratum-toggle")
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    # The outline's outer edge, as Chromium draws it: the box grown by width + offset.
+    edges = toggle.evaluate(
+        """t => { const s = getComputedStyle(t), r = t.getBoundingClientRect();
+        const grow = parseFloat(s.outlineWidth) + parseFloat(s.outlineOffset);
+        return [r.left - grow, r.right + grow, s.outlineStyle]; }"""
+    )
+    assert edges[2] == "solid" and edges[0] >= 0 and edges[1] <= 375, edges
+    # And on the screen: the leftmost and rightmost columns show the orange outline.
+    png = page.screenshot(clip={"x": 0, "y": box["y"] + box["height"] / 2, "width": 375,
+                                "height": 1}, scale="css")  # fmt: skip
+    row = png_row(png)
+    for x in (0, 1, 373, 374):
+        r, g, b = row[x]
+        assert r > 140 and g < 140 and b < 80, (x, (r, g, b))  # #b06000
     context.close()
 
 

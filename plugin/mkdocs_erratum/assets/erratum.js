@@ -7,6 +7,8 @@ const T = C.strings;
 const HERE = import.meta.url;
 const sources = {}; // repository path -> Promise of its lines (null where not published)
 const NOT_SELECTABLE = /^(TABLE|THEAD|TBODY|TFOOT|TR|UL|OL|DL|HR|IMG|BR|SUMMARY|DETAILS)$/;
+// A widget_blocks this browser cannot parse must not break blocks(): all blocks stay.
+const ONLY = ((s) => { try { return s && document.querySelector(s), s; } catch { console.warn("erratum: invalid widget_blocks", s); } })(C.blocks);
 let button, banner, dialog, selecting = false;
 const chosen = new Set();
 
@@ -35,7 +37,7 @@ const inert = (s) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g
 function textOf(node) {
   const copy = node?.cloneNode(true);
   copy?.querySelectorAll(".headerlink, .erratum-toggle").forEach((x) => x.remove());
-  return copy?.textContent.trim() || "";
+  return copy?.textContent.replace(/\s+/g, " ").trim() || "";
 }
 
 function ownText(b) {
@@ -51,7 +53,7 @@ function ownText(b) {
 // their own (a list item holding a nested list); never table rows or lists themselves.
 function blocks() {
   return [...document.querySelectorAll(`[${ATTR}]`)].filter(
-    (b) => where(b) && !NOT_SELECTABLE.test(b.tagName) && (!C.blocks || b.matches(C.blocks)) &&
+    (b) => where(b) && !NOT_SELECTABLE.test(b.tagName) && (!ONLY || b.matches(ONLY)) &&
       b.getClientRects().length && (ownText(b) || !b.querySelector(`[${ATTR}]`)),
   );
 }
@@ -241,13 +243,13 @@ function reportBlock(report) {
 
 // Quoted text is indented (a code block): no line of it can start a fence or mention anyone.
 function issueBody(r, quote = true, diff = true, data = r) {
-  const out = [`${T.body_page}: ${r.page_url}`, ""];
+  const out = [`${T.body_page}${T.colon} ${r.page_url}`, ""];
   for (const b of r.blocks) {
     out.push(`#### ${inert(b.path)}, ${span(b)}`, permalink(b), "");
     if (quote && b.original != null) out.push(b.original.split("\n").map((l) => `    ${l}`).join("\n"), "");
     if (diff && b.replacement != null) {
       const d = unifiedDiff(b), f = fence(d);
-      out.push(`${T.body_change}:`, "", `${f}diff`, d, f, "");
+      out.push(`${T.body_change}${T.colon}`, "", `${f}diff`, d, f, "");
     }
   }
   if (r.comment.trim()) out.push(`#### ${T.body_comment}`, "", r.comment.split("\n").map((l) => `> ${inert(l)}`).join("\n"), "");
@@ -264,7 +266,8 @@ function issueUrl(title, body) {
   return `https://github.com/${C.repository}/issues/new?${q}`;
 }
 
-const pageTitle = () => textOf(document.querySelector("article h1, [role=main] h1, main h1, h1")) || document.title;
+// As the no-JS link (widget.first_heading): the first h1, else the title that link carries.
+const pageTitle = () => textOf(document.querySelector("article h1, [role=main] h1, main h1")) || document.querySelector("[data-erratum-title]")?.dataset.erratumTitle || document.title;
 
 // Shorten quoted text first, then the texts of the JSON block, never its locators; if
 // still too long, copy the full body to the clipboard and open a short issue.
@@ -279,7 +282,7 @@ async function openIssue(r, show) {
     }
   }
   const full = issueBody(r);
-  const short = [T.body_pasted, "", `${T.body_page}: ${r.page_url}`, "", ...r.blocks.map(permalink), "", reportBlock(bare(false))].join("\n");
+  const short = [T.body_pasted, "", `${T.body_page}${T.colon} ${r.page_url}`, "", ...r.blocks.map(permalink), "", reportBlock(bare(false))].join("\n");
   let copied = false;
   try {
     await navigator.clipboard.writeText(full);
