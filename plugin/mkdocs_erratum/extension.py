@@ -228,6 +228,14 @@ class _Annotate(Treeprocessor):
 
 
 def _annotate_page(md, root, state: _PageState, repository: RepositoryFacts) -> PageSourceMap:
+    source, files = _page_source(state, repository)
+    walker = _walk_page(md, root, source)
+    ranges = map_blocks(source, files, walker.tokens, walker.blocks)
+    return _set_attributes(md, state.path, walker, ranges, files)
+
+
+def _page_source(state: _PageState, repository: RepositoryFacts):
+    """The spliced source lines of a page, and the lines of every file they name."""
     committed = repository.committed_text(state.path)
     if committed is None:
         with open(state.abs_path, "rb") as fh:
@@ -237,12 +245,18 @@ def _annotate_page(md, root, state: _PageState, repository: RepositoryFacts) -> 
     for rel, lines in state.included.items():
         files.setdefault(rel, lines)
     converted = state.converted if state.converted is not None else split_lines(state.markdown)
-    source = splice_source(state.path, original, converted, state.included)
+    return splice_source(state.path, original, converted, state.included), files
+
+
+def _walk_page(md, root, source) -> _Walker:
     walker = _Walker(md, source)
     walker.walk_children(root, -1)
     walker._flush()
-    ranges = map_blocks(source, files, walker.tokens, walker.blocks)
-    result = PageSourceMap(state.path)
+    return walker
+
+
+def _set_attributes(md, path, walker: _Walker, ranges, files) -> PageSourceMap:
+    result = PageSourceMap(path)
     for target, found in zip(walker.targets, ranges, strict=True):
         if found is None:
             continue
@@ -399,8 +413,12 @@ class _Walker:
             return Kind.RULE
         if tag == "pre":
             return Kind.CODE
-        only_images = all(c.tag == "img" and not (c.tail or "").strip() for c in el)
-        if tag == "p" and len(el) and not (el.text or "").strip() and only_images:
+        if (
+            tag == "p"
+            and len(el)
+            and not (el.text or "").strip()
+            and all(c.tag == "img" and not (c.tail or "").strip() for c in el)
+        ):
             return Kind.IMAGE
         return Kind.BLOCK
 

@@ -16,7 +16,8 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -159,8 +160,24 @@ def wordless_edge(text: str, at_end: bool) -> tuple[str, ...]:
     (('{',), ())
     """
     found: list[str] = []
-    lines = text.split("\n")
-    for line in reversed(lines) if at_end else lines:
+    # Lines are cut one at a time from the edge: most blocks end on a line with words.
+    size = len(text)
+    if at_end and size and not text[-1].isspace():
+        if WORD_RE.search(text, text.rfind("\n") + 1):
+            return ()
+    elif not at_end and size and not text[0].isspace():
+        cut = text.find("\n")
+        if WORD_RE.search(text, 0, size if cut < 0 else cut):
+            return ()
+    pos = size if at_end else 0
+    while (pos > 0) if at_end else (pos <= size):
+        if at_end:
+            cut = text.rfind("\n", 0, pos) + 1
+            line, pos = text[cut:pos], cut - 1
+        else:
+            cut = text.find("\n", pos)
+            cut = size if cut < 0 else cut
+            line, pos = text[pos:cut], cut + 1
         collapsed = " ".join(line.split())
         if not collapsed:
             continue
@@ -535,13 +552,15 @@ class FileStructure:
     def span_around(self, line: int) -> tuple[int, int] | None:
         """The innermost ``///`` block or HTML element whose lines ``[open, close)``
         hold ``line``."""
-        best = None
-        for a, b in self.spans:
-            if a > line:
-                break
-            if line < b and (best is None or a >= best[0]):
-                best = (a, b)
-        return best
+        # Spans nest or are apart: going back from the last one opened at or before
+        # ``line``, the first that is still open there is the innermost.
+        spans = self.spans
+        k = bisect_right(spans, (line, float("inf"))) - 1
+        while k >= 0:
+            if line < spans[k][1]:
+                return spans[k]
+            k -= 1
+        return None
 
 
 FOOTNOTE_DEF_RE = re.compile(r"^ {0,3}\[\^([^\]]+)\]:")
@@ -650,8 +669,8 @@ class _Mapper:
     def run(self) -> list[SourceRange | None]:
         self._align()
         src_line = self.src_line
-        paths = [line.path for line in self.source]
-        numbers = [line.number for line in self.source]
+        self.paths = paths = [line.path for line in self.source]
+        self.numbers = numbers = [line.number for line in self.source]
         self.tok_path = [paths[src_line[j]] if j >= 0 else None for j in self.match]
         self.tok_line = [numbers[src_line[j]] if j >= 0 else 0 for j in self.match]
         self.found: list[int] = [0] * len(self.blocks)
@@ -693,38 +712,14 @@ class _Mapper:
     def _align_pieces(self, rendered: str, where: int | list[int], lo: int, hi: int) -> None:
         """Align ``rendered`` with ``src[lo:hi]``; token i stands at ``where[i]``, or at
         ``where + i`` when ``where`` is an offset."""
-        src = self.src[lo:hi]
-        if len(rendered) * max(len(src), 1) <= MAX_ALIGN_CELLS:
-            self._commit(rendered, src, where, 0, lo, len(rendered))
-            return
-        i = j = 0
-        while i < len(rendered):
-            piece = rendered[i : i + CHUNK_TOKENS]
-            span = src[j : j + 4 * CHUNK_TOKENS]
-            last = i + len(piece) >= len(rendered)
-            keep = len(piece) if last else len(piece) // 2
-            end_j = self._commit(piece, span, where, i, lo + j, keep)
-            if end_j is not None:
-                j = end_j - lo + 1
-            i += keep
-
-    def _commit(self, rendered, src, where, r_off, s_off, keep) -> int | None:
-        """Record the matches of ``rendered[:keep]``; return the last source index used."""
-        last = None
         match = self.match
-        for op in Indel.opcodes(rendered, src):
-            if op.tag != "equal" or op.src_start >= keep:
-                continue
-            n = min(op.src_end, keep) - op.src_start
-            first = s_off + op.dest_start
-            last = first + n - 1
+        for i, j, n in matching_runs(rendered, self.src[lo:hi]):
+            first = lo + j
             if isinstance(where, int):  # contiguous tokens: one slice assignment
-                at = where + r_off + op.src_start
-                match[at : at + n] = range(first, first + n)
+                match[where + i : where + i + n] = range(first, first + n)
             else:
                 for k in range(n):
-                    match[where[r_off + op.src_start + k]] = first + k
-        return last
+                    match[where[i + k]] = first + k
 
     # -- ranges ----------------------------------------------------------------------
 
@@ -956,7 +951,8 @@ class _Mapper:
     def _source_index(self) -> dict[tuple[str | None, int], int]:
         """(path, line number) -> position in the spliced source."""
         if self._where is None:
-            self._where = {(line.path, line.number): k for k, line in enumerate(self.source)}
+            pairs = zip(self.paths, self.numbers, strict=True)
+            self._where = dict(zip(pairs, itertools.count()))
         return self._where
 
     def _encloses(self, outer: int, inner: int) -> bool:
@@ -966,6 +962,105 @@ class _Mapper:
                 return True
             k = self.blocks[k].parent
         return False
+
+
+ANCHOR_SPACING = 1024
+"""Tokens between the anchors kept for `matching_runs`: an LCS runs in each gap."""
+
+
+def matching_runs(a: str, b: str) -> list[tuple[int, int, int]]:
+    """Runs ``(i, j, n)``, ``a[i:i + n] == b[j:j + n]``, of a common subsequence.
+
+    Close to linear, as patience diff: characters that occur once in each string,
+    and next to a neighbour that matches too, are paired; the longest chain of pairs in
+    order on both sides anchors the alignment, and an LCS runs only in the gaps
+    between anchors kept ~`ANCHOR_SPACING` apart.
+
+    >>> matching_runs("xabcdy", "abqcd")
+    [(1, 0, 2), (3, 3, 2)]
+    """
+    runs: list[tuple[int, int, int]] = []
+    pa = pb = 0
+    for i, j in [*_anchors(a, b), (len(a), len(b))]:
+        runs.extend(_lcs_runs(a, b, pa, i, pb, j))
+        pa, pb = i, j
+    return runs
+
+
+def _anchors(a: str, b: str) -> list[tuple[int, int]]:
+    """Sparse anchor positions ``(i, j)``, increasing on both sides, with ``a[i] == b[j]``."""
+    if len(a) * len(b) <= ANCHOR_SPACING * ANCHOR_SPACING * 4:
+        return []
+    counts_b = Counter(b)
+    unique = {c for c, n in Counter(a).items() if n == 1 and counts_b.get(c) == 1}
+    at_b = {c: j for j, c in enumerate(b) if c in unique}
+    pairs = [
+        (i, at_b[c])
+        for i, c in enumerate(a)
+        if c in unique
+        and (
+            (i + 1 < len(a) and at_b[c] + 1 < len(b) and a[i + 1] == b[at_b[c] + 1])
+            or (i and at_b[c] and a[i - 1] == b[at_b[c] - 1])
+        )
+    ]
+    # Longest increasing run of source positions (patience sorting).
+    tails: list[int] = []
+    tail_at: list[int] = []
+    back = [-1] * len(pairs)
+    for k, (_, j) in enumerate(pairs):
+        pos = bisect_left(tails, j)
+        if pos == len(tails):
+            tails.append(j)
+            tail_at.append(k)
+        else:
+            tails[pos] = j
+            tail_at[pos] = k
+        back[k] = tail_at[pos - 1] if pos else -1
+    chain = []
+    k = tail_at[-1] if tail_at else -1
+    while k >= 0:
+        chain.append(pairs[k])
+        k = back[k]
+    chain.reverse()
+    kept, last_i, last_j = [], 0, 0
+    for i, j in chain:
+        if i - last_i >= ANCHOR_SPACING or j - last_j >= ANCHOR_SPACING:
+            kept.append((i, j))
+            last_i, last_j = i, j
+    return kept
+
+
+def _lcs_runs(a: str, b: str, a0: int, a1: int, b0: int, b1: int) -> list[tuple[int, int, int]]:
+    """Matching runs of an LCS of ``a[a0:a1]`` and ``b[b0:b1]``, in whole-string positions;
+    beyond `MAX_ALIGN_CELLS`, by overlapping chunks."""
+    if a0 >= a1 or b0 >= b1:
+        return []
+    if a1 - a0 == b1 - b0 and a[a0:a1] == b[b0:b1]:
+        return [(a0, b0, a1 - a0)]
+    if (a1 - a0) * (b1 - b0) <= MAX_ALIGN_CELLS:
+        piece, span = a[a0:a1], b[b0:b1]
+        return [
+            (a0 + op.src_start, b0 + op.dest_start, op.src_end - op.src_start)
+            for op in Indel.opcodes(piece, span)
+            if op.tag == "equal"
+        ]
+    runs = []
+    i, j = a0, b0
+    while i < a1:
+        piece = a[i : min(a1, i + CHUNK_TOKENS)]
+        span = b[j : min(b1, j + 4 * CHUNK_TOKENS)]
+        keep = len(piece) if i + len(piece) >= a1 else len(piece) // 2
+        last = None
+        for op in Indel.opcodes(piece, span):
+            if op.tag != "equal" or op.src_start >= keep:
+                continue
+            n = min(op.src_end, keep) - op.src_start
+            runs.append((i + op.src_start, j + op.dest_start, n))
+            last = j + op.dest_start + n - 1
+        if last is not None:
+            j = last + 1
+        i += keep
+    return runs
 
 
 class _CodesOrMissing(dict):
