@@ -1,23 +1,23 @@
-"""The fixer's pure core: relocation, scope guard, replacement and the texts it writes."""
+"""The fixer's pure core: relocation, scope guard, replacement (the gate's) and the texts
+the fixer writes."""
 
 from __future__ import annotations
 
 import pytest
 
 from mkdocs_erratum.fixer import (
-    FixError,
     Relocation,
-    apply_blocks,
     build_commit_message,
     build_pull_request_body,
     build_refusal_comment,
-    check_scope,
     code_span,
     map_lines,
     relocate_lines,
-    reporter_login,
+    verified_login,
     web_address,
 )
+from mkdocs_erratum.gate import GateError, apply_blocks
+from mkdocs_erratum.gate import check_path as check_scope
 from mkdocs_erratum.report import Report, ReportBlock, text_hash
 
 FILE = ["# Title", "", "Hello wrold, this is a sentence.", "", "Another paragraph here.", ""]
@@ -128,7 +128,7 @@ def test_apply_blocks(text, edits, expected):
 
 
 def test_apply_blocks_refuses_overlaps():
-    with pytest.raises(FixError, match="overlap"):
+    with pytest.raises(GateError, match="overlap"):
         apply_blocks("a\nb\nc", [(Relocation("same", 1, 2), "x"), (Relocation("same", 2, 3), "y")])
 
 
@@ -144,24 +144,26 @@ def _report(reporter=None, comment="") -> Report:
 
 
 @pytest.mark.parametrize(
-    ("reporter", "expected"),
-    [("alice", "alice"), ("@bob-2", "bob-2"), ("bad login", None), ("x" * 40, None), (None, None)],
-)
-def test_reporter_login(reporter, expected):
-    assert reporter_login(_report(reporter)) == expected
+    ("login", "expected"),
+    [("alice", "alice"), ("bob-2", "bob-2"), ("bad login", None), ("x" * 40, None), (None, None),
+     ("erratum[bot]", None), ("a\nCo-authored-by: m", None)],
+)  # fmt: skip
+def test_verified_login(login, expected):
+    assert verified_login(login) == expected
 
 
-def test_commit_message_credits_the_reporter():
+def test_commit_message_credits_the_issue_author_never_the_report():
     message = build_commit_message(
-        _report("alice"), ["docs/a.md"], "7+alice@users.noreply.github.com"
+        _report("mallory"), ["docs/a.md"], "alice", "7+alice@users.noreply.github.com"
     )
     assert message == (
         "docs: fix docs/a.md as reported by a reader\n\n"
-        "Report r-00000000000000aa on https://x.example/a/\n"
-        "Reported by @alice.\n\n"
+        "Report r-00000000000000aa on https://x.example/a/\n\n"
         "Co-authored-by: alice <7+alice@users.noreply.github.com>\n"
     )
-    assert "Co-authored-by" not in build_commit_message(_report(None), ["docs/a.md"], None)
+    # The reporter field alone (reader text) gives no trailer and no mention.
+    alone = build_commit_message(_report("victim"), ["docs/a.md"])
+    assert "Co-authored-by" not in alone and "victim" not in alone and "@" not in alone
 
 
 def test_pull_request_body_has_fixes_diff_links_and_fenced_comment():
@@ -186,7 +188,7 @@ def test_pull_request_body_has_fixes_diff_links_and_fenced_comment():
     ("url", "expected"),
     [
         ("https://x.example/a/", "https://x.example/a/"),
-        ("http://127.0.0.1:8000/p/#frag", "http://127.0.0.1:8000/p/#frag"),
+        ("http://127.0.0.1:8000/p/?utm=x#frag", "http://127.0.0.1:8000/p/"),
         ("javascript:alert(1)", "(a page address that is not a plain web link)"),
         (
             "https://x.example/)[click](https://evil",
@@ -226,7 +228,7 @@ def test_refusal_comment_mentions_nobody():
 def test_a_forged_page_url_cannot_add_a_trailer():
     report = _report("alice")
     report.page_url = "https://x.example/\n\nCo-authored-by: mallory <m@evil.example>"
-    message = build_commit_message(report, ["docs/a.md"], "7+alice@users.noreply.github.com")
+    message = build_commit_message(report, ["docs/a.md"], "alice", "7+alice@x.example")
     assert "mallory" not in message
     assert message.count("Co-authored-by:") == 1
 

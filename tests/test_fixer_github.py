@@ -25,9 +25,9 @@ def report_for(path="docs/index.md", start=3, end=3, original=TYPO, replacement=
     return Report(page_url="https://acme.example/", blocks=[block], comment="Typo", **kw)
 
 
-def file_issue(standin, report: Report) -> int:
-    """The issue a reader files from the widget (carries the report block)."""
-    return standin.add_issue("Erratum", issue_body(report), labels=["erratum"]).number
+def file_issue(standin, report: Report, user: str = "reader") -> int:
+    """The issue a reader (``user``) files from the widget (carries the report block)."""
+    return standin.add_issue("Erratum", issue_body(report), user=user, labels=["erratum"]).number
 
 
 def commit(repo: Path, path: str, text: str, message: str = "edit") -> None:
@@ -40,8 +40,8 @@ def branches(repo: Path) -> list[str]:
 
 
 def test_same_repository_pull_request_then_a_double_run(standin, docs_repo):
-    report = report_for(reporter="alice")
-    number = file_issue(standin, report)
+    report = report_for(reporter="mallory")
+    number = file_issue(standin, report, user="alice")
     gateway = make_gateway(standin)
     outcome = fix_issue(gateway, number, docs_dirs=["docs"])
     assert outcome.state == "pull_request_opened", outcome.message
@@ -52,7 +52,9 @@ def test_same_repository_pull_request_then_a_double_run(standin, docs_repo):
     assert fixed == (docs_repo / "docs/index.md").read_text().replace("jumsp", "jumps")
     log = git(docs_repo, "log", "-1", "--format=%B", f"erratum/{number}")
     alice = standin.user_ids["alice"]
+    # The issue's author is credited, as GitHub names them; never the report's field.
     assert f"Co-authored-by: alice <{alice}+alice@users.noreply.127.0.0.1>" in log
+    assert "mallory" not in log and "mallory" not in pull.body
     diff = git(docs_repo, "diff", "--stat", "main", f"erratum/{number}")
     assert "docs/index.md | 2 +-" in diff and "1 file changed" in diff
     issue = standin.repo.records[number]
@@ -252,7 +254,7 @@ def test_a_replacement_over_the_size_limit_is_refused(standin, docs_repo):
     report = report_for(replacement="x" * 20_001)
     outcome = fix_report(make_gateway(standin), report, docs_dirs=["docs"])
     assert outcome.state == "refused"
-    assert "suggested text longer than 20000 characters" in outcome.message
+    assert "suggested text is longer than 20000 characters" in outcome.message
     assert standin.pulls() == [] and branches(docs_repo) == ["main"]
 
 

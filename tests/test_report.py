@@ -67,5 +67,5 @@ def test_invalid_blocks_are_named(block_change, message):
 
 
 def test_body_without_block():
-    with pytest.raises(ReportError, match="no ```erratum-report block"):
+    with pytest.raises(ReportError, match="no ```json erratum-report block"):
         parse_issue_body("just words")

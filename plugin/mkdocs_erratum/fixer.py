@@ -1,258 +1,114 @@
-"""From a report to a pull request that edits exactly the reported lines.
+"""From a report to a pull request that edits exactly the reported lines, over a forge.
 
-Two layers:
-
-- A git-free, GitHub-free core of pure functions over strings and plain data, which a
-  local-git backend can reuse: `relocate_lines` (find the reported lines again in a file
-  that changed since the build), `check_scope` (which paths a report may change),
-  `apply_blocks` (replace the relocated lines), and the texts we write
-  (`build_commit_message`, `build_pull_request_body`, `build_refusal_comment`).
-- The flow over a `github_gateway.Gateway`: `fix_report` and `fix_issue`.
-
-Relocation, in order: when the file as built is known (the report names its commit),
-the lines are followed through the diff from the built file to the current one; else
-the same lines still hold the same text; else the same text is found once elsewhere
-(moved); else the reader's replacement is already there (already
-fixed); else the most similar window of lines scores at least `FUZZY_THRESHOLD`
-(rapidfuzz ``fuzz.ratio``, 0-100) and no other window comes within `TIE_MARGIN` of it
-(fuzzy); else the text is gone. Two equal candidates are never guessed between
-(ambiguous).
+What a report may change, where its lines are now and whether its text is safe is the
+gate's decision (`mkdocs_erratum.gate`: the service asks it the same questions). This
+module orchestrates over a `github_gateway.Gateway`: `fix_issue` reads the issue, lets the
+gate pick its report (the issue's author, as GitHub reports it, is the reporter; a login
+typed into the report is ignored), and `fix_report` checks the report with the gate,
+plans each file with `gate.plan_file`, and opens the pull request, or comments why not
+and labels the issue for a person. It also writes the texts: `build_commit_message`,
+`build_pull_request_body`, `build_refusal_comment`. Reader text goes into them only
+through `mkdocs_erratum.text_rules` (fenced, neutralised); nothing the report says
+becomes a trailer or a mention.
 """
 
 from __future__ import annotations
 
 import difflib
-import itertools
-import posixpath
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from rapidfuzz import fuzz
+from . import gate
+from .gate import (
+    ALREADY_FIXED,
+    AMBIGUOUS,
+    FUZZY,
+    FUZZY_MAX_LINES,
+    FUZZY_THRESHOLD,
+    GONE,
+    MARKDOWN_SUFFIXES,
+    MAX_FILE_BYTES,
+    MOVED,
+    SAME,
+    TIE_MARGIN,
+    MarkdownConfig,
+    Relocation,
+    map_lines,
+    relocate_block,
+    relocate_lines,
+)
+from .report import AmbiguousReport, Report, ReportBlock, ReportError
+from .text_rules import code_span, fenced, neutralise, web_address
 
-from .report import MAX_TEXT_CHARS, Report, ReportBlock, ReportError, parse_issue_body, text_hash
-
-FUZZY_THRESHOLD = 90.0
-"""Least similarity (rapidfuzz ``fuzz.ratio``, 0-100) for a fuzzy relocation."""
-TIE_MARGIN = 1.0
-"""A second candidate within this many points of the best makes the match ambiguous."""
-FUZZY_MAX_LINES = 20_000
-"""Files longer than this are only searched exactly (fuzzy search would be slow)."""
-MAX_FILE_BYTES = 1_000_000
-"""Files larger than this are not edited (GitHub's contents API stops at 1 MB too)."""
 MAX_ISSUE_BODY_CHARS = 262_144
 """Issue bodies longer than this are not parsed (GitHub itself caps them at 65,536)."""
 MAX_PR_BODY_CHARS = 60_000
 """Pull request bodies are cut to stay below GitHub's 65,536-character limit."""
-MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdown", ".mkd", ".mkdn")
 
 LABEL_ALREADY_FIXED = "erratum-already-fixed"
 LABEL_AMBIGUOUS = "erratum-ambiguous"
 LABEL_NEEDS_REVIEW = "erratum-needs-review"
-
-SAME, MOVED, FUZZY = "same", "moved", "fuzzy"
-ALREADY_FIXED, AMBIGUOUS, GONE = "already_fixed", "ambiguous", "gone"
+NEEDS_REVIEW = "needs_review"
 
 _LOGIN_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
+
+__all__ = [
+    "ALREADY_FIXED",
+    "AMBIGUOUS",
+    "FUZZY",
+    "FUZZY_MAX_LINES",
+    "FUZZY_THRESHOLD",
+    "GONE",
+    "MARKDOWN_SUFFIXES",
+    "MAX_FILE_BYTES",
+    "MOVED",
+    "SAME",
+    "TIE_MARGIN",
+    "FixError",
+    "FixOutcome",
+    "Relocation",
+    "build_commit_message",
+    "build_pull_request_body",
+    "build_refusal_comment",
+    "code_span",
+    "fenced",
+    "fix_issue",
+    "fix_report",
+    "map_lines",
+    "relocate_block",
+    "relocate_lines",
+    "web_address",
+]
 
 
 class FixError(RuntimeError):
     """The fix cannot go on; the message says why in one line."""
 
 
-@dataclass(frozen=True)
-class Relocation:
-    """Where a reported block is now.
+def build_commit_message(
+    report: Report, paths: Sequence[str], author: str | None = None, author_email: str | None = None
+) -> str:
+    """The commit message: what changed, the report, and credit to the issue's author.
 
-    ``how`` is ``same``, ``moved`` or ``fuzzy`` (``start``/``end`` are the lines to
-    replace, 1-based inclusive), or ``already_fixed``, ``ambiguous`` or ``gone`` (no
-    lines; ``candidates`` lists the competing start lines of an ambiguous match).
+    ``author`` is the login of the issue's author as the forge reports it (never the
+    report's ``reporter`` field); with ``author_email`` it becomes the one trailer we
+    write. Nothing the report says becomes a trailer: the page URL is reduced to a plain
+    address on its own line.
     """
-
-    how: str
-    start: int = 0
-    end: int = 0
-    score: float = 0.0
-    candidates: tuple[int, ...] = ()
-
-    @property
-    def found(self) -> bool:
-        """Whether there are lines to replace."""
-        return self.how in (SAME, MOVED, FUZZY)
-
-
-def relocate_lines(
-    lines: Sequence[str],
-    start: int,
-    end: int,
-    original_sha256: str,
-    original: str | None = None,
-    replacement: str | None = None,
-    *,
-    built_lines: Sequence[str] | None = None,
-    threshold: float = FUZZY_THRESHOLD,
-) -> Relocation:
-    """Find the reported lines ``start..end`` again in ``lines`` (a file split on newlines).
-
-    Args:
-        lines: the current file's lines, without line ends.
-        start, end: where the lines were when the site was built (1-based, inclusive).
-        original_sha256: `report.text_hash` of the original lines.
-        original: the original text, when the report carries it (enables fuzzy search).
-        replacement: the reader's text (to notice a fix already made).
-        built_lines: the file's lines at the commit the site was built from, if known.
-        threshold: least fuzzy similarity (0-100).
-
-    >>> relocate_lines(["a", "b", "c"], 2, 2, text_hash("b"))
-    Relocation(how='same', start=2, end=2, score=100.0, candidates=())
-    >>> relocate_lines(["x", "a", "b", "c"], 2, 2, text_hash("b")).start
-    3
-    """
-    count = end - start + 1
-    if built_lines is not None:
-        # The diff knows which copy of a repeated text was reported: it goes first.
-        mapped = map_lines(built_lines, lines, start, end)
-        if mapped and text_hash(_join(lines, *mapped)) == original_sha256:
-            return Relocation(SAME if mapped == (start, end) else MOVED, *mapped, 100.0)
-    if start >= 1 and end <= len(lines) and text_hash(_join(lines, start, end)) == original_sha256:
-        return Relocation(SAME, start, end, 100.0)
-    exact = [
-        i
-        for i in range(1, len(lines) - count + 2)
-        if text_hash(_join(lines, i, i + count - 1)) == original_sha256
-    ]
-    if len(exact) == 1:
-        return Relocation(MOVED, exact[0], exact[0] + count - 1, 100.0)
-    if len(exact) > 1:
-        return Relocation(AMBIGUOUS, candidates=tuple(exact))
-    if replacement is not None and _contains_lines(lines, replacement):
-        return Relocation(ALREADY_FIXED, score=100.0)
-    if original is None or len(lines) > FUZZY_MAX_LINES:
-        return Relocation(GONE)
-    scored: list[tuple[float, int, int]] = []
-    for size in sorted({max(1, count - 1), count, count + 1}):
-        for i in range(1, len(lines) - size + 2):
-            window = _join(lines, i, i + size - 1)
-            score = fuzz.ratio(original, window, score_cutoff=threshold - TIE_MARGIN)
-            if score:
-                scored.append((score, i, i + size - 1))
-    if not scored:
-        return Relocation(GONE)
-    scored.sort(key=lambda s: (-s[0], abs(s[1] - start), s[2] - s[1]))
-    best, a, b = scored[0]
-    if best < threshold:
-        return Relocation(GONE)
-    rivals = [s for s in scored[1:] if s[0] >= best - TIE_MARGIN and (s[2] < a or s[1] > b)]
-    if rivals:
-        return Relocation(
-            AMBIGUOUS, score=best, candidates=tuple(sorted({a, *(s[1] for s in rivals)}))
-        )
-    if replacement is not None:
-        window = _join(lines, a, b)
-        if fuzz.ratio(replacement, window) > best:
-            return Relocation(ALREADY_FIXED, score=best)
-    return Relocation(FUZZY, a, b, best)
-
-
-def relocate_block(
-    lines: Sequence[str], block: ReportBlock, built_lines: Sequence[str] | None = None
-) -> Relocation:
-    """`relocate_lines` for one reported block."""
-    return relocate_lines(
-        lines,
-        block.start,
-        block.end,
-        block.original_sha256,
-        block.original,
-        block.replacement,
-        built_lines=built_lines,
-    )
-
-
-def map_lines(
-    old_lines: Sequence[str], new_lines: Sequence[str], start: int, end: int
-) -> tuple[int, int] | None:
-    """Where lines ``start..end`` of ``old_lines`` are in ``new_lines``, if untouched.
-
-    >>> map_lines(["a", "b", "c"], ["new", "a", "b", "c"], 2, 3)
-    (3, 4)
-    >>> map_lines(["a", "b", "c"], ["a", "B", "c"], 2, 2) is None
-    True
-    """
-    matcher = difflib.SequenceMatcher(None, list(old_lines), list(new_lines), autojunk=False)
-    for tag, i1, i2, j1, _ in matcher.get_opcodes():
-        if tag == "equal" and i1 <= start - 1 and end <= i2:
-            return start + j1 - i1, end + j1 - i1
-    return None
-
-
-def check_scope(path: str, docs_dirs: Iterable[str]) -> str | None:
-    """Why a report may not change ``path``, or None when it may.
-
-    Only Markdown files inside one of ``docs_dirs`` (repository-relative folders: the
-    site's docs_dir and snippet base paths) may change; never a hidden folder such as
-    ``.github``, never a path with ``..``. Symbolic links are refused when the file is
-    read (see `fix_report`).
-
-    >>> check_scope("docs/a.md", ["docs"]) is None
-    True
-    >>> check_scope("docs/../setup.py", ["docs"])
-    "path has '..' or an empty part"
-    """
-    if not path or path.startswith("/") or "\\" in path or "\0" in path or ":" in path:
-        return "not a plain relative path"
-    parts = path.split("/")
-    if any(part in ("", ".", "..") for part in parts):
-        return "path has '..' or an empty part"
-    if any(part.startswith(".") for part in parts[:-1]):
-        return f"inside a hidden folder ({parts[0]}/)"
-    if not path.lower().endswith(MARKDOWN_SUFFIXES):
-        return "not a Markdown file"
-    folders = [_folder(d) for d in docs_dirs]
-    if not any(folder == "" or path.startswith(folder + "/") for folder in folders):
-        shown = ", ".join(f or "." for f in folders) or "none"
-        return f"outside the documentation folders ({shown})"
-    return None
-
-
-def apply_blocks(text: str, edits: Sequence[tuple[Relocation, str]]) -> str:
-    """Replace each relocated range with its text; the rest of ``text`` is kept byte for byte.
-
-    Raises:
-        FixError: when two ranges overlap.
-
-    >>> apply_blocks("a\\nb\\nc\\n", [(Relocation("same", 2, 2), "B")])
-    'a\\nB\\nc\\n'
-    """
-    newline = "\r\n" if "\r\n" in text else "\n"
-    lines = text.split(newline)
-    ordered = sorted(edits, key=lambda e: e[0].start)
-    for (prev, _), (cur, _) in itertools.pairwise(ordered):
-        if cur.start <= prev.end:
-            raise FixError(f"two reported blocks overlap (lines {cur.start}-{prev.end})")
-    for relocation, replacement in reversed(ordered):
-        new = replacement.replace("\r\n", "\n").split("\n")
-        lines[relocation.start - 1 : relocation.end] = new
-    return newline.join(lines)
-
-
-def build_commit_message(report: Report, paths: Sequence[str], coauthor_email: str | None) -> str:
-    """The commit message: what changed, who reported it, a Co-authored-by trailer."""
     subject = f"docs: fix {', '.join(paths)} as reported by a reader"
     if len(subject) > 72:
         subject = f"docs: fix {len(paths)} files as reported by a reader"
     body = [subject, "", f"Report {report.id} on {web_address(report.page_url)}"]
-    login = reporter_login(report)
-    if login:
-        body.append(f"Reported by @{login}.")
-        if coauthor_email:
-            body += ["", f"Co-authored-by: {login} <{coauthor_email}>"]
+    login = verified_login(author)
+    if login and author_email and "\n" not in author_email:
+        body += ["", f"Co-authored-by: {login} <{author_email}>"]
     return "\n".join(body) + "\n"
 
 
-def reporter_login(report: Report) -> str | None:
-    """The reporter's GitHub login when it looks like one (reader text is untrusted)."""
-    login = (report.reporter or "").strip().lstrip("@")
+def verified_login(login: str | None) -> str | None:
+    """``login`` when it looks like a GitHub user login (not a bot), else None."""
+    login = (login or "").strip()
     return login if _LOGIN_RE.match(login) else None
 
 
@@ -279,9 +135,6 @@ def build_pull_request_body(
     if issue_number is not None:
         out += [f"Fixes #{issue_number}", ""]
     out.append(f"A reader reported an error on {web_address(report.page_url)}")
-    login = reporter_login(report)
-    if login:
-        out[-1] += f" (@{login})"
     if report.comment.strip():
         out += ["", "Their comment:", "", fenced(report.comment.strip(), "text")]
     out += ["", "Lines changed:"]
@@ -312,37 +165,13 @@ def build_pull_request_body(
     return "\n".join(out)
 
 
-def web_address(url: str) -> str:
-    """``url`` when it is a plain http(s) address, else a placeholder (reader text).
-
-    >>> web_address("https://x.example/a/")
-    'https://x.example/a/'
-    >>> web_address("https://x.example/\\nCo-authored-by: mallory")
-    '(a page address that is not a plain web link)'
-    """
-    if len(url) <= 2000 and re.fullmatch(r"https?://[^\s<>()\[\]`\"'\\]+", url):
-        return url
-    return "(a page address that is not a plain web link)"
-
-
-def code_span(text: str) -> str:
-    """``text`` as one inline code span, whatever backticks or newlines it holds.
-
-    >>> code_span("a`b")
-    '``a`b``'
-    """
-    text = " ".join(text.split())
-    runs = [len(r) for r in re.findall(r"`+", text)]
-    fence = "`" * (max(runs, default=0) + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
-
-
 def build_refusal_comment(reason: str, details: Sequence[str] = ()) -> str:
-    """The comment left on an issue when no pull request is opened."""
-    reason = re.sub(r"([@#])(?=[\w-])", "\\1\u200b", " ".join(reason.split()))
-    lines = [f"erratum did not open a pull request: {reason}"]
-    lines += [f"- {d}" for d in details]
+    """The comment left on an issue when no pull request is opened.
+
+    ``details`` are the gate's lines (paths and reader text already in code spans).
+    """
+    lines = [f"erratum did not open a pull request: {neutralise(' '.join(reason.split()))}"]
+    lines += [f"- {' '.join(d.split())}" for d in details]
     return "\n".join(lines)
 
 
@@ -355,7 +184,8 @@ class FixOutcome:
 
     ``state``: ``pull_request_opened`` (new), ``pull_request_exists`` (found from a
     previous run), ``already_fixed``, ``ambiguous``, ``gone`` (the text is not there
-    any more), ``refused`` (scope, size, links, no suggestion).
+    any more), ``refused`` (scope, size, unsafe text, no suggestion), ``needs_review``
+    (the issue carries more than one report, or a truncated one never completed).
     """
 
     state: str
@@ -370,9 +200,19 @@ class FixOutcome:
 
 
 def fix_issue(
-    gateway, number: int, *, docs_dirs: Iterable[str] = ("docs",), **options
+    gateway,
+    number: int,
+    *,
+    docs_dirs: Iterable[str] = ("docs",),
+    markdown: MarkdownConfig | None = None,
+    **options,
 ) -> FixOutcome:
-    """Read issue ``number``, take the report from its body, and `fix_report` it.
+    """Read issue ``number``, let the gate pick its report, and `fix_report` it.
+
+    The report is the one top-level report block of the body; for a truncated one (too
+    long for a link), the complete block the issue's author pasted into the body or into
+    one of their own comments. Two different reports: the issue is labelled for review
+    and nothing is opened.
 
     Raises:
         FixError: when the issue holds no valid report or is too large to read.
@@ -384,10 +224,30 @@ def fix_issue(
             f"erratum reads at most {MAX_ISSUE_BODY_CHARS:,}"
         )
     try:
-        report = parse_issue_body(issue.body)
+        report = gate.report_from_issue(issue.body, issue.author)
+        if report.truncated:
+            comments = gateway.issue_comments(number)
+            report = gate.report_from_issue(issue.body, issue.author, comments)
+    except AmbiguousReport as exc:
+        return _needs_review(gateway, number, f"the issue carries more than one report ({exc})")
     except ReportError as exc:
         raise FixError(f"issue #{number} holds no valid report: {exc}") from None
-    return fix_report(gateway, report, docs_dirs=docs_dirs, issue_number=number, **options)
+    if report.truncated:
+        return _needs_review(
+            gateway,
+            number,
+            "the report was too long for a link and its complete text is not in the issue: "
+            "paste it into the issue body or a comment of the issue's author",
+        )
+    return fix_report(
+        gateway,
+        report,
+        docs_dirs=docs_dirs,
+        issue_number=number,
+        markdown=markdown,
+        author=issue.author,
+        **options,
+    )
 
 
 def fix_report(
@@ -397,14 +257,18 @@ def fix_report(
     docs_dirs: Iterable[str] = ("docs",),
     issue_number: int | None = None,
     base: str | None = None,
+    markdown: MarkdownConfig | None = None,
+    author: str | None = None,
 ) -> FixOutcome:
     """Open (or find) the pull request for ``report`` through ``gateway``.
 
-    Reads each named file at the head of ``base`` (default branch by default),
-    relocates the reported lines, replaces them with the reader's text on branch
-    ``erratum/<issue number or report id>``, and opens the pull request. With an
-    ``issue_number`` it comments on the issue (the link, or why nothing was opened) and
-    labels it when nothing was opened. Running it again opens nothing new.
+    The gate checks the report first (paths, replacement safety, rendered with
+    ``markdown``: the site's configuration). Then each named file is read at the head
+    of ``base`` (default branch by default) and `gate.plan_file` relocates and replaces
+    the reported lines on branch ``erratum/<issue number or report id>``, and the pull
+    request opens. With an ``issue_number`` it comments on the issue (the link, or why
+    nothing was opened) and labels it when nothing was opened. Running it again opens
+    nothing new.
 
     Args:
         gateway: a `github_gateway.Gateway`, or anything with its verbs:
@@ -415,8 +279,10 @@ def fix_report(
         docs_dirs: repository-relative folders whose Markdown files may change.
         issue_number: the issue that carried the report, if any.
         base: the branch to start from and to merge into.
+        markdown: the site's Markdown configuration (MkDocs' defaults when None).
+        author: the login of the issue's author as the forge reports it (credited).
     """
-    from .github_gateway import GatewayError  # the fixer's core needs no PyGithub
+    from .github_gateway import GatewayError, ObjectKindError  # the core needs no PyGithub
 
     branch = f"erratum/{issue_number if issue_number is not None else report.id}"
     existing = gateway.find_pull_request(branch, report.id)
@@ -426,18 +292,11 @@ def fix_report(
         return FixOutcome("pull_request_exists", message, existing)
 
     docs_dirs = list(docs_dirs)
-    problems = []
+    problems = gate.check_report(report, docs_dirs, markdown)
     for block in report.blocks:
-        reason = check_scope(block.path, docs_dirs)
-        if reason:
-            problems.append(f"{code_span(block.path)}: {reason}")
-        elif block.replacement is None:
+        if block.replacement is None:
             problems.append(
                 f"{code_span(block.path)} lines {block.start}-{block.end}: no suggested text"
-            )
-        elif len(block.replacement) > MAX_TEXT_CHARS:
-            problems.append(
-                f"{code_span(block.path)}: suggested text longer than {MAX_TEXT_CHARS} characters"
             )
     if problems:
         return _refuse(
@@ -452,52 +311,42 @@ def fix_report(
     for block in report.blocks:
         by_path.setdefault(block.path, []).append(block)
 
-    files, applied, fixed_already, gone, ambiguous = [], [], [], [], []
+    plans: list[gate.FilePlan] = []
+    gone: list[str] = []
     for path, blocks in by_path.items():
         try:
             current = gateway.read_file(path, base_commit)
+        except ObjectKindError as exc:
+            current, kinds = None, _kinds(path, exc.kind)
         except GatewayError as exc:
             if exc.status is not None or exc.transient:
                 raise  # GitHub failed or refused: not a property of the report
             return _refuse(gateway, issue_number, report, "refused", str(exc), [])
-        if current is None:
+        else:
+            kinds = _kinds(path, gate.FILE if current is not None else None)
+        # GitHub resolves a path through folders only (a link in the middle is a 404).
+        reason = gate.check_scope(path, docs_dirs, _KnownTree(kinds))
+        if current is None and reason == "does not exist in the repository":
             gone.append(f"{code_span(path)} no longer exists on {base}")
             continue
-        if len(current.text.encode("utf-8")) > MAX_FILE_BYTES:
-            problems.append(f"{code_span(path)} is larger than {MAX_FILE_BYTES:,} bytes")
-            continue
-        lines = current.text.replace("\r\n", "\n").split("\n")
-        built = _built_lines(gateway, path, report.commit, current.commit, GatewayError)
-        edits = []
-        for block in blocks:
-            where = relocate_block(lines, block, built)
-            label = f"{code_span(path)} lines {block.start}-{block.end}"
-            if where.how == ALREADY_FIXED:
-                fixed_already.append(f"{label}: the suggested text is already there")
-            elif where.how == AMBIGUOUS:
-                starts = ", ".join(str(c) for c in where.candidates)
-                ambiguous.append(f"{label}: the text matches at several places (lines {starts})")
-            elif where.how == GONE:
-                gone.append(f"{label}: the reported text is no longer in the file")
-            else:
-                edits.append((where, block.replacement or ""))
-                applied.append((block, where))
-        if edits:
-            try:
-                new_text = apply_blocks(current.text, edits)
-            except FixError as exc:
-                problems.append(f"{code_span(path)}: {exc}")
-                continue
-            if new_text != current.text:
-                files.append((path, current.text, new_text))
+        if reason:
+            return _refuse(gateway, issue_number, report, "refused", f"{path} {reason}", [])
+        built = _built_text(gateway, path, report.commit, current.commit, GatewayError)
+        plans.append(gate.plan_file(path, current.text, blocks, built))
+    problems += [p for plan in plans for p in plan.problems]
     if problems:
         return _refuse(
             gateway, issue_number, report, "refused", "the report cannot be applied", problems
         )
+    ambiguous = [a for plan in plans for a in plan.ambiguous]
     if ambiguous:
         return _refuse(
             gateway, issue_number, report, AMBIGUOUS, "the reported text is ambiguous", ambiguous
         )
+    gone += [g for plan in plans for g in plan.gone]
+    fixed_already = [f for plan in plans for f in plan.already_fixed]
+    files = [(p.path, p.old_text, p.new_text) for p in plans if p.changed]
+    applied = [a for plan in plans if plan.changed for a in plan.applied]
     if not files:
         if fixed_already and not gone:
             return _refuse(
@@ -512,9 +361,9 @@ def fix_report(
             gateway, issue_number, report, GONE, "the reported text changed", gone + fixed_already
         )
 
-    login = reporter_login(report)
+    login = verified_login(author)
     email = gateway.noreply_email(login) if login else None
-    message = build_commit_message(report, [f[0] for f in files], email)
+    message = build_commit_message(report, [f[0] for f in files], login, email)
     body = build_pull_request_body(
         report,
         files,
@@ -540,6 +389,32 @@ def fix_report(
     return FixOutcome(state, f"{verb} pull request #{pull.number}: {pull.url}", pull)
 
 
+class _KnownTree:
+    """A `gate.SourceTree` over what reading the file told (see `_kinds`)."""
+
+    def __init__(self, kinds: dict[str, str]):
+        self._kinds = kinds
+
+    def kinds(self, paths: Sequence[str]) -> dict[str, str]:
+        return {p: self._kinds[p] for p in paths if p in self._kinds}
+
+
+def _kinds(path: str, kind: str | None) -> dict[str, str]:
+    """What a read of ``path`` tells of each part: the folders it went through exist."""
+    if kind is None:
+        return {}
+    parts = path.split("/")
+    out = {"/".join(parts[: i + 1]): gate.FOLDER for i in range(len(parts) - 1)}
+    out[path] = kind
+    return out
+
+
+def _needs_review(gateway, number: int, reason: str) -> FixOutcome:
+    gateway.comment(number, build_refusal_comment(reason), key=f"issue-{number}:review")
+    gateway.add_labels(number, [LABEL_NEEDS_REVIEW])
+    return FixOutcome(NEEDS_REVIEW, f"no pull request: {reason}")
+
+
 def _refuse(gateway, issue_number, report, state, reason, details) -> FixOutcome:
     label = {ALREADY_FIXED: LABEL_ALREADY_FIXED, AMBIGUOUS: LABEL_AMBIGUOUS}.get(
         state, LABEL_NEEDS_REVIEW
@@ -551,40 +426,17 @@ def _refuse(gateway, issue_number, report, state, reason, details) -> FixOutcome
     return FixOutcome(state, f"no pull request: {reason}" + (f" ({detail})" if detail else ""))
 
 
-def _built_lines(gateway, path, commit, head, errors) -> list[str] | None:
-    """The file's lines at the commit the site was built from, when that can be read."""
+def _built_text(gateway, path, commit, head, errors) -> str | None:
+    """The file's text at the commit the site was built from, when that can be read."""
     if not commit or commit == head:
         return None
     try:
         version = gateway.read_file(path, commit)
     except errors:
         return None
-    return version.text.replace("\r\n", "\n").split("\n") if version else None
+    return version.text if version else None
 
 
 def _tell(gateway, issue_number, report, key, text) -> None:
     if issue_number is not None:
         gateway.comment(issue_number, text, key=f"{report.id}:{key}")
-
-
-def _join(lines: Sequence[str], start: int, end: int) -> str:
-    return "\n".join(lines[start - 1 : end])
-
-
-def _contains_lines(lines: Sequence[str], text: str) -> bool:
-    wanted = text.replace("\r\n", "\n").split("\n")
-    size = len(wanted)
-    return any(list(lines[i : i + size]) == wanted for i in range(len(lines) - size + 1))
-
-
-def _folder(path: str) -> str:
-    folder = posixpath.normpath(path.replace("\\", "/")).strip("/")
-    return "" if folder == "." else folder
-
-
-def fenced(text: str, info: str) -> str:
-    """``text`` in a fenced code block whose fence no line of it can close."""
-    fence = "```"
-    while fence in text:
-        fence += "`"
-    return f"{fence}{info}\n{text}\n{fence}"

@@ -34,6 +34,7 @@ from github import Auth, Github, GithubException, GithubIntegration, GithubRetry
 from github.Repository import Repository
 
 from .report import Report, format_report_block
+from .text_rules import code_span, fenced, web_address
 
 DEFAULT_API_URL = "https://api.github.com"
 REPORT_LABEL = "erratum"
@@ -53,6 +54,15 @@ class GatewayError(RuntimeError):
         """GitHub's HTTP status, None when GitHub did not answer or nothing was asked."""
         self.transient = transient or (status is not None and (status >= 500 or status == 429))
         """Whether trying again later may work (no answer, 5xx, rate limits)."""
+
+
+class ObjectKindError(GatewayError):
+    """A path that is not a regular file: ``kind`` is ``"link"`` or ``"other"`` (a folder,
+    a submodule), as `mkdocs_erratum.gate` names them."""
+
+    def __init__(self, message: str, kind: str):
+        super().__init__(message)
+        self.kind = kind
 
 
 @dataclass(frozen=True)
@@ -127,17 +137,17 @@ def issue_title(report: Report) -> str:
 
 
 def issue_body(report: Report) -> str:
-    """The body of an issue filed for ``report``: comment, locations, machine block."""
-    from .fixer import code_span, fenced, web_address  # pure helpers, shared with PRs
+    """The body of an issue filed for ``report``: comment, locations, machine block.
 
+    The reader's comment is fenced (it can open or close nothing), the page is a plain
+    address, and nobody is mentioned: a login typed into the report is not trusted.
+    """
     lines = []
     if report.comment.strip():
         lines += [fenced(report.comment.strip(), "text"), ""]
     lines.append(f"Page: {web_address(report.page_url)}")
     for block in report.blocks:
         lines.append(f"- {code_span(block.path)} lines {block.start}-{block.end}")
-    if report.reporter:
-        lines.append(f"Reported by @{report.reporter}")
     lines += ["", format_report_block(report), "", report_marker(report.id)]
     return "\n".join(lines)
 
@@ -335,9 +345,11 @@ class Gateway:
                 return None
             raise
         if isinstance(content, list):
-            raise GatewayError(f"{path} is a folder, not a file")
+            raise ObjectKindError(f"{path} is a folder, not a file", "other")
         if content.type != "file" or content.path != path:
-            raise GatewayError(f"{path} is a symbolic link; erratum does not change links")
+            raise ObjectKindError(
+                f"{path} is a symbolic link; erratum does not change links", "link"
+            )
         if content.encoding != "base64":
             # GitHub leaves out the content of files over 1 MB.
             raise GatewayError(f"{path} is larger than 1 MB; erratum only edits smaller files")
@@ -353,13 +365,22 @@ class Gateway:
         issue = self._call(f"read issue #{number}", lambda: self.repo.get_issue(number))
         return _issue_info(issue)
 
-    def open_issues(self, label: str = REPORT_LABEL) -> list[IssueInfo]:
-        """Open issues (not pull requests) carrying ``label``, newest first."""
+    def issue_comments(self, number: int) -> list[tuple[str, str]]:
+        """``(author login, body)`` of each comment of issue ``number``, oldest first."""
+        issue = self._call(f"read issue #{number}", lambda: self.repo.get_issue(number))
+        return self._call(
+            f"list comments of #{number}",
+            lambda: [(c.user.login if c.user else "", c.body or "") for c in issue.get_comments()],
+        )
+
+    def open_issues(self, label: str | None = REPORT_LABEL) -> list[IssueInfo]:
+        """Open issues (not pull requests) carrying ``label`` (any label: None), newest first."""
+        labels = {"labels": [label]} if label else {}
         return self._call(
             "list issues",
             lambda: [
                 _issue_info(i)
-                for i in self.repo.get_issues(state="open", labels=[label])
+                for i in self.repo.get_issues(state="open", **labels)
                 if i.pull_request is None
             ],
         )
@@ -708,6 +729,7 @@ __all__ = [
     "Gateway",
     "GatewayError",
     "IssueInfo",
+    "ObjectKindError",
     "PullRequestInfo",
     "api_url_from",
     "issue_body",

@@ -13,7 +13,14 @@ Shape (version 1)::
      "site_url": "https://example.com/docs/" | null,
      "pages": {"guide/": {"path": "docs/guide.md",
                           "ranges": [["docs/guide.md", 3, 5, "<sha256 of lines 3..5>"]]}},
-     "files": {"docs/guide.md": {"lines": 42, "sha256": "<sha256 of the whole file>"}}}
+     "files": {"docs/guide.md": {"lines": 42, "sha256": "<sha256 of the whole file>"}},
+     "docs_dirs": ["docs"],
+     "markdown": {"extensions": ["toc", "tables", ...], "configs": {"toc": {...}}}}
+
+``docs_dirs`` (the repository folders whose Markdown the site is built from) and
+``markdown`` (the site's Markdown extensions and their options, see
+`gate.MarkdownConfig`) let the service run the gate as ``erratum fix`` does; a manifest
+written before they existed lacks them and the gate then uses MkDocs' defaults.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from mkdocs_erratum.gate import MarkdownConfig
 from mkdocs_erratum.report import Report, text_hash
 
 MANIFEST_VERSION = 1
@@ -68,6 +76,20 @@ class Manifest:
     def repository(self) -> str | None:
         return self.data.get("repository")
 
+    @property
+    def docs_dirs(self) -> list[str]:
+        """The folders reports may change: as written at build time, else those of the
+        published files."""
+        dirs = self.data.get("docs_dirs")
+        if isinstance(dirs, list) and dirs and all(isinstance(d, str) for d in dirs):
+            return dirs
+        return sorted({path.rpartition("/")[0] or "." for path in self.data["files"]})
+
+    @property
+    def markdown(self) -> MarkdownConfig:
+        """The site's Markdown configuration (MkDocs' defaults when not written)."""
+        return MarkdownConfig.from_data(self.data.get("markdown"))
+
     def page(self, page_url: str) -> tuple[str, dict[str, Any]] | None:
         """The manifest key and entry of the page at ``page_url``, or None."""
         pages = self.data["pages"]
@@ -92,6 +114,8 @@ def build_manifest(
     repository: str | None = None,
     commit: str | None = None,
     site_url: str | None = None,
+    docs_dirs: Sequence[str] | None = None,
+    markdown: MarkdownConfig | None = None,
 ) -> dict[str, Any]:
     """Build the manifest of a site from its pages' source maps.
 
@@ -100,6 +124,8 @@ def build_manifest(
         repository: ``OWNER/NAME`` when the site knows it.
         commit: the commit the site was built from.
         site_url: the site's public base URL (MkDocs ``site_url``), when set.
+        docs_dirs: repository folders whose Markdown files reports may change.
+        markdown: the site's Markdown configuration, for the gate's rendering.
 
     Returns:
         JSON-ready data (see the module docstring).
@@ -127,6 +153,8 @@ def build_manifest(
         "site_url": site_url,
         "pages": out_pages,
         "files": files,
+        **({"docs_dirs": list(docs_dirs)} if docs_dirs else {}),
+        **({"markdown": markdown.to_data()} if markdown is not None else {}),
     }
 
 

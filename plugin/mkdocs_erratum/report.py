@@ -2,8 +2,17 @@
 
 A report says: on this page, built from this commit, these lines of this Markdown file
 are wrong; here is what the reader suggests instead. It is serialised as JSON; inside an
-issue body it sits in a fenced block whose info string is ``erratum-report`` so that
-`parse_issue_body` finds it again. Nothing here talks to GitHub or MkDocs.
+issue body or a commit message it sits in a fenced block whose info string is exactly
+``json erratum-report``, and `parse_issue_body` finds it again by parsing the text as
+CommonMark (markdown-it-py, as GitHub does): only a top-level fence counts, so a block a
+reader typed inside a quote, a list or another fence is never taken for the report.
+
+One issue, one report: two different report blocks mean a person must look
+(`AmbiguousReport`), except in the long-report case. A report too long for a link is
+opened as a short block that says it is truncated (``"truncated": true``, no texts) and
+carries the report id; the complete block the reader pastes, in the body or in a comment
+of their own (the caller decides whose comments count), has the same id and wins.
+Nothing here talks to GitHub or MkDocs.
 """
 
 from __future__ import annotations
@@ -12,26 +21,33 @@ import hashlib
 import json
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from markdown_it import MarkdownIt
+
+from .text_rules import fence_for
+
 REPORT_VERSION = 1
 REPORT_FENCE_INFO = "erratum-report"
+REPORT_INFO = "json " + REPORT_FENCE_INFO
+"""The exact info string of a report's fenced block."""
 MAX_TEXT_CHARS = 20_000
 """Longest original or replacement text a block may carry (characters)."""
 MAX_COMMENT_CHARS = 5_000
 MAX_BLOCKS = 20
 
 _REPORT_ID_RE = re.compile(r"^r-[0-9a-f]{16}$")
-_BLOCK_RE = re.compile(
-    r"^(?P<fence>`{3,}|~{3,})[ \t]*(?:json[ \t]+)?" + re.escape(REPORT_FENCE_INFO) + r"[ \t]*\n"
-    r"(?P<body>.*?)\n(?P=fence)[ \t]*$",
-    re.M | re.S,
-)
+_COMMONMARK = MarkdownIt("commonmark")
 
 
 class ReportError(ValueError):
     """A report that does not follow the schema; the message says which field is wrong."""
+
+
+class AmbiguousReport(ReportError):
+    """A text carries more than one distinct report: a person must look."""
 
 
 def text_hash(text: str) -> str:
@@ -77,12 +93,19 @@ class Report:
     branch: str | None = None
     id: str = field(default_factory=new_report_id)
     reporter: str | None = None
-    """The reporter's GitHub login, when they gave one."""
+    """A login the reader typed: never trusted (not credited, not pinged, not a trailer).
+
+    Who reported is the author of the issue as the forge says, never this field."""
     version: int = REPORT_VERSION
+    truncated: bool = False
+    """The short block of a report too long for a link: no texts, locators and id only."""
 
     def to_dict(self) -> dict[str, Any]:
-        """The report as plain JSON-ready data."""
-        return asdict(self)
+        """The report as plain JSON-ready data (``truncated`` only when true)."""
+        data = asdict(self)
+        if not self.truncated:
+            del data["truncated"]
+        return data
 
     def to_json(self) -> str:
         """The report as compact JSON text."""
@@ -125,6 +148,7 @@ class Report:
             branch=_field(data, "branch", str, default=None),
             id=report_id,
             reporter=_field(data, "reporter", str, default=None),
+            truncated=_field(data, "truncated", bool, default=False) is True,
         )
 
     @classmethod
@@ -140,22 +164,101 @@ class Report:
 def format_report_block(report: Report) -> str:
     """The fenced block that carries ``report`` inside an issue or pull request body."""
     payload = report.to_json()
-    fence = "```"
-    while fence in payload:
-        fence += "`"
-    return f"{fence}json {REPORT_FENCE_INFO}\n{payload}\n{fence}"
+    fence = fence_for(payload)
+    return f"{fence}{REPORT_INFO}\n{payload}\n{fence}"
 
 
-def parse_issue_body(body: str) -> Report:
-    """Find and validate the report carried by an issue body.
+def report_blocks(text: str) -> list[str]:
+    """The contents of the top-level fenced blocks of ``text`` whose info is `REPORT_INFO`.
+
+    ``text`` is parsed as CommonMark: a fence inside a block quote, a list item, an HTML
+    block or another fence is not top-level and does not count.
+
+    >>> quoted = "> ```json erratum-report\\n> {}\\n> ```\\n\\n"
+    >>> report_blocks(quoted + "```json erratum-report\\n[]\\n```")
+    ['[]']
+    """
+    tokens = _COMMONMARK.parse(text.replace("\r\n", "\n").replace("\0", "\ufffd"))
+    return [
+        t.content.rstrip("\n")
+        for t in tokens
+        if t.type == "fence" and t.level == 0 and t.info.strip() == REPORT_INFO
+    ]
+
+
+def parse_issue_body(body: str, pasted: Iterable[str] = ()) -> Report:
+    """The one report carried by an issue body (and, for a long report, pasted texts).
+
+    Args:
+        body: the issue body (or a commit message).
+        pasted: other texts where the reader may have pasted the complete report of a
+            truncated one: the comments of the issue's own author. Only a complete block
+            with the truncated block's id and locators is taken from them.
 
     Raises:
+        AmbiguousReport: when the body carries two different reports (other than a
+            truncated one and its complete version), or pasted texts disagree.
         ReportError: when the body has no report block or the block is invalid.
     """
-    match = _BLOCK_RE.search(body.replace("\r\n", "\n"))
-    if not match:
-        raise ReportError(f"issue body: no ```{REPORT_FENCE_INFO} block found")
-    return Report.from_json(match.group("body"))
+    found = report_blocks(body)
+    if not found:
+        raise ReportError(f"issue body: no ```{REPORT_INFO} block found")
+    reports = _distinct(found)
+    if len(reports) == 1:
+        (report,) = reports
+        if not report.truncated:
+            return report
+        complete = _distinct([b for text in pasted for b in report_blocks(text)], strict=False)
+        matches = [r for r in complete if _completes(report, r)]
+        if len(matches) > 1:
+            raise AmbiguousReport(f"{len(matches)} complete reports pasted for {report.id}")
+        return matches[0] if matches else report
+    short = [r for r in reports if r.truncated]
+    full = [r for r in reports if not r.truncated]
+    if len(short) == 1 and len(full) == 1 and _completes(short[0], full[0]):
+        return full[0]
+    raise AmbiguousReport(f"issue body: {len(reports)} different report blocks")
+
+
+def _distinct(texts: list[str], strict: bool = True) -> list[Report]:
+    """The different reports among block texts (a repeated block counts once).
+
+    ``strict``: an invalid block raises (when it is the only one) or counts as one more
+    report (a person must look); otherwise invalid blocks are skipped.
+    """
+    out: list[Report] = []
+    errors: list[ReportError] = []
+    for text in texts:
+        try:
+            report = Report.from_json(text)
+        except ReportError as exc:
+            errors.append(exc)
+            continue
+        if report not in out:
+            out.append(report)
+    if strict and errors:
+        if not out and len(errors) == 1:
+            raise errors[0]
+        raise AmbiguousReport(
+            f"issue body: {len(out) + len(errors)} report blocks, {len(errors)} invalid "
+            f"({errors[0]})"
+        )
+    return out
+
+
+def _completes(short: Report, full: Report) -> bool:
+    """Whether ``full`` is the complete version of truncated ``short``."""
+
+    def where(report: Report) -> list[tuple[str, int, int, str]]:
+        return [(b.path, b.start, b.end, b.original_sha256) for b in report.blocks]
+
+    return (
+        short.truncated
+        and not full.truncated
+        and full.id == short.id
+        and where(full) == where(short)
+        and full.page_url == short.page_url
+    )
 
 
 def _field(data: dict, name: str, kind: type, default: Any = ...) -> Any:

@@ -29,6 +29,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from mkdocs_erratum import gate
 from mkdocs_erratum.manifest import Manifest, ManifestError, check_report, load_manifest
 from mkdocs_erratum.report import Report, ReportError
 from mkdocs_erratum.service.abuse import (
@@ -145,13 +146,13 @@ def without_query(url: str) -> str:
         return url.split("?", 1)[0].split("#", 1)[0]
 
 
-def make_backend(settings: ServiceSettings) -> Backend:
-    """The backend the settings name."""
+def make_backend(settings: ServiceSettings, manifest=None) -> Backend:
+    """The backend the settings name (``manifest``: a callable giving the current one)."""
     if settings.backend == "git":
-        return GitBackend(settings.git_repository, settings.git_base_branch)
+        return GitBackend(settings.git_repository, settings.git_base_branch, manifest=manifest)
     from mkdocs_erratum.service.github_backend import GitHubBackend
 
-    return GitHubBackend.from_settings(settings)
+    return GitHubBackend.from_settings(settings, manifest=manifest)
 
 
 def error(status: int, code: str, message: str, headers: dict | None = None) -> JSONResponse:
@@ -168,7 +169,7 @@ def create_app(settings: ServiceSettings, backend: Backend | None = None) -> Fas
     """
     store = ReportStore(settings.database, settings.database_busy_ms)
     manifest = ManifestSource(settings.manifest, settings.manifest_refresh_seconds)
-    backend = backend or make_backend(settings)
+    backend = backend or make_backend(settings, manifest.get)
     pow_ = ProofOfWork(
         settings.altcha_hmac_key or store.secret("altcha_hmac_key"),
         settings.altcha_max_number,
@@ -366,6 +367,13 @@ def create_app(settings: ServiceSettings, backend: Backend | None = None) -> Fas
         except ManifestError as exc:
             raise Rejected(422, exc.code, str(exc)) from None
         cleaned = clean_report(report)
+        # The gate, as erratum fix runs it: scope and replacement safety (rendered).
+        problems = await anyio.to_thread.run_sync(
+            lambda: gate.check_report(cleaned, current.docs_dirs, current.markdown)
+        )
+        if problems:
+            reason = " ".join(problems[0].replace("`", "").split())[:300]
+            raise Rejected(422, "unsafe_report", f"The report cannot be accepted: {reason}.")
         try:
             record, created = await anyio.to_thread.run_sync(
                 lambda: store.add(report.id, cleaned.to_json(), signature, expires_at)

@@ -3,6 +3,9 @@
 ``git``: a local repository (work tree or bare); each report becomes a branch
 ``erratum/<report id>`` holding one commit that replaces exactly the reported lines (or
 changes nothing, when the reader only commented), with the report in the commit message.
+What may change is the gate's decision (`mkdocs_erratum.gate`), as for ``erratum fix``:
+the paths' scope, read from the repository's own tree (no symbolic link anywhere on a
+path), the replacements' safety, and where the reported lines are (`gate.plan_file`).
 The branch is created with a compare-and-swap on the ref, so a report makes at most one
 branch however often it is retried. ``github``: through the gateway and the fixer.
 
@@ -13,21 +16,17 @@ report cannot be applied: it ends ``rejected`` with the reason).
 
 from __future__ import annotations
 
-import itertools
 import os
 import subprocess
 import tempfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
-from mkdocs_erratum.report import (
-    Report,
-    ReportError,
-    format_report_block,
-    parse_issue_body,
-    text_hash,
-)
+from mkdocs_erratum import gate
+from mkdocs_erratum.report import Report, ReportError, format_report_block
 from mkdocs_erratum.service.store import BRANCH_CREATED
+from mkdocs_erratum.text_rules import fenced, neutralise, web_address
 
 BRANCH_PREFIX = "erratum/"
 _ZERO_SHA = "0" * 40
@@ -74,35 +73,40 @@ class Backend(Protocol):
 def replace_lines(lines: list[str], blocks: list[tuple[int, int, str]]) -> list[str]:
     """Replace line ranges of a file, each ``(start, end, new text)``, 1-based inclusive.
 
+    `gate.apply_blocks` over lines (kept for callers that hold lines, not text).
+
     Raises:
         Refused: when two ranges overlap.
 
     >>> replace_lines(["a", "b", "c", "d"], [(2, 3, "B\\nC\\nX")])
     ['a', 'B', 'C', 'X', 'd']
     """
-    ordered = sorted(blocks, reverse=True)
-    for (start, _end, _text), (_s2, end2, _t2) in itertools.pairwise(ordered):
-        if end2 >= start:
-            raise Refused("Two reported blocks overlap; send them as separate reports.")
-    out = list(lines)
-    for start, end, text in ordered:
-        out[start - 1 : end] = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    return out
+    edits = [(gate.Relocation(gate.SAME, start, end), text) for start, end, text in blocks]
+    try:
+        return gate.apply_blocks("\n".join(lines), edits).split("\n")
+    except gate.GateError:
+        raise Refused("Two reported blocks overlap; send them as separate reports.") from None
 
 
 def commit_message(report: Report) -> str:
-    """The commit message of a report's branch: summary, comment, page, the report block."""
+    """The commit message of a report's branch: summary, comment, page, the report block.
+
+    The reader's comment is neutralised and fenced, so it can neither mention anyone nor
+    open a fence that `gate.report_from_commit` would read; no trailer is written.
+    """
     first = report.blocks[0]
     more = f" and {len(report.blocks) - 1} more" if len(report.blocks) > 1 else ""
     verb = "correct" if any(b.replacement is not None for b in report.blocks) else "report"
     subject = f"erratum: {verb} {first.path} lines {first.start}-{first.end}{more}"
-    parts = [subject, ""]
-    if report.comment:
-        parts += [report.comment, ""]
-    parts += [f"Page: {report.page_url}", f"Report: {report.id}", "", format_report_block(report)]
-    if report.reporter:
-        parts += ["", f"Reported-by: {report.reporter}"]
+    parts = [" ".join(subject.split()), ""]
+    if report.comment.strip():
+        parts += [fenced(neutralise(report.comment.strip()), "text"), ""]
+    parts += [f"Page: {web_address(report.page_url)}", f"Report: {report.id}", ""]
+    parts.append(format_report_block(report))
     return "\n".join(parts) + "\n"
+
+
+_GIT_KINDS = {"040000": gate.FOLDER, "100644": gate.FILE, "100755": gate.FILE, "120000": gate.LINK}
 
 
 class GitBackend:
@@ -110,11 +114,44 @@ class GitBackend:
 
     name = "git"
 
-    def __init__(self, repository: str, base_branch: str = ""):
+    def __init__(
+        self,
+        repository: str,
+        base_branch: str = "",
+        *,
+        docs_dirs: Sequence[str] = ("docs",),
+        markdown: gate.MarkdownConfig | None = None,
+        manifest: Callable[[], Any] | None = None,
+    ):
         self.repository = os.path.abspath(repository)
         self.base_branch = base_branch or "HEAD"
+        self._docs_dirs = tuple(docs_dirs)
+        self._markdown = markdown
+        self._manifest = manifest
+        """The service's current site manifest (a `manifest.Manifest`), when it has one:
+        then its docs folders and Markdown configuration are the gate's, as at intake."""
         if self._git("rev-parse", "--git-dir", check=False) is None:
             raise ValueError(f"git_repository: {self.repository} is not a git repository")
+
+    @property
+    def docs_dirs(self) -> tuple[str, ...]:
+        """Folders whose Markdown files reports may change (`gate.check_scope`)."""
+        site = self._site()
+        return tuple(site.docs_dirs) if site is not None else self._docs_dirs
+
+    @property
+    def markdown(self) -> gate.MarkdownConfig | None:
+        """The site's Markdown configuration, for `gate.check_replacement`."""
+        site = self._site()
+        return site.markdown if site is not None else self._markdown
+
+    def _site(self):
+        if self._manifest is None:
+            return None
+        try:
+            return self._manifest()
+        except Exception as exc:  # unreadable now: try again later, never guess
+            raise RetryLater(f"the site manifest cannot be read: {exc}") from None
 
     def cost(self, report: Report) -> int:
         return 1
@@ -126,38 +163,32 @@ class GitBackend:
         return None
 
     def deliver(self, report: Report) -> Delivery:
+        docs_dirs, markdown = self.docs_dirs, self.markdown
+        problems = gate.check_report(report, docs_dirs, markdown)
+        if problems:
+            raise Refused(_one_line(problems[0]).replace("`", ""))
         base = self._base_commit(report)
+        tree_view = _GitTree(self, base)
         by_path: dict[str, list] = {}
         for block in report.blocks:
             by_path.setdefault(block.path, []).append(block)
         new_files: dict[str, tuple[str, bytes]] = {}
         for path, blocks in by_path.items():
-            entry = self._git("ls-tree", base, "--", path, check=False)
-            if not entry:
-                raise Refused(f"{path} does not exist in the repository.")
-            mode, kind, _sha = entry.split("\t", 1)[0].split()
-            if kind != "blob" or mode not in ("100644", "100755"):
-                raise Refused(f"{path} is not a regular file.")
+            reason = gate.check_scope(path, docs_dirs, tree_view)
+            if reason:
+                raise Refused(_one_line(f"{path}: {reason}."))
+            mode = tree_view.modes[path]
             data = self._git_bytes("show", f"{base}:{path}")
-            text = data.decode("utf-8", errors="replace")
-            bom = text.startswith("\ufeff")
-            newline = "\r\n" if "\r\n" in text else "\n"
-            lines = (text[1:] if bom else text).replace("\r\n", "\n").replace("\r", "\n")
-            lines = lines.split("\n")
-            for block in blocks:
-                if (
-                    block.end > len(lines)
-                    or text_hash("\n".join(lines[block.start - 1 : block.end]))
-                    != block.original_sha256
-                ):
-                    raise Refused(
-                        f"Lines {block.start}-{block.end} of {path} no longer hold the "
-                        "reported text."
-                    )
-            changes = [(b.start, b.end, b.replacement) for b in blocks if b.replacement is not None]
-            if changes:
-                out = newline.join(replace_lines(lines, changes))
-                new_files[path] = (mode, (("\ufeff" if bom else "") + out).encode("utf-8"))
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                raise Refused(f"{path} is not UTF-8 text.") from None
+            plan = gate.plan_file(path, text, blocks)
+            lost = plan.problems + plan.ambiguous + plan.gone + plan.already_fixed
+            if lost:
+                raise Refused(_one_line(f"{lost[0]}.").replace("`", ""))
+            if plan.changed:
+                new_files[path] = (mode, plan.new_text.encode("utf-8"))
         tree = self._git("rev-parse", f"{base}^{{tree}}")
         if new_files:
             tree = self._write_tree(base, new_files)
@@ -197,7 +228,7 @@ class GitBackend:
             if not name:
                 continue
             try:
-                found.append((name, parse_issue_body(message)))
+                found.append((name, gate.report_from_commit(message)))
             except ReportError:
                 continue  # a branch someone else named erratum/...
         return found
@@ -254,3 +285,29 @@ class GitBackend:
                 raise RetryLater(f"git {args[0]} failed: {message[:300]}")
             return None
         return proc.stdout
+
+
+class _GitTree:
+    """`gate.SourceTree` of a commit of a `GitBackend`'s repository (``git ls-tree``)."""
+
+    def __init__(self, backend: GitBackend, commit: str):
+        self.backend = backend
+        self.commit = commit
+        self.modes: dict[str, str] = {}
+
+    def kinds(self, paths: Sequence[str]) -> dict[str, str]:
+        out = self.backend._git("ls-tree", "-t", "-z", self.commit, "--", *paths, check=False)
+        out = out or ""
+        kinds = {}
+        for entry in out.split("\0"):
+            meta, _, name = entry.partition("\t")
+            if not name or len(meta.split()) != 3:
+                continue
+            mode = meta.split()[0]
+            self.modes[name] = mode
+            kinds[name] = _GIT_KINDS.get(mode, gate.OTHER)
+        return {p: kinds[p] for p in paths if p in kinds}
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())[:500]

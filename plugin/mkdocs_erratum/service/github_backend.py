@@ -2,8 +2,10 @@
 
 Everything goes through `mkdocs_erratum.github_gateway.Gateway`, whose creates look up the
 report id first and are never blindly re-sent, and `mkdocs_erratum.fixer.fix_report`,
-which relocates the reported lines at the head of the default branch, keeps to the docs
-folders and opens the pull request from branch ``erratum/<report id>``. This module only
+which relocates the reported lines at the head of the default branch, runs the gate
+(`mkdocs_erratum.gate`: scope, replacement safety rendered with the site's Markdown
+configuration from the manifest) and opens the pull request from branch
+``erratum/<report id>``. This module only
 decides what to create and maps failures onto the worker's `RetryLater` / `Refused`. When
 the fixer opens nothing (the text is gone, ambiguous or already fixed) the report is
 filed as an issue instead, so nothing the reader wrote is lost.
@@ -35,15 +37,19 @@ class GitHubBackend:
         pull_requests: bool = True,
         docs_dirs: tuple[str, ...] = ("docs",),
         limit_pause: float = 60.0,
+        manifest=None,
     ):
         self._make_gateway = make_gateway
         self.docs_dirs = docs_dirs
+        self._manifest = manifest
+        """The service's current site manifest, when it has one: its Markdown
+        configuration is the gate's, as at intake."""
         self._local = threading.local()
         self.pull_requests = pull_requests
         self.limit_pause = limit_pause
 
     @classmethod
-    def from_settings(cls, settings: ServiceSettings) -> GitHubBackend:
+    def from_settings(cls, settings: ServiceSettings, manifest=None) -> GitHubBackend:
         def make_gateway() -> Gateway:
             # No pauses inside the gateway: the worker's limiter paces content creation.
             return Gateway(
@@ -63,6 +69,7 @@ class GitHubBackend:
             pull_requests=settings.github_pull_requests,
             docs_dirs=tuple(settings.github_docs_dirs),
             limit_pause=settings.github_limit_pause_seconds,
+            manifest=manifest,
         )
 
     @property
@@ -96,7 +103,9 @@ class GitHubBackend:
         try:
             note = ""
             if self._wants_pull_request(report):
-                outcome = fixer.fix_report(self.gateway, report, docs_dirs=self.docs_dirs)
+                outcome = fixer.fix_report(
+                    self.gateway, report, docs_dirs=self.docs_dirs, markdown=self._markdown()
+                )
                 pull = outcome.pull_request
                 if pull is not None:
                     return Delivery(PULL_REQUEST_OPENED, pull.number, pull.url, pull.branch)
@@ -113,6 +122,14 @@ class GitHubBackend:
                 raise Refused(f"GitHub refused the report ({exc.status}).") from None
             raise self._retry(exc) from None
         return Delivery(ISSUE_OPENED, issue.number, issue.url)
+
+    def _markdown(self):
+        if self._manifest is None:
+            return None
+        try:
+            return self._manifest().markdown
+        except Exception as exc:  # unreadable now: try again later, never guess
+            raise RetryLater(f"the site manifest cannot be read: {exc}") from None
 
     def _retry(self, exc: GatewayError) -> RetryLater:
         # The gateway already honoured Retry-After; still limited: pause every send.
