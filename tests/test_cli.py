@@ -17,6 +17,8 @@ from conftest import git
 from test_fixer_github import FIXED, TYPO, commit, file_issue, report_for
 
 from mkdocs_erratum.cli import main, parse_issue_ref, read_site
+from mkdocs_erratum.github_gateway import issue_body
+from mkdocs_erratum.report import text_hash
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -163,7 +165,7 @@ def test_list_groups_by_page_and_flags_changed_lines(standin, docs_repo):
         "https://acme.example/",
         f"  #{same:<5} {'docs/guide/install.md#L3-L3':<40} unchanged",
         f"  #{moved:<5} {'docs/index.md#L3-L3':<40} moved to L5-L5",
-        "2 open reports on 1 pages; 1 changed since the build.",
+        "2 open reports on 1 page; 1 changed since the build.",
     ]
     status, out, _ = erratum("list", "--json", *site_args(standin, docs_repo)[:4])
     data = json.loads(out)
@@ -204,13 +206,79 @@ def test_written_workflow_has_least_privileges_and_no_reader_text_in_shell(tmp_p
     }
     assert workflow[True] == {"issues": {"types": ["opened", "labeled"]}}  # YAML 1.1: on -> True
     steps = workflow["jobs"]["fix"]["steps"]
-    assert steps[1] == {
+    assert steps[2] == {
         "uses": "acme/erratum@v1",
         "with": {"issue": "${{ github.event.issue.number }}", "config": "mkdocs.yml"},
     }
+    for step in steps:
+        assert "${{" not in step.get("run", ""), step  # expressions only in env:
     form = yaml.safe_load((tmp_path / ".github/ISSUE_TEMPLATE/erratum.yml").read_text())
     assert form["labels"] == ["erratum"]
     assert [f.get("id") for f in form["body"]] == [None, "report"]  # the widget fills "report"
+
+
+def test_written_workflow_takes_and_labels_unlabelled_report_issues(tmp_path):
+    """GitHub drops a prefilled link's labels for readers who cannot triage: the workflow
+    runs on any new issue carrying a report block and labels it."""
+    CliRunner().invoke(main, ["init", str(tmp_path)])
+    job = yaml.safe_load((tmp_path / ".github/workflows/erratum.yml").read_text())["jobs"]["fix"]
+    condition = " ".join(job["if"].split())
+    assert (
+        "github.event.action == 'opened' && (contains(github.event.issue.labels.*.name, "
+        "'erratum') || contains(github.event.issue.body, '```json erratum-report'))" in condition
+    )
+    label = job["steps"][0]
+    assert label["if"] == "${{ !contains(github.event.issue.labels.*.name, 'erratum') }}"
+    assert label["env"] == {"GH_TOKEN": "${{ github.token }}",
+                            "ISSUE": "${{ github.event.issue.number }}"}  # fmt: skip
+    assert label["run"] == ('gh api --method POST "repos/$GITHUB_REPOSITORY/issues/$ISSUE/'
+                            'labels" -f "labels[]=erratum" --silent')  # fmt: skip
+
+
+def test_list_finds_unlabelled_reports_and_counts_issues(standin, docs_repo):
+    labelled = file_issue(standin, report_for())
+    two = report_for()
+    two.blocks.append(two.blocks[0].__class__(
+        "docs/guide/install.md", 3, 3, "Run pip install demo.",
+        text_hash("Run pip install demo."), "Run pip."))  # fmt: skip
+    unlabelled = standin.add_issue("Erratum", issue_body(two), labels=[]).number
+    standin.add_issue("A question", "No report here.", labels=[])
+    standin.add_issue("Broken", "```json erratum-report\n{\n```", labels=["erratum"])
+    status, out, err = erratum("list", *site_args(standin, docs_repo)[:4])
+    assert (status, err) == (0, "")
+    lines = out.splitlines()
+    assert f"  #{unlabelled:<5} {'docs/guide/install.md#L3-L3':<40} unchanged" in lines
+    assert lines.count(f"  #{labelled:<5} {'docs/index.md#L3-L3':<40} unchanged") == 1
+    assert lines[-1] == (
+        "2 open reports on 1 page; 0 changed since the build. "
+        "1 issue labelled erratum had no valid report."
+    )
+
+
+def test_list_tells_a_file_gone_from_a_file_github_would_not_read(standin, docs_repo):
+    gone = file_issue(standin, report_for("docs/removed.md", 1, 1, "Old text.", "New text."))
+    unread = file_issue(standin, report_for())
+    standin.inject("forbidden", method="GET", path=r"/contents/docs/index\.md", times=5)
+    status, out, err = erratum("list", *site_args(standin, docs_repo)[:4])
+    assert (status, err) == (0, "")
+    assert f"  #{gone:<5} {'docs/removed.md#L1-L1':<40} file gone" in out.splitlines()
+    assert (
+        f"  #{unread:<5} {'docs/index.md#L3-L3':<40} not read: GitHub refused to read "
+        "docs/index.md: 403 Resource not accessible by integration"
+    ) in out.splitlines()
+
+
+def test_a_fork_github_refuses_to_read_says_why(standin, docs_repo):
+    """A 403 while waiting for the fork is said at once, not after the 60 s wait."""
+    number = file_issue(standin, report_for())
+    standin.inject("forbidden", method="GET", path=r"^/repos/reader/docs$", times=50)
+    status, out, err = erratum("fix", str(number), *site_args(standin, docs_repo),
+                               token="reader-token")  # fmt: skip
+    assert (status, out) == (1, "")
+    assert err == (
+        "Error: GitHub refused to read the fork reader/docs: 403 Resource not accessible "
+        "by integration\n"
+    )
 
 
 def test_action_is_composite_and_passes_inputs_through_the_environment():

@@ -8,6 +8,7 @@ Every failure ends with one line on stderr and a non-zero exit status.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import sys
@@ -123,6 +124,9 @@ def _gateway(repo, config_path, api_url, docs_dirs=(), *, need_docs=True, **opti
     """(gateway, docs folders) from the options, mkdocs.yml and the environment."""
     from .github_gateway import Gateway, GatewayError
 
+    # Importing PyGithub makes it print each refused request (INFO, to its own stderr
+    # handler): a failure must end in our one line, which says the same with context.
+    logging.getLogger("github").setLevel(logging.WARNING)
     site = None
     if not repo or (need_docs and not docs_dirs):
         site = read_site(config_path)
@@ -213,51 +217,69 @@ def fix(issue, report_file, base, docs_dirs, write_interval, config_path, repo, 
 
 
 @main.command(name="list", short_help="List open reports by page.")
-@click.option("--label", default="erratum", show_default=True, help="Label of report issues.")
+@click.option(
+    "--label",
+    default="erratum",
+    show_default=True,
+    help="Label of report issues (issues carrying a report block are listed without it).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 @_site_options
 def list_reports(label, as_json, config_path, repo, api_url):
     """List open reports grouped by page, flagging those whose lines changed since.
 
-    For each open issue labelled LABEL that carries a report, the reported lines are
-    looked up at the head of the default branch: "unchanged", "moved to Lx-Ly",
-    "changed", "already fixed" or "ambiguous".
+    An open issue is a report when it carries a report block (the ```json
+    erratum-report block the widget writes), labelled or not: GitHub drops the labels of
+    a prefilled link for readers who cannot triage. An issue labelled LABEL without a
+    valid block is counted as skipped. For each reported block, its lines are looked up
+    at the head of the default branch: "unchanged", "moved to Lx-Ly", "changed",
+    "already fixed", "ambiguous", "file gone", or "not read" with GitHub's reason.
     """
     from .fixer import relocate_block
     from .github_gateway import GatewayError
-    from .report import ReportError, parse_issue_body
+    from .report import REPORT_FENCE_INFO, ReportError, parse_issue_body
 
     gateway, _ = _gateway(repo, config_path, api_url, need_docs=False, request_interval=0)
     pages: dict[str, list[dict]] = {}
     skipped = 0
+    reports: set[int] = set()
     try:
         head = gateway.head_commit(gateway.default_branch())
-        files: dict[tuple[str, str], list[str] | None] = {}
+        files: dict[tuple[str, str], list[str] | GatewayError | None] = {}
 
-        def lines_at(path: str, ref: str | None) -> list[str] | None:
-            """The file's lines at ``ref`` (read once), or None."""
+        def lines_at(path: str, ref: str | None) -> list[str] | GatewayError | None:
+            """The file's lines at ``ref`` (read once), None when absent, or the error."""
             if not ref:
                 return None
             if (path, ref) not in files:
                 try:
                     version = gateway.read_file(path, ref)
-                except GatewayError:
-                    version = None
-                files[path, ref] = version.text.split("\n") if version else None
+                    files[path, ref] = version.text.split("\n") if version else None
+                except GatewayError as exc:
+                    files[path, ref] = exc
             return files[path, ref]
 
-        for issue in gateway.open_issues(label):
+        for issue in gateway.open_issues(None):
+            body = issue.body[:262_144]
+            if label not in issue.labels and REPORT_FENCE_INFO not in body:
+                continue  # an ordinary issue
             try:
-                report = parse_issue_body(issue.body[:262_144])
+                report = parse_issue_body(body)
             except ReportError:
                 skipped += 1
                 continue
+            reports.add(issue.number)
             for block in report.blocks:
                 lines = lines_at(block.path, head)
-                if lines is None:
+                if isinstance(lines, GatewayError):
+                    status = f"not read: {_one_line(str(lines))}"
+                elif lines is None:
                     status = "file gone"
                 else:
-                    where = relocate_block(lines, block, lines_at(block.path, report.commit))
+                    original = lines_at(block.path, report.commit)
+                    if not isinstance(original, list):
+                        original = None
+                    where = relocate_block(lines, block, original)
                     status = {
                         "same": "unchanged",
                         "moved": f"moved to L{where.start}-L{where.end}",
@@ -282,19 +304,24 @@ def list_reports(label, as_json, config_path, repo, api_url):
         for page, entries in sorted(pages.items())
     }
     if as_json:
-        click.echo(json.dumps({"pages": pages, "skipped": skipped}, indent=2))
+        click.echo(
+            json.dumps({"pages": pages, "reports": len(reports), "skipped": skipped}, indent=2)
+        )
         return
-    changed = 0
+    changed: set[int] = set()
     for page, entries in pages.items():
         click.echo(page)
         for e in entries:
-            changed += e["status"] != "unchanged"
+            if e["status"] != "unchanged":
+                changed.add(e["issue"])
             where = f"{e['path']}#L{e['lines'][0]}-L{e['lines'][1]}"
             click.echo(f"  #{e['issue']:<5} {where:<40} {e['status']}")
-    total = sum(len(e) for e in pages.values())
-    summary = f"{total} open reports on {len(pages)} pages; {changed} changed since the build."
+    summary = (
+        f"{_count(len(reports), 'open report')} on {_count(len(pages), 'page')}; "
+        f"{len(changed)} changed since the build."
+    )
     if skipped:
-        summary += f" {skipped} issues had no valid report."
+        summary += f" {_count(skipped, 'issue')} labelled {label} had no valid report."
     click.echo(summary)
 
 
@@ -319,11 +346,12 @@ def list_reports(label, as_json, config_path, repo, api_url):
 def init(directory, dry_run, force, action, config_path):
     """Write the erratum issue form and workflow into the repository at DIRECTORY.
 
-    Creates .github/ISSUE_TEMPLATE/erratum.yml (the form the widget prefills; set the
-    plugin's widget_issue_form to erratum.yml) and .github/workflows/erratum.yml (runs
-    `erratum fix` on report issues with contents, pull-requests and issues write
-    permissions only). Files already up to date are left alone; files that differ are
-    kept unless --force. Safe to run again.
+    Creates .github/workflows/erratum.yml: on every new issue that carries a report
+    block (or gets the erratum label) it adds the erratum label and runs `erratum fix`,
+    with contents, pull-requests and issues write permissions only. Also creates
+    .github/ISSUE_TEMPLATE/erratum.yml, a form the widget can prefill (optional: set the
+    plugin's widget_issue_form to erratum.yml). Files already up to date are left
+    alone; files that differ are kept unless --force. Safe to run again.
     """
     if not re.fullmatch(r"[\w.-]+/[\w.-]+(?:/[\w./-]+)?@[\w.-]+", action):
         raise click.BadParameter("expected OWNER/REPO@REF", param_hint="--action")
@@ -356,7 +384,10 @@ def init(directory, dry_run, force, action, config_path):
         with open(path, "w", encoding="utf-8") as fh:
             fh.write(text)
     if not dry_run:
-        click.echo("Set `widget_issue_form: erratum.yml` in the erratum plugin options.")
+        click.echo(
+            "The workflow labels and fixes every new issue that carries a report. "
+            "Optionally, set `widget_issue_form: erratum.yml` in the erratum plugin options."
+        )
         click.echo(
             "On GitHub, allow the workflow to open pull requests: Settings > Actions > "
             "General > Workflow permissions > Allow GitHub Actions to create and approve "
@@ -370,6 +401,15 @@ def _read(path: str) -> str | None:
             return fh.read()
     except FileNotFoundError:
         return None
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 page``, ``2 pages``.
+
+    >>> _count(1, "open report"), _count(0, "page")
+    ('1 open report', '0 pages')
+    """
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _one_line(text: str) -> str:

@@ -579,16 +579,26 @@ class Gateway:
         )
         deadline = time.monotonic() + self.fork_timeout
         pause = 0.25
+        last = None
         while True:
             try:
                 ready = self._github.get_repo(fork.full_name)
                 if ready.get_git_ref(f"heads/{ready.default_branch}").object.sha:
                     return ready
-            except (GithubException, requests.RequestException):
-                pass
+            except (GithubException, requests.RequestException) as exc:
+                # A new fork answers 404 (or 409, empty) until GitHub has copied it; 5xx and
+                # network errors may pass. Anything else (401, 403...) will not: say it.
+                status = getattr(exc, "status", None)
+                if status is not None and status not in (404, 409) and status < 500:
+                    raise _wrap(f"read the fork {fork.full_name}", exc) from None
+                last = _wrap(f"read the fork {fork.full_name}", exc)
             if time.monotonic() > deadline:
+                said = f"; last: {last}" if last else ""
                 raise GatewayError(
-                    f"the fork {fork.full_name} did not answer within {self.fork_timeout:.0f} s"
+                    f"the fork {fork.full_name} did not answer within "
+                    f"{self.fork_timeout:.0f} s{said}",
+                    status=last.status if last else None,
+                    transient=True,
                 )
             time.sleep(pause)
             pause = min(pause * 2, 5.0)

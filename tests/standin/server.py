@@ -61,7 +61,8 @@ class Fault:
 
     ``kind`` is one of ``secondary_limit`` (403 + Retry-After, nothing done),
     ``bad_gateway`` (502, nothing done), ``bad_gateway_after`` (the work is done, then
-    502), ``slow`` (the work is done, the answer waits ``delay`` seconds).
+    502), ``slow`` (the work is done, the answer waits ``delay`` seconds), ``forbidden``
+    (403 "Resource not accessible by integration", nothing done).
     """
 
     kind: str
@@ -343,6 +344,9 @@ class GitHubStandIn:
             return self._finish(
                 method, path, query, headers, body, None, (502, _error("Server Error"), {})
             )
+        if fault is not None and fault.kind == "forbidden":
+            answer = (403, _error("Resource not accessible by integration"), {})
+            return self._finish(method, path, query, headers, body, None, answer)
         route = _match_route(method, path)
         if route is None:
             return 404, _error("Not Found"), {}
