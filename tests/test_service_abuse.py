@@ -309,7 +309,7 @@ def test_reader_text_is_neutralised(tmp_path, site):
         ("@alice", f"@{ZWSP}alice"),
         ("@org/team", f"@{ZWSP}org/team"),
         ("mail me: a@b.org", "mail me: a@b.org"),
-        ("fixes #42", f"fixes #{ZWSP}42"),
+        ("fixes #42", f"f{ZWSP}ixes #{ZWSP}42"),  # the closing keyword too
         ("GH-7", f"GH-{ZWSP}7"),
         ("o/r#5", f"o/r#{ZWSP}5"),
         ("a # heading", "a # heading"),

@@ -188,6 +188,7 @@ def fix(issue, report_file, base, docs_dirs, write_interval, config_path, repo, 
     nothing was opened and a person should look, 1 on errors.
     """
     from .fixer import ALREADY_FIXED, FixError, fix_issue, fix_report
+    from .gate import MarkdownConfig
     from .github_gateway import GatewayError
     from .report import Report, ReportError
 
@@ -200,15 +201,17 @@ def fix(issue, report_file, base, docs_dirs, write_interval, config_path, repo, 
     gateway, folders = _gateway(
         repo, config_path, api_url, docs_dirs, request_interval=0, write_interval=write_interval
     )
+    # The gate renders replacements as the site does: its markdown_extensions.
+    markdown = MarkdownConfig.from_mkdocs_yml(_read(config_path) or "")
     try:
         if report_file is not None:
             text = report_file.read(2_000_001)
             if len(text) > 2_000_000:
                 raise click.ClickException("the report file is larger than 2 MB")
             report = Report.from_json(text)
-            outcome = fix_report(gateway, report, docs_dirs=folders, base=base)
+            outcome = fix_report(gateway, report, docs_dirs=folders, base=base, markdown=markdown)
         else:
-            outcome = fix_issue(gateway, number, docs_dirs=folders, base=base)
+            outcome = fix_issue(gateway, number, docs_dirs=folders, base=base, markdown=markdown)
     except (GatewayError, FixError, ReportError) as exc:
         raise click.ClickException(_one_line(str(exc))) from None
     click.echo(_one_line(outcome.message))

@@ -292,7 +292,8 @@ def fix_report(
         return FixOutcome("pull_request_exists", message, existing)
 
     docs_dirs = list(docs_dirs)
-    problems = gate.check_report(report, docs_dirs, markdown)
+    # Blocks without their original (a shortened issue) are judged once it is read.
+    problems = gate.check_report(report, docs_dirs, markdown, originals={})
     for block in report.blocks:
         if block.replacement is None:
             problems.append(
@@ -334,6 +335,14 @@ def fix_report(
         built = _built_text(gateway, path, report.commit, current.commit, GatewayError)
         plans.append(gate.plan_file(path, current.text, blocks, built))
     problems += [p for plan in plans for p in plan.problems]
+    read = {}
+    for plan in plans:
+        lines = gate.split_lines(plan.old_text)
+        for block, where in plan.applied:
+            if block.original is None:
+                read[report.blocks.index(block)] = "\n".join(lines[where.start - 1 : where.end])
+    if read:
+        problems += gate.check_report(report, docs_dirs, markdown, originals=read)
     if problems:
         return _refuse(
             gateway, issue_number, report, "refused", "the report cannot be applied", problems

@@ -1000,16 +1000,24 @@ def check_report(
     report: Report,
     docs_dirs: Iterable[str],
     config: MarkdownConfig | None = None,
+    *,
+    originals: Mapping[int, str] | None = None,
 ) -> list[str]:
     """Everything the gate can say of ``report`` without reading the repository: the
     paths' names (`check_path`) and each replacement's safety (`check_replacement`).
+
+    Args:
+        originals: block index -> the reported lines as read from the repository, for
+            blocks whose report does not carry them (a shortened issue). Without it such
+            a block is judged against nothing (whatever it links is new); pass an empty
+            mapping to leave those blocks for a later call that has the file.
 
     Returns:
         One line per problem (naming the block), [] when the report may go on.
     """
     docs_dirs = list(docs_dirs)
     problems = []
-    for block in report.blocks:
+    for index, block in enumerate(report.blocks):
         label = f"{code_span(block.path)} lines {block.start}-{block.end}"
         reason = check_path(block.path, docs_dirs)
         if reason:
@@ -1017,9 +1025,12 @@ def check_report(
             continue
         if block.replacement is None:
             continue
-        for why in check_replacement(
-            block.original, block.replacement, config, at_line=block.start
-        ):
+        original = block.original
+        if original is None and originals is not None:
+            if index not in originals:
+                continue
+            original = originals[index]
+        for why in check_replacement(original, block.replacement, config, at_line=block.start):
             problems.append(f"{label}: {why}")
     return problems
 

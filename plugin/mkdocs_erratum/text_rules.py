@@ -2,7 +2,8 @@
 
 Every place that writes reader or page text into an issue, a pull request, a comment or a
 commit message goes through these functions: the widget (``assets/erratum.js`` mirrors
-`neutralise` and `fence_for` rule for rule), the service, the fixer and the gateway.
+`neutralise` and `fence_for` rule for rule, with the same ASCII word characters), the
+service, the fixer and the gateway.
 Pure functions over strings; nothing here parses reports or talks to a forge.
 
 The rules:
@@ -11,8 +12,10 @@ The rules:
   A zero-width space (`ZWSP`) goes after the ``@`` of a mention, the ``#`` of ``#12``,
   the ``-`` of ``GH-12``, the first letter of a closing keyword (``fixes #1``), the
   ``:`` of ``scheme://`` and the ``www`` of ``www.`` (no autolink, so no cross-reference
-  from a full issue URL). ``<`` and ``>`` become entities (no HTML), and so does an
-  ``&`` that would start an entity (``&#64;bob`` would render as a mention).
+  from a full issue URL). A ``<`` that could open a tag, a comment or an autolink (before
+  a letter, ``/``, ``!`` or ``?``, as the HTML tokenizer reads it) becomes ``&lt;``, and
+  an ``&`` that would start an entity becomes ``&amp;`` (``&#64;bob`` would render as a
+  mention); ``1 < 2`` stays as it is.
   It is idempotent: neutralising twice changes nothing more.
 - `fence_for` / `fenced`: a fence longer than any backtick run of the text (CommonMark
   4.5), so no line of the text can close it and nothing inside opens another.
@@ -30,20 +33,21 @@ ZWSP = "\u200b"
 """The zero-width space that breaks mentions, references and autolinks."""
 
 # @login, @org/team: GitHub notifies them. Not e-mail addresses (a word character before).
-_MENTION_RE = re.compile(r"(?<![\w@])@(?=[A-Za-z0-9])")
+_MENTION_RE = re.compile(r"(?<![\w@])@(?=[A-Za-z0-9])", re.ASCII)
 # #123, owner/repo#123 (GitHub links and cross-references them), GH-123.
 _HASH_REF_RE = re.compile(r"#(?=\d)")
-_GH_REF_RE = re.compile(r"\b(GH)-(?=\d)", re.I)
+_GH_REF_RE = re.compile(r"\b(GH)-(?=\d)", re.I | re.ASCII)
 # close, closes, closed, fix, fixes, fixed, resolve, resolves, resolved (+ an optional colon)
 _KEYWORD_RE = re.compile(
     r"\b([cfr])(?=(?:lose[sd]?|ix(?:e[sd])?|esolve[sd]?)\b:?\s*"
     r"(?:#|GH-|[\w.-]+/[\w.-]+#|[A-Za-z][\w+.-]*://|www\.))",
-    re.I,
+    re.I | re.ASCII,
 )
 _SCHEME_RE = re.compile(r"(?<=[A-Za-z0-9+.-])://")
-_WWW_RE = re.compile(r"\b(www)(?=\.)", re.I)
+_WWW_RE = re.compile(r"\b(www)(?=\.)", re.I | re.ASCII)
 # An ampersand that starts an entity, except the three this function itself writes.
-_ENTITY_RE = re.compile(r"&(?!(?:lt|gt|amp);)(?=#?[A-Za-z0-9]+;?)")
+_ENTITY_RE = re.compile(r"&(?!(?:lt|gt|amp);)(?=#?[A-Za-z0-9])")
+_TAG_OPEN_RE = re.compile(r"<(?=[A-Za-z/!?])")
 _BACKTICKS_RE = re.compile(r"`+")
 _WEB_ADDRESS_RE = re.compile(r"https?://[^\s<>()\[\]`\"'\\]+")
 NOT_A_WEB_ADDRESS = "(a page address that is not a plain web link)"
@@ -52,8 +56,8 @@ NOT_A_WEB_ADDRESS = "(a page address that is not a plain web link)"
 def neutralise(text: str) -> str:
     """Reader text made inert in GitHub Markdown (see the module docstring).
 
-    >>> neutralise("<b>@bob</b> fixes #12")
-    '&lt;b&gt;@\\u200bbob&lt;/b&gt; f\\u200bixes #\\u200b12'
+    >>> neutralise("<b>@bob</b> fixes #12, 1 < 2")
+    '&lt;b>@\\u200bbob&lt;/b> f\\u200bixes #\\u200b12, 1 < 2'
     >>> neutralise("we fix it; Closes: o/r#3")
     'we fix it; C\\u200bloses: o/r#\\u200b3'
     >>> neutralise("mail a@b.org, 50 # and @ alone")
@@ -64,7 +68,7 @@ def neutralise(text: str) -> str:
     True
     """
     text = _ENTITY_RE.sub("&amp;", text)
-    text = text.replace("<", "&lt;").replace(">", "&gt;")
+    text = _TAG_OPEN_RE.sub("&lt;", text)
     text = _MENTION_RE.sub("@" + ZWSP, text)
     text = _HASH_REF_RE.sub("#" + ZWSP, text)
     text = _GH_REF_RE.sub(lambda m: m.group(1) + "-" + ZWSP, text)

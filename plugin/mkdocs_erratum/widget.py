@@ -17,6 +17,8 @@ import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from urllib.parse import quote, urlencode
 
+from .text_rules import neutralise  # noqa: F401 (re-exported: the one rule for reader text)
+
 ASSET_DIR = "assets/erratum"
 """Where the widget's files go in the built site (relative to ``site_dir``)."""
 SOURCE_DIR = ASSET_DIR + "/src"
@@ -189,19 +191,6 @@ def new_issue_url(
     return f"https://github.com/{repository}/issues/new?{urlencode(params)}"
 
 
-def neutralise(text: str) -> str:
-    """Reader or page text made inert in an issue: no HTML, @mentions or #references.
-
-    A zero-width space after ``@`` and ``#`` keeps the text readable but stops GitHub
-    from linking or notifying; ``&``, ``<`` and ``>`` become entities.
-
-    >>> neutralise("<b>@bob</b> see #12")
-    '&lt;b&gt;@\\u200bbob&lt;/b&gt; see #\\u200b12'
-    """
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return re.sub(r"([@#])(?=[\w-])", "\\1\u200b", text)
-
-
 def page_issue_url(
     *,
     repository: str,
@@ -306,7 +295,7 @@ def body_tags(issue_url: str, strings: Mapping[str, str], page_title: str = "") 
     ``page_title`` (MkDocs' title of the page) is what the widget names a page that has
     no first heading.
     """
-    label = neutralise(strings["button"]).replace("\u200b", "")
+    label = html_lib.escape(strings["button"], quote=False)
     title = f' data-erratum-title="{_attr(page_title)}"' if page_title else ""
     return (
         f'<p class="erratum-nojs"{title}><a href="{_attr(issue_url)}" target="_blank" '

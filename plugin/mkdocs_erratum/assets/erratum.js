@@ -30,8 +30,11 @@ const sha256 = async (text) => hex(await digest(new TextEncoder().encode(text)))
 // Storage can be switched off (privacy settings, sandboxed frames): the dialog still works.
 const keep = (f) => { try { return f(); } catch { return null; } };
 const fence = (text) => { let f = "```"; while (text.includes(f)) f += "`"; return f; };
-// Reader text in an issue: no HTML, and @ or # followed by a word cannot mention or link.
-const inert = (s) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/([@#])(?=[\w-])/g, "$1\u200b");
+// Reader text in an issue: mkdocs_erratum.text_rules.neutralise, rule for rule.
+const Z = "\u200b", inert = (s) => [[/&(?!(?:lt|gt|amp);)(?=#?[A-Za-z0-9])/g, "&amp;"], [/<(?=[A-Za-z/!?])/g, "&lt;"],
+  [/(?<![\w@])@(?=[A-Za-z0-9])/g, "@" + Z], [/#(?=\d)/g, "#" + Z], [/\b(GH-)(?=\d)/gi, "$1" + Z],
+  [/\b([cfr])(?=(?:lose[sd]?|ix(?:e[sd])?|esolve[sd]?)\b:?\s*(?:#|GH-|[\w.-]+\/[\w.-]+#|[A-Za-z][\w+.-]*:\/\/|www\.))/gi, "$1" + Z],
+  [/(?<=[A-Za-z0-9+.-]):\/\//g, ":" + Z + "//"], [/\b(www)(?=\.)/gi, "$1" + Z]].reduce((t, [r, w]) => t.replace(r, w), s);
 
 // -- Selection mode -------------------------------------------------------------------
 function textOf(node) {
@@ -171,7 +174,7 @@ async function open(picks, quoted) {
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     const report = {
-      page_url: location.href.split("#")[0],
+      page_url: location.origin + location.pathname,
       blocks: picks.map((p, i) => ({
         path: p.path, start: p.start, end: p.end, original: p.original, original_sha256: p.hash,
         replacement: boxes[i].value === p.original ? null : boxes[i].value,
@@ -282,7 +285,7 @@ async function openIssue(r, show) {
     }
   }
   const full = issueBody(r);
-  const short = [T.body_pasted, "", `${T.body_page}${T.colon} ${r.page_url}`, "", ...r.blocks.map(permalink), "", reportBlock(bare(false))].join("\n");
+  const short = [T.body_pasted, "", `${T.body_page}${T.colon} ${r.page_url}`, "", ...r.blocks.map(permalink), "", reportBlock({ ...bare(false), truncated: true })].join("\n");
   let copied = false;
   try {
     await navigator.clipboard.writeText(full);

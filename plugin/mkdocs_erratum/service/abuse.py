@@ -18,6 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 import altcha
 
 from mkdocs_erratum.report import MAX_COMMENT_CHARS, Report
+from mkdocs_erratum.text_rules import ZWSP, neutralise  # noqa: F401 (the one rule, re-exported)
 
 MAX_PAGE_URL_CHARS = 2048
 MAX_PATH_CHARS = 512
@@ -31,14 +32,8 @@ MAX_JSON_DEPTH = 8
 _FORBIDDEN_CHAR_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 _READER_TEXT_FIELDS = frozenset({"comment", "replacement"})
 _LOGIN_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
-# @login, @org/team: GitHub notifies them. Not e-mail addresses (a word character before).
-_MENTION_RE = re.compile(r"(?<![\w@])@(?=[A-Za-z0-9])")
-# #123, GH-123, owner/repo#123: GitHub links (and notifies) the referenced issue.
-_REF_RE = re.compile(r"(?<!&)#(?=\d)|\b(GH)-(?=\d)", re.I)
-_TAG_RE = re.compile(r"<(?=[A-Za-z/!?])")
 _AUTOLINK_RE = re.compile(r"<(?:[A-Za-z][A-Za-z0-9+.-]{1,31}:[^\s<>]*|[^\s<>@]+@[^\s<>]+)>")
 _HTML_TAG_RE = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>|<!--|<!\[CDATA\[|<\?", re.S)
-ZWSP = "\u200b"
 
 
 class Rejected(Exception):
@@ -50,20 +45,6 @@ class Rejected(Exception):
         self.code = code
         self.message = message
         self.headers = headers or {}
-
-
-def neutralise(text: str) -> str:
-    """Reader text made harmless in a GitHub issue, pull request or commit message.
-
-    @mentions and issue references get a zero-width space, so GitHub pings nobody and
-    links nothing; raw HTML is escaped, so it shows as text.
-
-    >>> neutralise("@alice see #12 <b>x</b> a@b.c")
-    '@\\u200balice see #\\u200b12 &lt;b>x&lt;/b> a@b.c'
-    """
-    text = _TAG_RE.sub("&lt;", text)
-    text = _MENTION_RE.sub("@" + ZWSP, text)
-    return _REF_RE.sub(lambda m: (m.group(1) + "-" if m.group(1) else "#") + ZWSP, text)
 
 
 def new_raw_html(original: str | None, replacement: str) -> list[str]:
