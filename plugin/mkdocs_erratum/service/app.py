@@ -73,7 +73,10 @@ class ManifestSource:
         self.location = location
         self.refresh_seconds = refresh_seconds
         self._manifest: Manifest | None = None
-        self._stamp: float | int | None = None
+        self._stamp: int | None = None
+        """A file's mtime when it was last read."""
+        self._next_fetch = 0.0
+        """A URL: when (monotonic) to fetch it again."""
         self._warned: object = None
         self._lock = threading.Lock()
 
@@ -95,12 +98,16 @@ class ManifestSource:
             self._lock.release()
 
     def _refresh(self) -> Manifest:
-        stamp: float | int | None = None
+        stamp: int | None = None
         try:
             if self.is_url:
-                stamp = time.monotonic()
-                if self._stamp is not None and stamp - self._stamp < self.refresh_seconds:
+                now = time.monotonic()
+                if now < self._next_fetch:
                     return self._current()
+                # Not fetched again before refresh_seconds; sooner while none is good.
+                good = self._manifest is not None
+                wait = self.refresh_seconds if good else min(self.refresh_seconds, 5.0)
+                self._next_fetch = now + wait
             else:
                 stamp = os.stat(self.location).st_mtime_ns
                 if stamp == self._stamp:
@@ -115,7 +122,7 @@ class ManifestSource:
         except (OSError, ValueError) as exc:  # ManifestError is a ValueError
             detail = f"manifest {self.location}: {exc}"
             if stamp is not None:
-                self._stamp = stamp  # not read again before it changes (a URL: refreshes)
+                self._stamp = stamp  # not read again before it changes
             if self._manifest is None:
                 self._warned = detail
                 raise ManifestUnavailable(detail) from exc
