@@ -180,7 +180,7 @@ def test_pull_request_body_has_fixes_diff_links_and_fenced_comment():
     assert f"https://github.com/acme/docs/blob/{'c' * 40}/docs/a.md#L4-L4" in body
     assert "(reported as lines 3-3)" in body
     assert f"-{ORIGINAL}\n+{FIXED}" in body
-    assert "````text\nTypo ``` @everyone\n````" in body
+    assert "````text\nTypo ``` @\u200beveryone\n````" in body
     assert len(body) < 65_536
 
 

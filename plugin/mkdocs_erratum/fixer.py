@@ -136,7 +136,7 @@ def build_pull_request_body(
         out += [f"Fixes #{issue_number}", ""]
     out.append(f"A reader reported an error on {web_address(report.page_url)}")
     if report.comment.strip():
-        out += ["", "Their comment:", "", fenced(report.comment.strip(), "text")]
+        out += ["", "Their comment:", "", fenced(neutralise(report.comment.strip()), "text")]
     out += ["", "Lines changed:"]
     for block, where in relocations:
         link = f"{source_url}/blob/{base_commit}/{block.path}#L{where.start}-L{where.end}"

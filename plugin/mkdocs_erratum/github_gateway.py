@@ -34,7 +34,7 @@ from github import Auth, Github, GithubException, GithubIntegration, GithubRetry
 from github.Repository import Repository
 
 from .report import Report, format_report_block
-from .text_rules import code_span, fenced, web_address
+from .text_rules import code_span, fenced, neutralise, web_address
 
 DEFAULT_API_URL = "https://api.github.com"
 REPORT_LABEL = "erratum"
@@ -144,7 +144,7 @@ def issue_body(report: Report) -> str:
     """
     lines = []
     if report.comment.strip():
-        lines += [fenced(report.comment.strip(), "text"), ""]
+        lines += [fenced(neutralise(report.comment.strip()), "text"), ""]
     lines.append(f"Page: {web_address(report.page_url)}")
     for block in report.blocks:
         lines.append(f"- {code_span(block.path)} lines {block.start}-{block.end}")
