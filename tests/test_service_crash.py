@@ -279,14 +279,16 @@ def test_invalid_new_manifest_keeps_the_last_good_one(tmp_path):
     assert "not valid JSON" in warnings[0]["message"]
 
 
-@pytest.mark.parametrize("manifest", ["missing", "truncated", "slow"])
+@pytest.mark.parametrize("manifest", ["missing", "truncated", "not a manifest"])
 def test_no_good_manifest_is_503_naming_no_server_path(tmp_path, manifest):
     with live_service(tmp_path, start=False) as live:
         text = live.manifest.read_text(encoding="utf-8")
         if manifest == "missing":
             live.manifest.unlink()
-        else:
+        elif manifest == "truncated":
             live.manifest.write_text(text[:100], encoding="utf-8")
+        else:
+            live.manifest.write_text('{"version": 1, "pages": []}', encoding="utf-8")
         live.service.start()
         with httpx.Client(base_url=live.url, timeout=30) as client:
             answer = post(client, make_report(live.commit))
@@ -297,7 +299,7 @@ def test_no_good_manifest_is_503_naming_no_server_path(tmp_path, manifest):
 
 
 class _SlowManifest(http.server.ThreadingHTTPServer):
-    """Serves a manifest over HTTP, taking ``delay`` seconds after the first answer."""
+    """Serves a manifest over HTTP: the first answer a quick 503, then ``delay`` s late."""
 
     def __init__(self, text: str, delay: float):
         self.text, self.delay, self.served = text.encode(), delay, 0
@@ -309,9 +311,13 @@ class _SlowHandler(http.server.BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:
-        if self.server.served:
-            time.sleep(self.server.delay)
         self.server.served += 1
+        if self.server.served == 1:
+            self.send_response(503)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        time.sleep(self.server.delay)
         self.send_response(200)
         self.send_header("Content-Length", str(len(self.server.text)))
         self.end_headers()
@@ -326,28 +332,30 @@ def test_a_slow_manifest_url_never_blocks_the_service(tmp_path):
             url = f"http://127.0.0.1:{slow.server_address[1]}/_erratum/manifest.json"
             values = test_settings(tmp_path, live.repo, url, manifest_refresh_seconds=0.2)
             write_toml(live.config, values)
-            live.service.start()
-            time.sleep(0.3)  # the next report fetches the manifest again: 3 s
+            live.service.start()  # the site's server was not ready yet: no manifest
+            time.sleep(0.3)
             with httpx.Client(base_url=live.url, timeout=30) as client:
-                body = envelope(client, make_report(live.commit))
+                report = make_report(live.commit)
+                body = envelope(client, report)
                 answers = []
                 poster = threading.Thread(
                     target=lambda: answers.append(
                         client.post(
-                            "/api/reports",
-                            json=body,
-                            headers={"Idempotency-Key": body["report"]["id"]},
+                            "/api/reports", json=body, headers={"Idempotency-Key": report.id}
                         )
                     )
                 )
-                poster.start()
+                poster.start()  # fetches the manifest: 3 s
                 time.sleep(0.2)
                 started = time.monotonic()
                 health = httpx.get(live.url + "/healthz", timeout=10)
+                challenge = httpx.get(live.url + "/api/challenge", timeout=10)
                 took = time.monotonic() - started
                 poster.join(10)
         finally:
             slow.shutdown()
             slow.server_close()
-    assert health.status_code == 200 and took < 0.5, took
-    assert answers[0].status_code == 202  # served from the last good one meanwhile
+    assert health.status_code == 200 and challenge.status_code == 200
+    assert took < 0.5, took
+    assert answers[0].status_code == 202, answers[0].text
+    assert slow.served == 2
