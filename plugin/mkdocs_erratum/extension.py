@@ -397,8 +397,9 @@ class _Walker:
         if first < last:
             # Word-less lines a block shows at its edges (a code block's closing `]`,
             # a literal `///`) are part of its range: the aligner only sees words.
-            block.head = wordless_edge(self._texts[first], at_end=False)
-            block.tail = wordless_edge(self._texts[last - 1], at_end=True)
+            whole = last - first == 1
+            block.head = wordless_edge(self._texts[first], at_end=False, whole=whole)
+            block.tail = wordless_edge(self._texts[last - 1], at_end=True, whole=whole)
 
     def _kind(self, el: etree.Element, tag: str, classes: set[str]) -> str:
         if "arithmatex" in classes and tag == "div":

@@ -150,14 +150,18 @@ def words(text: str) -> list[str]:
     return WORD_RE.findall(normalize(text))
 
 
-def wordless_edge(text: str, at_end: bool) -> tuple[str, ...]:
+def wordless_edge(text: str, at_end: bool, whole: bool = True) -> tuple[str, ...]:
     """The word-less lines that ``text`` shows before its first word (or after its
-    last), whitespace collapsed, blank lines left out.
+    last), whitespace collapsed, blank lines left out. When ``text`` is only a piece
+    of the block (``whole`` false), its line that the rest of the block continues is
+    not a whole line and ends the search.
 
     >>> wordless_edge("x = [\\n    1,\\n]\\n)\\n", at_end=True)
     ('1,', ']', ')')
     >>> wordless_edge("{\\n  a: 1\\n}", at_end=False), wordless_edge("Words.", at_end=True)
     (('{',), ())
+    >>> wordless_edge(".\\n///", at_end=True), wordless_edge(".\\n///", at_end=True, whole=False)
+    (('.', '///'), ('///',))
     """
     found: list[str] = []
     # Lines are cut one at a time from the edge: most blocks end on a line with words.
@@ -173,9 +177,13 @@ def wordless_edge(text: str, at_end: bool) -> tuple[str, ...]:
     while (pos > 0) if at_end else (pos <= size):
         if at_end:
             cut = text.rfind("\n", 0, pos) + 1
+            if cut == 0 and not whole:
+                break
             line, pos = text[cut:pos], cut - 1
         else:
             cut = text.find("\n", pos)
+            if cut < 0 and not whole:
+                break
             cut = size if cut < 0 else cut
             line, pos = text[pos:cut], cut + 1
         collapsed = " ".join(line.split())
@@ -332,8 +340,7 @@ def splice_source(
         spliced.extend(SourceLine(path, i + 1, original[i]) for i in kept)
         if op.tag == "equal":
             continue
-        for j in range(op.dest_start, op.dest_end):
-            origin = finder.find(middle_b[j])
+        for origin in finder.find_run(middle_b[op.dest_start : op.dest_end]):
             if origin is not None:
                 spliced.append(origin)
     first_tail = len(original) - tail
@@ -385,25 +392,39 @@ class _IncludedLines:
                     self.index.setdefault(key, []).append(SourceLine(path, i + 1, text))
         self.last: SourceLine | None = None
 
-    def find(self, text: str) -> SourceLine | None:
-        candidates = self.index.get(text.strip())
-        if not candidates:
-            return None
-        last = self.last
-        chosen = None
-        if last is not None:
-            chosen = next(
-                (c for c in candidates if c.path == last.path and c.number == last.number + 1),
-                None,
-            )
-        if chosen is None:
-            if len({(c.path, c.number) for c in candidates}) > 1 and WORD_RE.search(text):
-                # The same words in two places: say nothing rather than guess.
-                self.last = None
-                return None
-            chosen = candidates[0]
-        self.last = chosen
-        return chosen if chosen.path is not None else None
+    def find_run(self, texts: Sequence[str]) -> list[SourceLine | None]:
+        """Where each of consecutive converted lines came from, or None.
+
+        A line found in one place only stands for it. A line found in several places
+        (files included side by side share lines) is the one that continues or
+        precedes its resolved neighbours; failing that, a word-less line takes its
+        first place and a line with words is left out: say nothing rather than guess.
+        """
+        found = [self.index.get(text.strip(), ()) for text in texts]
+        chosen: list[SourceLine | None] = [
+            places[0] if len({(c.path, c.number) for c in places}) == 1 else None
+            for places in found
+        ]
+        if self.last is not None and chosen and chosen[0] is None:
+            chosen[0] = _next_to(found[0], self.last, 1)
+        for order in (range(len(texts)), range(len(texts) - 1, -1, -1)):
+            step = 1 if order.step > 0 else -1
+            for k in order:
+                if chosen[k] is None and found[k]:
+                    near = k - step
+                    if 0 <= near < len(texts) and chosen[near] is not None:
+                        chosen[k] = _next_to(found[k], chosen[near], step)
+        for k, places in enumerate(found):
+            if chosen[k] is None and places and not WORD_RE.search(texts[k]):
+                chosen[k] = places[0]
+        resolved = [c for c in chosen if c is not None]
+        self.last = resolved[-1] if resolved and chosen[-1] is not None else None
+        return [c if c is not None and c.path is not None else None for c in chosen]
+
+
+def _next_to(places: Sequence[SourceLine], line: SourceLine, step: int) -> SourceLine | None:
+    """The place that is ``step`` lines after ``line`` in its file, if it is one of them."""
+    return next((c for c in places if c.path == line.path and c.number == line.number + step), None)
 
 
 FENCE_OPEN_RE = re.compile(r"^(?P<pre>[ \t>]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
@@ -417,6 +438,9 @@ UNPAIRED_TAGS = frozenset(
     | {"li", "p", "td", "th", "tr", "dt", "dd", "option", "thead", "tbody"}
 )
 """Tags that never enclose lines of their own: void, or whose closing tag is optional."""
+SNIPPET_LINE_RE = re.compile(r"^[ \t>]*;*-+8<-+")
+MARKUP_SUFFIXES = (".svg", ".html", ".htm", ".xml")
+"""Files included as raw markup: what shows any of their text shows their root element."""
 CODE_LANGUAGE_LINE_RE = re.compile(r"^(?: {4,}|\t)\s*(?:#!|:::)[\w#.+-]+.*$")
 """Codehilite's first line of an indented code block, naming its language (not shown)."""
 
@@ -777,7 +801,29 @@ class _Mapper:
         fitted = self._fit(block, path, start, end, container=bool(kids))
         if fitted is None:
             return None
+        if block.kind == Kind.HTML and block.tag:
+            wrapper = self._wrapper(block, path, *fitted)
+            if wrapper is not None:
+                return wrapper
         return SourceRange(path, *fitted)
+
+    def _wrapper(self, block: RenderedBlock, path: str, start: int, end: int):
+        """The lines of an HTML element written around an include: its words are all in
+        the included file, its own tag lines (same tag and classes) in the page."""
+        k = self._source_index().get((path, start))
+        if k is None:
+            return None
+        k -= 1
+        source = self.source
+        while k >= 0 and (not source[k].text.strip() or SNIPPET_LINE_RE.match(source[k].text)):
+            k -= 1
+        if k < 0 or source[k].path in (None, path) or source[k].path not in self.files:
+            return None
+        opener = source[k]
+        found = self._structure(opener.path).opens.get(opener.number)
+        if found is None or found[1] != block.tag or found[2] != block.classes:
+            return None
+        return SourceRange(opener.path, opener.number, found[0])
 
     def _main_cluster(self, numbers: list[int], path: str) -> list[int]:
         """The matched lines of a leaf block, without stray matches far from the rest.
@@ -884,6 +930,11 @@ class _Mapper:
             start, end = _grow_html_tags(lines, start, end, structure)
         if block.head or block.tail:
             start, end = _grow_shown(lines, block, start, end, across_blank=False)
+        if structure.spans and path.lower().endswith(MARKUP_SUFFIXES):
+            root = next(
+                (a, b) for a, b in [*structure.spans, (start, end)] if a <= start and end <= b
+            )
+            start, end = root
         if end < len(lines) and ATTR_LIST_LINE_RE.match(lines[end]):
             end += 1
         return _hold_whole_blocks(structure, start, end, container)
