@@ -218,3 +218,29 @@ def test_readme_images_exist_and_it_names_the_two_commands():
     assert [path for path in images if not (ROOT / path).is_file()] == []
     assert "make demo" in readme
     assert "make test" in readme
+
+
+def test_the_test_run_collects_every_docstring_example():
+    """`make test` runs plain ``pytest``: its configuration must collect the doctests of
+    the package and of the site's hooks, and they must pass."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    doctests = [
+        line for line in proc.stdout.splitlines() if line.startswith(("plugin/", "site/_hooks/"))
+    ]
+    modules = {line.split("::")[0] for line in doctests}
+    for module in (
+        "plugin/mkdocs_erratum/widget.py",
+        "plugin/mkdocs_erratum/repository.py",
+        "plugin/mkdocs_erratum/cli.py",
+        "site/_hooks/reference.py",
+    ):
+        assert module in modules, (module, sorted(modules))
+    assert len(doctests) >= 37, doctests

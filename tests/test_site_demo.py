@@ -40,7 +40,7 @@ def free_port() -> int:
 class DemoProcess:
     """The demo in a child process, its output collected line by line."""
 
-    def __init__(self, scratch: Path):
+    def __init__(self, scratch: Path, *options: str):
         self.port = free_port()
         self.service_port = free_port()
         self.scratch = scratch
@@ -50,6 +50,7 @@ class DemoProcess:
                 *(sys.executable, "-u", "-m", "mkdocs_erratum.demo"),
                 *("--port", str(self.port), "--service-port", str(self.service_port)),
                 *("--scratch", str(scratch)),
+                *options,
             ],
             cwd=ROOT,
             stdin=subprocess.DEVNULL,
@@ -228,3 +229,42 @@ def test_ctrl_c_stops_the_site_and_the_service(demo):
     assert "Stopped." in demo.output
     assert refuses_connections(demo.port)
     assert refuses_connections(demo.service_port)
+
+
+def test_the_demo_with_mkdocs_theme_alone_serves_the_widget(tmp_path):
+    """What `make demo` gives on a fresh clone: the demo extra has no Material."""
+    running = DemoProcess(tmp_path / "demo", "--theme", "mkdocs", "--no-service")
+    try:
+        running.wait_for("Press Ctrl+C to stop.", timeout=180)
+        assert "(theme: mkdocs)" in running.output
+        page = httpx.get(f"http://127.0.0.1:{running.port}/showcase/fr/", timeout=10).text
+        assert 'id="erratum-config"' in page and f'data-erratum-src="{ARTICLE}#L' in page
+        assert "md-content" not in page and 'role="main"' in page  # MkDocs' own theme
+    finally:
+        assert running.interrupt() == 0, running.output
+
+
+def test_a_busy_port_says_how_to_choose_another_through_make(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = subprocess.run(
+            [sys.executable, "-m", "mkdocs_erratum.demo", "--port", str(port),
+             "--scratch", str(tmp_path / "demo")],
+            cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+    assert proc.returncode == 1
+    assert f"Choose another port with --port (make demo PORT={port + 10})" in proc.stderr
+
+
+def test_make_demo_installs_the_demo_extra_only_and_takes_a_port():
+    command = ["make", "--dry-run", "--always-make", "demo", "PORT=8010"]
+    out = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert "pip install -q --no-compile -e '.[demo]'" in out
+    assert "[test]" not in out
+    assert "-m mkdocs_erratum.demo --port 8010 --service-port 8011" in out
+    text = (ROOT / "pyproject.toml").read_text()
+    demo_extra = re.search(r"^demo = \[(.*?)^\]", text, re.S | re.M).group(1)
+    for heavy in ("playwright", "pytest", "mkdocs-material", "lxml", "openapi"):
+        assert heavy not in demo_extra, heavy

@@ -8,6 +8,10 @@ the site on http://127.0.0.1:8000 and runs the service with its ``git`` backend 
 ``erratum/<report id>`` of the clone; the demo prints every new branch with the git
 command that shows it. Ctrl+C stops everything.
 
+The site is built with Material for MkDocs when it is installed (the ``test`` extra has
+it), else with MkDocs' own ``mkdocs`` theme: ``make demo`` installs only the ``demo``
+extra, and Material with its icons and Babel would more than double the ``.venv``.
+
 Everything runs offline. This module is a developer tool, not part of the plugin's API;
 the service half needs the ``service`` extra and is skipped, with a message, without it.
 """
@@ -71,11 +75,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-service", action="store_true", help="serve the site only (reports open GitHub)"
     )
+    parser.add_argument(
+        "--theme",
+        choices=("auto", "material", "mkdocs"),
+        default="auto",
+        help="theme of the site: material (needs mkdocs-material), mkdocs, or auto: "
+        "material when installed (default)",
+    )
     args = parser.parse_args(argv)
+    theme = args.theme
+    if theme == "auto":
+        theme = "material" if importlib.util.find_spec("material") else "mkdocs"
+    elif theme == "material" and not importlib.util.find_spec("material"):
+        print("demo: --theme material needs mkdocs-material (pip install mkdocs-material)")
+        return 1
     # A shell that starts us in the background ignores SIGINT; Ctrl+C must still stop us.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _raise_stop)
-    demo = Demo(args.host, args.port, args.service_port, args.scratch.resolve())
+    demo = Demo(args.host, args.port, args.service_port, args.scratch.resolve(), theme)
     try:
         demo.start(with_service=not args.no_service)
         demo.watch()
@@ -96,8 +113,11 @@ def main(argv: list[str] | None = None) -> int:
 class Demo:
     """The scratch clone, the static site server and the service process."""
 
-    def __init__(self, host: str, port: int, service_port: int, scratch: Path):
+    def __init__(
+        self, host: str, port: int, service_port: int, scratch: Path, theme: str = "material"
+    ):
         self.host = host
+        self.theme = theme
         self.port = port
         self.service_port = service_port
         self.scratch = scratch
@@ -131,7 +151,7 @@ class Demo:
         print("Preparing a scratch clone of this repository...", flush=True)
         prepare_scratch_repository(PROJECT_ROOT, self.scratch)
         print("Building the site...", flush=True)
-        build_site(self.repo, self.site_dir, self.site_url, self.service_url)
+        build_site(self.repo, self.site_dir, self.site_url, self.service_url, self.theme)
         if with_service:
             self._start_service()
         self._serving = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -215,7 +235,7 @@ class Demo:
         lines = [
             "",
             "mkdocs-erratum demo",
-            f"  Site:    {self.site_url}",
+            f"  Site:    {self.site_url}  (theme: {self.theme})",
             f"  Article: {self.site_url}{SHOWCASE_PAGE}  (French, with deliberate errors)",
         ]
         if self.service_url:
@@ -276,11 +296,14 @@ def prepare_scratch_repository(root: Path, scratch: Path) -> Path:
     return repo
 
 
-def build_site(repo: Path, site_dir: Path, site_url: str, service_url: str | None) -> None:
+def build_site(
+    repo: Path, site_dir: Path, site_url: str, service_url: str | None, theme: str = "material"
+) -> None:
     """Build the site of ``repo`` into ``site_dir`` (a real ``mkdocs build``).
 
     The site's own address and the service's reach ``mkdocs.yml`` through environment
-    variables: the published site keeps its public address and no service.
+    variables: the published site keeps its public address and no service. ``theme``
+    other than ``material`` replaces the configured theme (``mkdocs build --theme``).
 
     Raises:
         DemoError: with the build's output when it fails.
@@ -290,6 +313,8 @@ def build_site(repo: Path, site_dir: Path, site_url: str, service_url: str | Non
     if service_url:
         env[SERVICE_URL_VARIABLE] = service_url
     command = [sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(repo / "mkdocs.yml")]
+    if theme != "material":
+        command += ["--theme", theme]
     proc = subprocess.run(
         [*command, "-d", str(site_dir)],
         cwd=repo,
@@ -343,7 +368,7 @@ def _bind_site_server(host: str, port: int, site_dir: Path) -> http.server.Threa
     except OSError as exc:
         raise DemoError(
             f"cannot listen on {host}:{port} ({exc.strerror}); is another demo running? "
-            "Choose another port with --port"
+            f"Choose another port with --port (make demo PORT={port + 10})"
         ) from None
     server.daemon_threads = True
     return server
@@ -355,9 +380,10 @@ def _check_port_free(host: str, port: int, option: str) -> None:
         try:
             probe.bind((host, port))
         except OSError as exc:
+            make = option.lstrip("-").replace("-", "_").upper()
             raise DemoError(
                 f"cannot listen on {host}:{port} ({exc.strerror}); choose another port with "
-                f"{option}"
+                f"{option} (make demo {make}={port + 10})"
             ) from None
 
 
