@@ -1,9 +1,19 @@
 """mkdocs-erratum: readers report errors on a page; maintainers get a pull request.
 
-The package is split by concern: `sourcemap` (pure alignment of rendered text with
-Markdown lines), `extension` (the Python-Markdown extension that annotates pages),
-`plugin` and `config` (the thin MkDocs adapter), `report` (the one report schema),
-`repository` (git facts about the site being built).
+The package is split by concern, lower layers first (a module never imports a later one):
+
+- `text_rules`: how reader text is written into Markdown (neutralised, fenced, linked);
+- `report`: the one report schema, and finding it in an issue body (CommonMark);
+- `gate`: the one place that decides what a report may change (which report, scope,
+  relocation, replacement safety); every path below runs it;
+- `sourcemap` (pure alignment of rendered text with Markdown lines), `extension` (the
+  Python-Markdown extension that annotates pages), `manifest` (what a published site
+  lets readers report), `widget` (build-time side of the reader widget), `repository`
+  (git facts about the site being built);
+- `plugin` and `config`: the thin MkDocs adapter;
+- `github_gateway`: the only importer of PyGithub; `fixer`: from a report to a pull
+  request over the gateway;
+- `service`: the optional correction service; `cli`: the ``erratum`` command.
 """
 
 __version__ = "0.1.0"
