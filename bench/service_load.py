@@ -34,6 +34,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from mkdocs_erratum import gate  # noqa: E402
 from mkdocs_erratum.github_gateway import report_ids_in  # noqa: E402
 from mkdocs_erratum.service.abuse import solve  # noqa: E402
 from tests.service_support import (  # noqa: E402
@@ -292,6 +293,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.backend == "github":
         print(f"OpenAPI violations      {violations}")
         print(f"token in service log    {token_leaks}")
+    # What the gate (scope, rendered replacement check) costs each report at intake.
+    sample = reports[:200]
+    gate_start = time.perf_counter()
+    for report in sample:
+        gate.check_report(report, ["docs"], gate.MarkdownConfig())
+    gate_ms = (time.perf_counter() - gate_start) / len(sample) * 1000
+    print(f"gate per report         {gate_ms:.2f} ms (in process, bench/gate_cost.py for more)")
     ok = not lost and not duplicated and not stray and len(accepted) == len(reports)
     print("none lost, none duplicated: " + ("yes" if ok else "NO"))
     return 0 if ok else 1
