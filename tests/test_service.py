@@ -358,3 +358,18 @@ def test_serve_help_documents_every_setting_and_the_github_app_variables():
         "ERRATUM_INSTALLATION_ID",
     ):
         assert variable in text
+
+
+def test_an_unexpected_error_is_json_not_a_plain_text_page(tmp_path, site):
+    repo, _commit, manifest = site
+    settings = load_settings(env={}, overrides=test_settings(tmp_path, repo, manifest))
+    app = create_app(settings)
+    app.state.store.get = lambda report_id: 1 / 0  # a bug, say
+    with TestClient(app, raise_server_exceptions=False) as client:
+        answer = client.get("/api/reports/r-0123456789abcdef")
+    assert answer.status_code == 500
+    assert answer.headers["content-type"] == "application/json"
+    assert answer.json() == {
+        "error": "internal_error",
+        "message": "Something went wrong on our side; please try again.",
+    }
