@@ -23,6 +23,7 @@ from browser.support import (
     widget_errors,
 )
 from mkdocs_erratum.report import Report, format_report_block, parse_issue_body, text_hash
+from mkdocs_erratum.text_rules import neutralise
 
 INDEX = (Path(__file__).parent / "sites" / "guide" / "docs" / "index.md").read_text().split("\n")
 
@@ -90,7 +91,8 @@ def test_mouse_flow_opens_prefilled_issue(browser, plain_site):
         "-The first paragraph has a speling error\n+The first paragraph has a spelling error"
         in body
     )
-    assert "> Typo &lt;b&gt;@\u200boctocat&lt;/b&gt; see #\u200b12" in body
+    assert f"> {neutralise(COMMENT)}" in body  # the widget follows text_rules' rules
+    assert "> Typo &lt;b>@\u200boctocat&lt;/b> see #\u200b12" in body
     assert "<b>" not in body.split("```json erratum-report")[0]
 
     report = parse_issue_body(body)
