@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from mkdocs_erratum.extension import _decode_lines
 from mkdocs_erratum.sourcemap import (
+    FileStructure,
     Kind,
     RenderedBlock,
     SourceLine,
     SourceRange,
     footnote_windows,
     map_blocks,
+    matching_runs,
     prose_lines,
     splice_source,
     split_lines,
@@ -164,3 +168,71 @@ def test_a_huge_page_is_aligned_in_chunks():
 
 def test_split_lines():
     assert split_lines("a\r\nb\rc") == ["a", "b", "c"]
+
+
+def test_file_structure_pairs_fences_blocks_and_elements_as_the_renderer_does():
+    lines = [
+        "/// tip",  # 1
+        "````md",  # 2
+        "```py",  # 3: inside the outer fence, not a fence
+        "///",  # 4: inside code, not a closing line
+        "```",  # 5
+        "````",  # 6
+        "///",  # 7
+        '<div class="grid" markdown>',  # 8
+        "`</div>` in a code span",  # 9
+        "<!-- </div> in a comment -->",  # 10
+        "</div>",  # 11
+    ]
+    structure = FileStructure(lines)
+    assert structure.fences == [(2, 6)]
+    assert structure.slash_blocks == [(1, 7)]
+    assert structure.opens == {8: (11, "div", "grid")}
+    assert structure.span_around(9) == (8, 11)
+    assert structure.span_around(7) is None
+
+
+def _random_text(seed: int, size: int, alphabet: str) -> str:
+    import random
+
+    rng = random.Random(seed)
+    return "".join(rng.choice(alphabet) for _ in range(size))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_anchored_alignment_keeps_a_long_common_subsequence(seed):
+    from rapidfuzz.distance import Indel
+
+    # Long enough for anchors; a small alphabet plus unique words, as real pages have.
+    common = _random_text(seed, 6000, "abcdefgh" + "".join(map(chr, range(0x400, 0x1400))))
+    a = "xx" + common[:3000] + "yyy" + common[3000:]
+    b = common[:1500] + "zz" + common[1500:]
+    runs = matching_runs(a, b)
+    assert all(a[i : i + n] == b[j : j + n] for i, j, n in runs)
+    assert all(
+        i1 + n1 <= i2 and j1 + n1 <= j2 for (i1, j1, n1), (i2, j2, _) in itertools.pairwise(runs)
+    )
+    lcs = Indel.similarity(a, b) // 2  # the exact LCS length, for comparison
+    assert sum(n for _, _, n in runs) >= 0.99 * lcs
+
+
+def test_lines_shared_by_two_included_files_follow_their_neighbours():
+    included = {
+        "a.py": ["def run():", "    print('a')", "]"],
+        "b.py": ["def run():", "    print('b')", "]"],
+    }
+    converted = [
+        "Intro.",
+        "def run():",
+        "    print('a')",
+        "]",
+        "",
+        "def run():",
+        "    print('b')",
+        "]",
+    ]
+    spliced = splice_source(
+        "page.md", ["Intro.", '--8<-- "a.py"', "", '--8<-- "b.py"'], converted, included
+    )
+    where = [(s.path, s.number) for s in spliced if s.path != "page.md"]
+    assert where == [("a.py", 1), ("a.py", 2), ("a.py", 3), ("b.py", 1), ("b.py", 2), ("b.py", 3)]
