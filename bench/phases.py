@@ -8,7 +8,8 @@ that the timers do not touch the measured builds); it can also be run alone:
 Prints one JSON object of seconds: the whole build, Markdown conversion, and the
 plugin's phases: claim and capture (preprocessors), source (reading the committed file
 and splicing includes), walk (element tree to tokens and blocks), align (the LCS of
-rendered and source words), ranges (blocks to line ranges), annotate (setting the
+rendered and source words), prepare (source lines reduced to their words and coded for the
+aligner), ranges (blocks to line ranges), annotate (setting the
 attributes), and each plugin hook (the widget's files are written in on_post_page and
 on_post_build).
 """
@@ -58,6 +59,7 @@ def main() -> None:
     timed(extension, "_page_source", "source")
     timed(extension, "_walk_page", "walk")
     timed(extension, "map_blocks", "map")
+    timed(sourcemap._Mapper, "__init__", "prepare")
     timed(sourcemap._Mapper, "_align", "align")
     timed(extension, "_set_attributes", "annotate")
     for hook in ("on_config", "on_page_markdown", "on_page_content", "on_post_page"):
@@ -70,8 +72,9 @@ def main() -> None:
         start = time.perf_counter()
         build(config)
         totals["build"] = time.perf_counter() - start
-    totals["ranges"] = totals.pop("map", 0.0) - totals["align"]
-    order = ["build", "markdown", "claim", "capture", "source", "walk", "align", "ranges"]
+    totals["ranges"] = totals.pop("map", 0.0) - totals["align"] - totals["prepare"]
+    order = ["build", "markdown", "claim", "capture", "source", "walk", "prepare", "align"]
+    order += ["ranges"]
     order += ["annotate", "on_config", "on_page_markdown", "on_page_content", "on_post_page"]
     order += ["on_post_build"]
     print(json.dumps({k: round(totals[k], 3) for k in order if k in totals}))
