@@ -255,6 +255,12 @@ def test_list_finds_unlabelled_reports_and_counts_issues(standin, docs_repo):
     )
 
 
+def test_fix_takes_an_unlabelled_issue_by_its_report_block(standin, docs_repo):
+    number = standin.add_issue("Erratum", issue_body(report_for()), labels=[]).number
+    status, out, err = erratum("fix", str(number), *site_args(standin, docs_repo))
+    assert (status, err) == (0, "") and out.startswith("opened pull request #")
+
+
 def test_list_tells_a_file_gone_from_a_file_github_would_not_read(standin, docs_repo):
     gone = file_issue(standin, report_for("docs/removed.md", 1, 1, "Old text.", "New text."))
     unread = file_issue(standin, report_for())

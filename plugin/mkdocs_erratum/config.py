@@ -26,6 +26,8 @@ URL_CAP_RANGE = (1000, 100_000)
 class RepositoryName(c.Type):
     """A GitHub ``OWNER/NAME``."""
 
+    type_name = "`OWNER/NAME`"
+
     def __init__(self) -> None:
         super().__init__(str)
 
@@ -38,6 +40,10 @@ class RepositoryName(c.Type):
 
 class BoundedInt(c.Type):
     """An integer within ``[low, high]``."""
+
+    @property
+    def type_name(self) -> str:
+        return f"integer from {self.low} to {self.high}"
 
     def __init__(self, low: int, high: int, default: int) -> None:
         super().__init__(int, default=default)
@@ -55,6 +61,8 @@ class BoundedInt(c.Type):
 class IssueFormName(c.Type):
     """A file name in ``.github/ISSUE_TEMPLATE/``."""
 
+    type_name = "file name"
+
     def __init__(self) -> None:
         super().__init__(str)
 
@@ -70,6 +78,8 @@ class IssueFormName(c.Type):
 
 class CssSelector(c.Type):
     """A CSS selector list, parsed by soupsieve (the parser Beautiful Soup uses)."""
+
+    type_name = "CSS selector"
 
     def __init__(self) -> None:
         super().__init__(str)
@@ -91,6 +101,8 @@ class CssSelector(c.Type):
 class HttpURL(c.URL):
     """An absolute ``http://`` or ``https://`` URL."""
 
+    type_name = "http(s) URL"
+
     def run_validation(self, value: object) -> str:
         if (
             isinstance(value, str)
@@ -110,6 +122,8 @@ class HttpURL(c.URL):
 
 class WidgetStrings(c.DictOfItems):
     """``{language: {string name: text}}`` where every name is one of the widget's."""
+
+    type_name = "mapping of language to a mapping of string name to text"
 
     def __init__(self) -> None:
         super().__init__(c.DictOfItems(c.Type(str)), default={})

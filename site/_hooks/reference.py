@@ -141,6 +141,8 @@ def option_type(option: c.BaseConfigOption) -> str:
     """A reader's name for what an option accepts, e.g. ``list of string``."""
     if isinstance(option, c.Optional):
         return option_type(option.option) + " or null"
+    if "type_name" in type(option).__dict__:  # our own option classes name what they take
+        return option.type_name
     if isinstance(option, c.Choice):
         return "one of " + ", ".join(f"`{yaml_value(v)}`" for v in option.choices)
     if isinstance(option, c.ListOfItems):
