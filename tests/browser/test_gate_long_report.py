@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from playwright.sync_api import expect
 
@@ -93,3 +94,32 @@ def test_eleven_blocks_pasted_under_the_short_issue_give_every_correction(browse
     assert text == LONG_PAGE.replace("tpyo", "typo").rstrip("\n")  # _git strips
     assert "@octocat" not in pull.body and "fixes #1" not in pull.body
     assert "erratum-needs-review" in other.labels
+
+
+NEUTRALISE_CASES = [
+    "@alice and @org/team, mail a@b.org",
+    "fixes #42, Closes: acme/docs#3, resolves GH-7; we fix it",
+    "see https://github.com/acme/docs/issues/1 or www.evil.example",
+    "<img src=x onerror=alert(1)> <!-- c --> 1 < 2 & 3 &#64;victim &amp; &lt;",
+    "é@bob _@x #x #1a",
+]
+
+
+def test_the_widget_neutralises_as_python_does(browser):
+    """erratum.js's inert() and text_rules.neutralise: the same rules, the same output."""
+    from mkdocs_erratum.text_rules import neutralise
+    from mkdocs_erratum.widget import ASSETS
+
+    assert "erratum.js" in ASSETS
+    source = (Path(__file__).parents[2] / "plugin/mkdocs_erratum/assets/erratum.js").read_text()
+    start = source.index("const Z = ")
+    end = source.index(".reduce((t, [r, w]) => t.replace(r, w), s);", start)
+    snippet = source[start : end + len(".reduce((t, [r, w]) => t.replace(r, w), s);")]
+    context = browser.new_context()
+    page = context.new_page()
+    out = page.evaluate(
+        "([src, cases]) => cases.map(new Function(src + '; return inert;')())",
+        [snippet, NEUTRALISE_CASES],
+    )
+    context.close()
+    assert out == [neutralise(text) for text in NEUTRALISE_CASES]
