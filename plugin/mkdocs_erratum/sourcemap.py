@@ -57,8 +57,9 @@ HIDDEN_INLINE_RE = re.compile(
     r"|\{:?\s*[#.:][^}]*\}|\{\s*[\w-]+=[^}]*\}"  # attribute lists
     r"|:[a-z0-9]+(?:[-_+][a-z0-9]+)+:"  # icon shortcodes (`:material-check:`)
     r"|</?[A-Za-z][\w:-]*(?:\s[^<>]*)?/?>"  # HTML tags
-    r"|\]\[([^\]]*)\]"  # reference labels: hidden only when the page defines them
 )
+REF_LABEL_RE = re.compile(r"\]\[([^\]]*)\]")
+"""Reference labels: hidden only when the page defines them."""
 """One-word shortcodes are not hidden: whether ``:smile:`` is an emoji or ``:module:``
 literal text is the renderer's choice, and an unmatched source word costs nothing."""
 _SYNTAX_CHAR_RE = re.compile(r"[<\[\]{:`~*]")
@@ -265,20 +266,25 @@ def _strip_inline(line: str, labels: frozenset[str] = frozenset()) -> str:
     if not _SYNTAX_CHAR_RE.search(line):
         return line
 
-    def hide(m: re.Match) -> str:
+    def hide_label(m: re.Match) -> str:
         label = m.group(1)
-        if label is None or not label or _label_key(label) in labels:
+        if not label or _label_key(label) in labels:
             return " "
         return m.group(0)  # an undefined reference shows as literal text
 
+    def strip(part: str) -> str:
+        if "][" in part:
+            part = REF_LABEL_RE.sub(hide_label, part)
+        return HIDDEN_INLINE_RE.sub(" ", part)
+
     if "`" not in line:
-        return HIDDEN_INLINE_RE.sub(hide, line)
+        return strip(line)
     parts, last = [], 0
     for m in CODE_SPAN_RE.finditer(line):
-        parts.append(HIDDEN_INLINE_RE.sub(hide, line[last : m.start()]))
+        parts.append(strip(line[last : m.start()]))
         parts.append(" " + m.group(2) + " ")
         last = m.end()
-    parts.append(HIDDEN_INLINE_RE.sub(hide, line[last:]))
+    parts.append(strip(line[last:]))
     return "".join(parts)
 
 
@@ -1039,21 +1045,27 @@ def matching_runs(a: str, b: str) -> list[tuple[int, int, int]]:
 
 
 def _anchors(a: str, b: str) -> list[tuple[int, int]]:
-    """Sparse anchor positions ``(i, j)``, increasing on both sides, with ``a[i] == b[j]``."""
+    """Sparse anchor positions ``(i, j)``, increasing on both sides, with ``a[i] == b[j]``.
+
+    Only a few candidates are looked for in each stretch of ``a``: the anchors kept
+    are `ANCHOR_SPACING` apart, so looking at every character would be wasted work.
+    """
     if len(a) * len(b) <= ANCHOR_SPACING * ANCHOR_SPACING * 4:
         return []
     counts_b = Counter(b)
     unique = {c for c, n in Counter(a).items() if n == 1 and counts_b.get(c) == 1}
-    at_b = {c: j for j, c in enumerate(b) if c in unique}
-    pairs = [
-        (i, at_b[c])
-        for i, c in enumerate(a)
-        if c in unique
-        and (
-            (i + 1 < len(a) and at_b[c] + 1 < len(b) and a[i + 1] == b[at_b[c] + 1])
-            or (i and at_b[c] and a[i - 1] == b[at_b[c] - 1])
-        )
-    ]
+    pairs = []
+    size_a, size_b = len(a), len(b)
+    for stretch in range(0, size_a, ANCHOR_SPACING // 8):
+        for i in range(stretch, min(stretch + 64, size_a)):
+            c = a[i]
+            if c not in unique:
+                continue
+            j = b.find(c)
+            after = i + 1 < size_a and j + 1 < size_b and a[i + 1] == b[j + 1]
+            if after or (i and j and a[i - 1] == b[j - 1]):
+                pairs.append((i, j))
+                break
     # Longest increasing run of source positions (patience sorting).
     tails: list[int] = []
     tail_at: list[int] = []
