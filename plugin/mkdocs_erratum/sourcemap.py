@@ -3,12 +3,14 @@
 Pure core of the source map: strings and plain data in, line ranges out; nothing here
 knows MkDocs or Python-Markdown. The extension (`mkdocs_erratum.extension`) turns a
 rendered page into a token stream and a tree of `RenderedBlock`s; `map_blocks` aligns
-that stream with the words of the source (an LCS over word tokens, computed by
-rapidfuzz) and gives every block the min..max line of its matched words, containers the
-union of their children, then applies a few structural rules (fences, setext
-underlines, attribute-list lines, raw HTML tag lines, word-less blocks between their
-neighbours). A block is left without a range whenever its own words are not found in
-the range it would get: a missing range is acceptable, a wrong one is not.
+that stream with the words of the source (anchored on words found once on each side,
+an LCS computed by rapidfuzz in between) and gives every block the min..max line of its
+matched words, containers the union of their children. The file's structure
+(`FileStructure`: fences, ``///`` blocks and HTML elements, paired as the renderer
+pairs them) then fits the edges: a code block is its fence, a block never cuts one,
+and word-less lines a block shows join its range. A block is left without a range
+whenever its own words are not found in the range it would get: a missing range is
+acceptable, a wrong one is not.
 """
 
 from __future__ import annotations
