@@ -64,6 +64,8 @@ REF_LABEL_RE = re.compile(r"\]\[([^\]]*)\]")
 """Reference labels: hidden only when the page defines them."""
 """One-word shortcodes are not hidden: whether ``:smile:`` is an emoji or ``:module:``
 literal text is the renderer's choice, and an unmatched source word costs nothing."""
+_BLOCK_MARKER_RE = re.compile(r"[-*+]\s|\d+[.)]\s|[!?=]{3}|:\s|[>|<]|\[\^")
+"""Lines that open a container: indented lines after them are its content, not code."""
 _SYNTAX_CHAR_RE = re.compile(r"[<\[\]{:`~*]")
 FENCE_TITLE_RE = re.compile(r"""title=(?:"([^"]*)"|'([^']*)')""")
 
@@ -212,8 +214,9 @@ def split_lines(text: str) -> list[str]:
 def prose_lines(lines: Sequence[str]) -> list[str]:
     """Source lines reduced to the text they can render, one output line per input line.
 
-    Code inside fences is kept as is; elsewhere link targets, reference definitions,
-    footnote labels, attribute lists, shortcodes, HTML tags and comments are blanked.
+    Code inside fences, and indented code after a block at the margin, is kept as is;
+    elsewhere link targets, reference definitions, footnote labels, attribute lists,
+    icon shortcodes, HTML tags and comments are blanked.
 
     >>> prose_lines(["See [the guide][g]{ .x } <!-- hidden", "still -->", "[g]: a.md"])
     ['See [the guide   ', '', '']
@@ -221,16 +224,34 @@ def prose_lines(lines: Sequence[str]) -> list[str]:
     ['An undefined [ X ][pkg.X] shows as text.']
     >>> prose_lines(['```py title="a.py"', "x = [1](2)", "```"])
     ['a.py', 'x = [1](2)', '']
+    >>> prose_lines(["Code:", "", "    <b>[x]: url</b>", "", "- item", "", "    [y]: url"])
+    ['Code:', '', '    <b>[x]: url</b>', '', '- item', '', '']
     """
     out: list[str] = []
     fence = None
     in_comment = False
     append = out.append
     labels = _defined_labels(lines)
+    indented = False  # inside an indented code block at the margin: kept as is
+    after_blank = at_margin = True
     for line in lines:
-        if fence is None and not in_comment and not _SYNTAX_CHAR_RE.search(line):
-            append(line)  # plain prose, the common case
-            continue
+        if fence is None and not in_comment:
+            code_line = line[:4] == "    " or line[:1] == "\t"
+            blank = not line or line.isspace()
+            if indented and (code_line or blank):
+                append(line)
+                continue
+            indented = False
+            if code_line and after_blank and at_margin and not blank:
+                indented = True  # after a block at the margin and a blank line
+                append(line)
+                continue
+            if not blank:
+                at_margin = not line[0].isspace() and not _BLOCK_MARKER_RE.match(line)
+            after_blank = blank
+            if not _SYNTAX_CHAR_RE.search(line):
+                append(line)  # plain prose, the common case
+                continue
         m = FENCE_RE.match(line) if "``" in line or "~~" in line else None
         if fence is not None:
             closes = m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence)

@@ -159,6 +159,11 @@ a & b
 $$
 
 See :module: docs.
+
+Indented code holding markup:
+
+    <div class="x">[x]: https://example.com</div>
+    [x]: https://example.com
 """
 
 INCLUDED = {
@@ -285,6 +290,8 @@ CASES = [
             ("div", "Don't panic.pyx = 1"): "page.md#L3-L5",
             ("div", "\\[ a & b \\]"): "page.md#L7-L9",
             ("p", "See :module: docs."): "page.md#L11-L11",
+            ("p", "Indented code holding markup:"): "page.md#L13-L13",
+            ("div", '<div class="x">[x]: https://example.com<'): "page.md#L15-L16",
         },
         id="coverage-holes",
     ),
