@@ -156,21 +156,41 @@ class SourceMapExtension(Extension):
     def _watch_snippets(self, md, snippets) -> None:
         """Record every file pymdownx.snippets reads while converting a claimed page."""
         read_lines = getattr(snippets, "read_lines", None)
-        if read_lines is None:
-            return
         claims = self._claims
         repository = self.repository
 
-        def recording_read_lines(path, *args, **kwargs):
-            lines = read_lines(path, *args, **kwargs)
+        def record(path, lines) -> None:
             state = claims.get(md)
             if state is not None:
                 rel = repository.relative_path(os.path.abspath(path))
                 if rel is not None and rel not in state.included:
                     committed = repository.committed_text(rel)
+                    if committed is None and lines is None:
+                        with open(path, encoding=snippets.encoding) as fh:
+                            text = fh.read()
+                        lines = text.split("\n") if text else []
                     state.included[rel] = (
                         _decode_lines(committed) if committed is not None else list(lines)
                     )
+
+        if read_lines is None:
+            # pymdown-extensions before 13 (the last for Python 3.10) read an included file
+            # inside parse_snippets, which gets its name: the whole file is read again.
+            parse = getattr(snippets, "parse_snippets", None)
+            if parse is None:
+                return
+
+            def recording_parse(lines, file_name=None, is_url=False, *args, **kwargs):
+                if file_name and not is_url:
+                    record(file_name, None)
+                return parse(lines, file_name, is_url, *args, **kwargs)
+
+            snippets.parse_snippets = recording_parse
+            return
+
+        def recording_read_lines(path, *args, **kwargs):
+            lines = read_lines(path, *args, **kwargs)
+            record(path, lines)
             return lines
 
         snippets.read_lines = recording_read_lines
