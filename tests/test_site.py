@@ -244,3 +244,24 @@ def test_the_test_run_collects_every_docstring_example():
     ):
         assert module in modules, (module, sorted(modules))
     assert len(doctests) >= 37, doctests
+
+
+def test_readme_names_every_option_and_what_the_dialog_fetches():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    options = readme[readme.index("Options (all optional") :]
+    options = options[: options.index("\n\n")]
+    missing = [name for name, _ in ErratumConfig._schema if f"`{name}`" not in options]
+    assert missing == []
+    quick_start = readme[readme.index("## Quick start") : readme.index("## The source map")]
+    assert "nothing is sent anywhere" not in quick_start.lower()
+    assert "assets/erratum/src/" in quick_start  # the one request before the last click
+    assert "`erratum init` adds" in quick_start
+
+
+def test_ci_runs_the_suite_on_python_3_10_too():
+    """requires-python admits 3.10: CI runs the whole suite there as well."""
+    assert 'requires-python = ">=3.10"' in (ROOT / "pyproject.toml").read_text()
+    script = (ROOT / ".ci" / "run").read_text()
+    assert "oldest=$(find_python 3.10)" in script
+    assert 'make test PYTHON="$oldest" VENV=.venv-py3.10' in script
+    assert 'make test PYTHON="$newest" VENV=.venv' in script
