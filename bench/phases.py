@@ -5,13 +5,13 @@ that the timers do not touch the measured builds); it can also be run alone:
 
     .venv/bin/python bench/phases.py path/to/mkdocs.yml
 
-Prints one JSON object of seconds: the whole build, Markdown conversion, and the
-plugin's phases: claim and capture (preprocessors), source (reading the committed file
-and splicing includes), walk (element tree to tokens and blocks), align (the LCS of
-rendered and source words), prepare (source lines reduced to their words and coded for the
-aligner), ranges (blocks to line ranges), annotate (setting the
-attributes), and each plugin hook (the widget's files are written in on_post_page and
-on_post_build).
+Prints one JSON object of seconds: the whole build, Markdown conversion, the source
+map's part of it (extension), and its phases: claim and capture (preprocessors),
+source (reading the committed file and splicing includes), walk (element tree to
+tokens and blocks), prepare (source lines reduced to their words and coded for the
+aligner), align (rendered words against source words), ranges (blocks to line
+ranges), annotate (setting the attributes); then each plugin hook (the widget's files
+are written in on_post_page and on_post_build).
 """
 
 from __future__ import annotations
@@ -36,7 +36,9 @@ totals: dict[str, float] = collections.defaultdict(float)
 
 
 def timed(owner, name: str, phase: str) -> None:
-    original = getattr(owner, name)
+    original = getattr(owner, name, None)
+    if original is None:  # an older version of the plugin: its phases are fewer
+        return
 
     @functools.wraps(original)
     def wrapper(*args, **kwargs):
@@ -56,6 +58,7 @@ def main() -> None:
     timed(Page, "render", "markdown")
     timed(extension._Claim, "run", "claim")
     timed(extension._Capture, "run", "capture")
+    timed(extension, "_annotate_page", "extension")
     timed(extension, "_page_source", "source")
     timed(extension, "_walk_page", "walk")
     timed(extension, "map_blocks", "map")
@@ -73,7 +76,8 @@ def main() -> None:
         build(config)
         totals["build"] = time.perf_counter() - start
     totals["ranges"] = totals.pop("map", 0.0) - totals["align"] - totals["prepare"]
-    order = ["build", "markdown", "claim", "capture", "source", "walk", "prepare", "align"]
+    order = ["build", "markdown", "extension", "claim", "capture", "source", "walk"]
+    order += ["prepare", "align"]
     order += ["ranges"]
     order += ["annotate", "on_config", "on_page_markdown", "on_page_content", "on_post_page"]
     order += ["on_post_build"]
