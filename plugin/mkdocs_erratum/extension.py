@@ -314,7 +314,8 @@ class _Walker:
         self._pending: list[str] = []
         self._texts: list[str] = []
         """Every text piece of the page, in order, for the blocks' word-less edges."""
-        self._first_piece: dict[int, int] = {}
+        self._first_piece: list[int] = []
+        """Per block: the index of its first text piece."""
         self._block_level_cache: dict[int, bool] = {}
         self.blocks: list[RenderedBlock] = []
         self.targets: list[etree.Element | int] = []
@@ -407,13 +408,13 @@ class _Walker:
         at = self._flush()
         self.blocks.append(RenderedBlock(parent, at, at, kind))
         self.targets.append(target)
-        self._first_piece[len(self.blocks) - 1] = len(self._texts)
+        self._first_piece.append(len(self._texts))
         return len(self.blocks) - 1
 
     def _close(self, index: int) -> None:
         block = self.blocks[index]
         block.end = self._flush()
-        first, last = self._first_piece.pop(index), len(self._texts)
+        first, last = self._first_piece[index], len(self._texts)
         if first < last:
             # Word-less lines a block shows at its edges (a code block's closing `]`,
             # a literal `///`) are part of its range: the aligner only sees words.

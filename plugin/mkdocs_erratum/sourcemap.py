@@ -233,22 +233,22 @@ def prose_lines(lines: Sequence[str]) -> list[str]:
     append = out.append
     labels = _defined_labels(lines)
     indented = False  # inside an indented code block at the margin: kept as is
-    after_blank = at_margin = True
+    after_blank = True
+    previous = ""  # the last non-blank line outside code
     for line in lines:
         if fence is None and not in_comment:
-            code_line = line[:4] == "    " or line[:1] == "\t"
-            blank = not line or line.isspace()
-            if indented and (code_line or blank):
+            if not line or line.isspace():
+                after_blank = True
                 append(line)
                 continue
-            indented = False
-            if code_line and after_blank and at_margin and not blank:
+            if (line[:4] == "    " or line[:1] == "\t") and (
+                indented or (after_blank and _at_margin(previous))
+            ):
                 indented = True  # after a block at the margin and a blank line
                 append(line)
                 continue
-            if not blank:
-                at_margin = not line[0].isspace() and not _BLOCK_MARKER_RE.match(line)
-            after_blank = blank
+            indented = after_blank = False
+            previous = line
             if not _SYNTAX_CHAR_RE.search(line):
                 append(line)  # plain prose, the common case
                 continue
@@ -283,6 +283,11 @@ def prose_lines(lines: Sequence[str]) -> list[str]:
             line = line[:start]
         out.append(_strip_inline(line, labels))
     return out
+
+
+def _at_margin(line: str) -> bool:
+    """Whether a line ends a block at the margin that indented code may follow."""
+    return not line or (not line[0].isspace() and not _BLOCK_MARKER_RE.match(line))
 
 
 def _strip_inline(line: str, labels: frozenset[str] = frozenset()) -> str:
@@ -504,6 +509,8 @@ class FileStructure:
         """Closing line of a ``///`` block -> its opening line."""
         self.spans: list[tuple[int, int]] = []
         """(opening, closing line) of every ``///`` block and multi-line HTML element."""
+        self.markup = False
+        """Whether the file is markup included as is (its root element shows whole)."""
         self.opens: dict[int, tuple[int, str, str]] = {}
         """Line whose first tag opens a multi-line HTML element -> (closing line, tag,
         sorted classes)."""
@@ -959,19 +966,22 @@ class _Mapper:
             start, end = _grow_html_tags(lines, start, end, structure)
         if block.head or block.tail:
             start, end = _grow_shown(lines, block, start, end, across_blank=False)
-        if structure.spans and path.lower().endswith(MARKUP_SUFFIXES):
+        if structure.spans and structure.markup:
             root = next(
                 (a, b) for a, b in [*structure.spans, (start, end)] if a <= start and end <= b
             )
             start, end = root
-        if end < len(lines) and ATTR_LIST_LINE_RE.match(lines[end]):
+        if end < len(lines) and "{" in lines[end] and ATTR_LIST_LINE_RE.match(lines[end]):
             end += 1
+        if not (structure.fence_of or structure.spans):
+            return start, end
         return _hold_whole_blocks(structure, start, end, container)
 
     def _structure(self, path: str) -> FileStructure:
         found = self.structures.get(path)
         if found is None:
             found = self.structures[path] = FileStructure(self.files[path])
+            found.markup = path.lower().endswith(MARKUP_SUFFIXES)
         return found
 
     def _wordless(self, i: int, ranges) -> SourceRange | None:
