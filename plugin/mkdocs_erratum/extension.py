@@ -27,6 +27,7 @@ from markdown.treeprocessors import Treeprocessor
 
 from mkdocs_erratum.repository import RepositoryFacts
 from mkdocs_erratum.sourcemap import (
+    WORD_RE,
     Kind,
     RenderedBlock,
     SourceRange,
@@ -419,8 +420,12 @@ class _Walker:
             # Word-less lines a block shows at its edges (a code block's closing `]`,
             # a literal `///`) are part of its range: the aligner only sees words.
             whole = last - first == 1
-            block.head = wordless_edge(self._texts[first], at_end=False, whole=whole)
-            block.tail = wordless_edge(self._texts[last - 1], at_end=True, whole=whole)
+            head, tail = self._texts[first], self._texts[last - 1]
+            # Most blocks start and end on a line with words: checked here, in C.
+            if head[:1].isspace() or not _word_search(head, 0, _line_end(head)):
+                block.head = wordless_edge(head, at_end=False, whole=whole)
+            if tail[-1:].isspace() or not _word_search(tail, tail.rfind("\n") + 1):
+                block.tail = wordless_edge(tail, at_end=True, whole=whole)
 
     def _kind(self, el: etree.Element, tag: str, classes: set[str]) -> str:
         if "arithmatex" in classes and tag == "div":
@@ -542,6 +547,14 @@ class _Walker:
         text = _BLOCK_HTML_TAG_RE.sub(" ", text)
         text = _ANY_TAG_RE.sub("", text)
         return self._plain(html.unescape(text), depth)
+
+
+_word_search = WORD_RE.search
+
+
+def _line_end(text: str) -> int:
+    end = text.find("\n")
+    return len(text) if end < 0 else end
 
 
 def _sorted_classes(names: str) -> str:

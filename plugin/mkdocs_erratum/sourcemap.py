@@ -717,9 +717,9 @@ class _Mapper:
         coded = "".join(map(with_newline.__getitem__, found))
         per_line = coded.split("\n")
         self.src = "".join(per_line)
-        self.src_line = list(
+        self.src_line = list(  # the line of each source token, built in C
             itertools.chain.from_iterable(
-                itertools.repeat(k, len(codes_of_line)) for k, codes_of_line in enumerate(per_line)
+                map(itertools.repeat, range(len(per_line)), map(len, per_line))
             )
         )
         lookup = _CodesOrMissing(self.codes, missing=_code(len(self.codes)))
