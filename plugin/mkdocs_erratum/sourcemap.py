@@ -933,7 +933,7 @@ class _Mapper:
         lines = self.files.get(path)
         if lines is None:
             return start, end
-        structure = self._structure(path)
+        structure = self.structures.get(path) or self._structure(path)
         kind = block.kind
         if kind == Kind.CODE:
             first, last = structure.fence_of.get(start), structure.fence_of.get(end)
@@ -966,15 +966,16 @@ class _Mapper:
             start, end = _grow_html_tags(lines, start, end, structure)
         if block.head or block.tail:
             start, end = _grow_shown(lines, block, start, end, across_blank=False)
-        if structure.spans and structure.markup:
+        if structure.markup and structure.spans:
             root = next(
                 (a, b) for a, b in [*structure.spans, (start, end)] if a <= start and end <= b
             )
             start, end = root
         if end < len(lines) and "{" in lines[end] and ATTR_LIST_LINE_RE.match(lines[end]):
             end += 1
-        if not (structure.fence_of or structure.spans):
-            return start, end
+        fence_of = structure.fence_of
+        if not structure.spans and start not in fence_of and end not in fence_of:
+            return start, end  # the common case: nothing to hold whole
         return _hold_whole_blocks(structure, start, end, container)
 
     def _structure(self, path: str) -> FileStructure:
