@@ -358,4 +358,6 @@ def test_a_slow_manifest_url_never_blocks_the_service(tmp_path):
     assert health.status_code == 200 and challenge.status_code == 200
     assert took < 0.5, took
     assert answers[0].status_code == 202, answers[0].text
-    assert slow.served == 2
+    # The 503 at start, then the fetch the report waited for; the worker may fetch again
+    # once refresh_seconds has passed, so a busy machine can see a third.
+    assert slow.served >= 2
