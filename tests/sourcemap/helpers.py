@@ -50,6 +50,9 @@ def annotated(html: str) -> list[tuple[str, str, str]]:
     return out
 
 
-def ranges_of(html: str) -> dict[tuple[str, str], str]:
-    """{(tag, text): 'LA-LB'} for the annotated elements (path left out)."""
-    return {(tag, text): value.split("#", 1)[1] for tag, text, value in annotated(html)}
+def ranges_of(html: str) -> list[tuple[str, str, str]]:
+    """(tag, text, 'LA-LB') of every annotated element, in document order (path left out).
+
+    A list, not a mapping: repeated elements (the same paragraph twice) are each checked.
+    """
+    return [(tag, text, value.split("#", 1)[1]) for tag, text, value in annotated(html)]
