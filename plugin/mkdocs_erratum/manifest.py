@@ -29,11 +29,13 @@ import json
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
-from mkdocs_erratum.gate import MarkdownConfig
 from mkdocs_erratum.report import Report, text_hash
+
+if TYPE_CHECKING:  # the gate (lxml, markdown-it) loads only where a report is judged
+    from mkdocs_erratum.gate import MarkdownConfig
 
 MANIFEST_VERSION = 1
 MANIFEST_PATH = "_erratum/manifest.json"
@@ -88,6 +90,8 @@ class Manifest:
     @property
     def markdown(self) -> MarkdownConfig:
         """The site's Markdown configuration (MkDocs' defaults when not written)."""
+        from mkdocs_erratum.gate import MarkdownConfig
+
         return MarkdownConfig.from_data(self.data.get("markdown"))
 
     def page(self, page_url: str) -> tuple[str, dict[str, Any]] | None:

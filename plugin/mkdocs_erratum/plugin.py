@@ -21,7 +21,6 @@ from mkdocs.utils import get_relative_url
 from mkdocs_erratum import widget
 from mkdocs_erratum.config import ErratumConfig
 from mkdocs_erratum.extension import PageSourceMap, SourceMapExtension
-from mkdocs_erratum.gate import MarkdownConfig
 from mkdocs_erratum.manifest import build_manifest, write_site_manifest
 from mkdocs_erratum.repository import RepositoryFacts, github_repository, read_repository
 
@@ -230,6 +229,8 @@ class ErratumPlugin(BasePlugin[ErratumConfig]):
         repository = (self.widget_settings or {}).get("repository") or github_repository(
             config.repo_url
         )
+        from mkdocs_erratum import gate  # here: only sites with a service load lxml for it
+
         data = build_manifest(
             self.manifest_pages,
             repository=repository,
@@ -237,7 +238,9 @@ class ErratumPlugin(BasePlugin[ErratumConfig]):
             site_url=config.site_url or None,
             docs_dirs=_docs_dirs(config, self.repository),
             # The service renders replacements as this site does (see mkdocs_erratum.gate).
-            markdown=MarkdownConfig.from_mkdocs(config.markdown_extensions, config.mdx_configs),
+            markdown=gate.MarkdownConfig.from_mkdocs(
+                config.markdown_extensions, config.mdx_configs
+            ),
         )
         self.manifest_pages = []
         try:

@@ -17,6 +17,7 @@ Nothing here talks to GitHub or MkDocs.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -24,8 +25,6 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
-
-from markdown_it import MarkdownIt
 
 from .text_rules import fence_for
 
@@ -39,7 +38,14 @@ MAX_COMMENT_CHARS = 5_000
 MAX_BLOCKS = 20
 
 _REPORT_ID_RE = re.compile(r"^r-[0-9a-f]{16}$")
-_COMMONMARK = MarkdownIt("commonmark")
+
+
+@functools.cache
+def _commonmark():
+    """The CommonMark parser GitHub follows; imported on first use, so a build never pays."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark")
 
 
 class ReportError(ValueError):
@@ -178,7 +184,7 @@ def report_blocks(text: str) -> list[str]:
     >>> report_blocks(quoted + "```json erratum-report\\n[]\\n```")
     ['[]']
     """
-    tokens = _COMMONMARK.parse(text.replace("\r\n", "\n").replace("\0", "\ufffd"))
+    tokens = _commonmark().parse(text.replace("\r\n", "\n").replace("\0", "\ufffd"))
     return [
         t.content.rstrip("\n")
         for t in tokens
