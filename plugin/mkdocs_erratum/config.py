@@ -192,9 +192,19 @@ class ErratumConfig(base.Config):
     414 to long URLs); longer reports are shortened, then copied to the clipboard."""
 
     widget_strings = WidgetStrings()
-    """Texts per language overriding the built-in English and French ones, e.g.
-    ``{fr: {button: "Une erreur ?"}}``; the theme's language picks the set. Every name
-    must be one of the built-in strings."""
+    """Texts per language overriding the built-in ones (English, French, German, Spanish,
+    Italian, Portuguese, Dutch, Japanese and Simplified Chinese), e.g.
+    ``{fr: {button: "Une erreur ?"}}``, or adding a language. Each page shows the language
+    of its front matter's ``lang``, else of ``<html lang>``, else the theme's, else
+    English. Every name must be one of the built-in strings; ``open_issue`` may name the
+    forge as ``{forge}``, ``body_line`` and ``body_lines`` the lines as ``{start}`` and
+    ``{end}``."""
+
+    widget_paragraph_links = c.Type(bool, default=True)
+    """Show a small "report an error here" link in the margin of the block under the
+    mouse, the focused or the touched block (one tab stop for the page: the arrow keys
+    move it from block to block). It opens the dialog on that block. ``false`` leaves the
+    page-level button alone."""
 
     widget_blocks = c.Optional(CssSelector())
     """CSS selector limiting which annotated blocks readers can select (default: all),

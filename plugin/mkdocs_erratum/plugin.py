@@ -39,6 +39,8 @@ class ErratumPlugin(BasePlugin[ErratumConfig]):
         self.repository: RepositoryFacts | None = None
         self.extension: SourceMapExtension | None = None
         self.widget_settings: dict | None = None
+        self.widget_texts: dict[str, dict[str, str]] = {}
+        self.widget_page_languages: set[str] = set()
         self.widget_sources: dict[str, tuple[list[str], set[int]]] = {}
         self.widget_page_paths: dict[str, str] = {}
         self.widget_page_titles: dict[str, str] = {}
@@ -74,6 +76,8 @@ class ErratumPlugin(BasePlugin[ErratumConfig]):
             self.extension = SourceMapExtension(repository=self.repository, logger=log)
             config.markdown_extensions.append(self.extension)
         self.widget_settings = None
+        self.widget_texts = {}
+        self.widget_page_languages = set()
         if self.config.widget_enabled:
             try:
                 self.widget_settings = self._widget_settings(config)
@@ -92,11 +96,11 @@ class ErratumPlugin(BasePlugin[ErratumConfig]):
         facts = self.repository
         assert facts is not None
         theme = config.theme
-        # The schema checked every name and text; this picks the page language's set.
-        strings = widget.resolve_strings(
-            str(theme.get("language") or theme.get("locale") or "en"),
-            self.config.widget_strings,
+        # The schema checked every name and text; pages' own languages join in on_env.
+        self.widget_texts = self._texts(
+            str(theme.get("language") or theme.get("locale") or "en"), _i18n_languages(config)
         )
+        language, strings = next(iter(self.widget_texts.items()))
         repository = (
             self.config.widget_repository
             or github_repository(config.repo_url)
@@ -140,7 +144,27 @@ class ErratumPlugin(BasePlugin[ErratumConfig]):
             url_cap=self.config.widget_url_cap,
             blocks=self.config.widget_blocks,
             service_url=self.config.service_url,
+            language=language,
+            languages=self.widget_texts,
+            paragraph_links=self.config.widget_paragraph_links,
         )
+
+    def _texts(self, theme_language: str, languages: list[str]) -> dict[str, dict[str, str]]:
+        """The full texts of each language the site uses, the theme's first."""
+        overrides = self.config.widget_strings
+        codes = widget.site_languages(theme_language, languages, overrides)
+        return {code: widget.resolve_strings(code, overrides) for code in codes}
+
+    # Every page's front matter has been read by now (pages are rendered before any is
+    # written): the settings embed each language the pages use.
+    def on_env(self, env: Any, /, *, config: MkDocsConfig, files: Files) -> Any:
+        settings = self.widget_settings
+        if self.config.enabled and settings is not None and self.widget_page_languages:
+            theme = next(iter(self.widget_texts))
+            extra = sorted(self.widget_page_languages)
+            self.widget_texts = self._texts(theme, [*_i18n_languages(config), *extra])
+            settings.update(widget.language_settings(self.widget_texts, self.config.widget_title))
+        return None
 
     def on_page_content(
         self, html: str, /, *, page: Page, config: MkDocsConfig, files: Files
@@ -177,6 +201,14 @@ class ErratumPlugin(BasePlugin[ErratumConfig]):
             return None
         try:
             asset_url = get_relative_url(widget.ASSET_DIR + "/", page.url)
+            # The page's own language (front matter) when the site has its texts.
+            lang = page.meta.get("lang") if isinstance(page.meta.get("lang"), str) else None
+            code = widget.language_code(lang) if lang else settings["lang"]
+            if code not in self.widget_texts:
+                lang, code = None, settings["lang"]
+            strings = dict(self.widget_texts[code])
+            if self.config.widget_title:
+                strings["issue_title"] = self.config.widget_title
             body = ""
             if settings["repository"]:
                 page_url = page.canonical_url or "/" + page.url
@@ -190,14 +222,16 @@ class ErratumPlugin(BasePlugin[ErratumConfig]):
                         or page.file.src_uri,
                         page_url=page_url,
                         path=self.widget_page_paths.get(page.file.src_uri),
-                        strings=settings["strings"],
+                        strings=strings,
                         labels=settings["labels"],
                         issue_form=settings["form"],
                     ),
-                    settings["strings"],
+                    strings,
                     page_title=page.title or page.file.src_uri,
+                    lang=lang if code != settings["lang"] else None,
                 )
-            return widget.inject(output, widget.head_tags(settings, asset_url), body)
+            head = widget.head_tags(settings, asset_url, page_lang=lang)
+            return widget.inject(output, head, body)
         except Exception as exc:  # never break a user's build over the widget
             log.warning("Reader widget: page '%s' left out (%s).", page.file.src_uri, exc)
             return None
@@ -210,6 +244,9 @@ class ErratumPlugin(BasePlugin[ErratumConfig]):
     ) -> str | None:
         if self.config.enabled and self.extension is not None and page.file.abs_src_path:
             self.extension.expect_page(page.file.abs_src_path, markdown)
+        lang = page.meta.get("lang")
+        if self.widget_settings is not None and isinstance(lang, str) and lang.strip():
+            self.widget_page_languages.add(lang.strip())
         return None
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
@@ -266,6 +303,19 @@ def _written_edit_uri(config: MkDocsConfig) -> str | None:
     if raw is not None:
         return config.edit_uri if any("edit_uri" in layer for layer in raw) else None
     return None if config.edit_uri == MKDOCS_DEFAULT_EDIT_URI else config.edit_uri
+
+
+def _i18n_languages(config: MkDocsConfig) -> list[str]:
+    """The languages of an i18n plugin (mkdocs-static-i18n's ``languages[].locale``)."""
+    i18n = config.plugins.get("i18n")
+    options = getattr(i18n, "config", None)
+    entries = options.get("languages", []) if hasattr(options, "get") else []
+    found = []
+    for entry in entries or []:
+        locale = entry.get("locale") if hasattr(entry, "get") else getattr(entry, "locale", None)
+        if isinstance(locale, str):
+            found.append(locale)
+    return found
 
 
 def _names(names: set[str]) -> str:

@@ -13,7 +13,6 @@ import html as html_lib
 import json
 import os
 import re
-import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from urllib.parse import quote, urlencode
 
@@ -23,83 +22,34 @@ ASSET_DIR = "assets/erratum"
 """Where the widget's files go in the built site (relative to ``site_dir``)."""
 SOURCE_DIR = ASSET_DIR + "/src"
 """Where the per-file source lines go: ``SOURCE_DIR/<repository path>.json``."""
-ASSETS = ("erratum.js", "erratum.css")
+LANGUAGES = ("en", "fr", "de", "es", "it", "pt", "nl", "ja", "zh")
+"""The built-in languages: ``assets/strings.<code>.json`` holds each one's texts."""
+LOADER = ("erratum.js", "erratum.css")
+"""What every page loads: the button, the per-paragraph link, the selection mode."""
+ASSETS = (
+    *LOADER,
+    "erratum-dialog.js",
+    "erratum-dialog.css",
+    *(f"strings.{code}.json" for code in LANGUAGES),
+)
+"""Every file copied into `ASSET_DIR`; the dialog and the strings load on the first press."""
+PAGE_STRINGS = ("button", "banner", "continue", "cancel", "here")
+"""The strings a page embeds (for each of the site's languages): the rest come with the
+dialog, from the language's strings file."""
 DEFAULT_URL_CAP = 6000
+_ASSET_SOURCES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "assets")
 
-STRINGS: dict[str, dict[str, str]] = {
-    "en": {
-        "button": "Report an error",
-        "banner": "Select the paragraphs that contain an error",
-        "continue": "Continue",
-        "cancel": "Cancel",
-        "close": "Close",
-        "correction": "Suggested correction",
-        "comment": "What is wrong?",
-        "open_issue": "Open an issue on GitHub",
-        "send": "Send",
-        "loading": "Loading the original text…",
-        "load_failed": "The original text could not be loaded. Please try again later.",
-        "opened": "The issue opens in a new tab. Submit it there to send the report.",
-        "copied": "The report was too long for a link: it is in your clipboard. "
-        "Paste it into the issue that opened in a new tab.",
-        "copy_below": "The report was too long for a link. Copy the text below and paste "
-        "it into the issue that opened in a new tab.",
-        "sending": "Sending…",
-        "queued": "Thank you! Your report is queued and will be filed shortly.",
-        "issue_opened": "Thank you! Your report is issue #{number}:",
-        "pull_request_opened": "Thank you! Your correction is pull request #{number}:",
-        "branch_created": "Thank you! Your correction is on branch {branch}.",
-        "rejected": "Your report was rejected: {reason}",
-        "send_failed": "Sending failed: {message} Your text is kept; you can try again.",
-        "issue_title": "Error on page “{title}”",
-        "colon": ":",
-        "body_page": "Page",
-        "body_line": "line",
-        "body_lines": "lines",
-        "body_change": "Suggested change",
-        "body_comment": "What is wrong",
-        "body_pasted": "The full report did not fit in a link. The reader's clipboard "
-        "holds it: it should be pasted below.",
-        "body_source": "Source",
-    },
-    "fr": {
-        "button": "Signaler une erreur",
-        "banner": "Sélectionnez les paragraphes qui contiennent une erreur",
-        "continue": "Continuer",
-        "cancel": "Annuler",
-        "close": "Fermer",
-        "correction": "Correction proposée",
-        "comment": "Quelle est l'erreur\u202f?",
-        "open_issue": "Ouvrir une issue sur GitHub",
-        "send": "Envoyer",
-        "loading": "Chargement du texte original…",
-        "load_failed": "Le texte original n'a pas pu être chargé. Réessayez plus tard.",
-        "opened": "L'issue s'ouvre dans un nouvel onglet. Validez-la pour envoyer le signalement.",
-        "copied": "Le signalement était trop long pour un lien\u202f: il est dans votre "
-        "presse-papiers. Collez-le dans l'issue ouverte dans un nouvel onglet.",
-        "copy_below": "Le signalement était trop long pour un lien. Copiez le texte "
-        "ci-dessous et collez-le dans l'issue ouverte dans un nouvel onglet.",
-        "sending": "Envoi…",
-        "queued": "Merci\u202f! Votre signalement est en file d'attente.",
-        "issue_opened": "Merci\u202f! Votre signalement est l'issue n°\u00a0{number}\u202f:",
-        "pull_request_opened": "Merci\u202f! Votre correction est la pull request "
-        "n°\u00a0{number}\u202f:",
-        "branch_created": "Merci\u202f! Votre correction est sur la branche {branch}.",
-        "rejected": "Votre signalement a été refusé\u202f: {reason}",
-        "send_failed": "L'envoi a échoué\u202f: {message} Votre texte est conservé\u202f; "
-        "vous pouvez réessayer.",
-        "issue_title": "Erreur sur la page «\u202f{title}\u202f»",
-        "colon": "\u202f:",
-        "body_page": "Page",
-        "body_line": "ligne",
-        "body_lines": "lignes",
-        "body_change": "Modification proposée",
-        "body_comment": "Quelle est l'erreur",
-        "body_pasted": "Le signalement complet ne tenait pas dans un lien. Il est dans le "
-        "presse-papiers du lecteur et devrait être collé ci-dessous.",
-        "body_source": "Source",
-    },
-}
+
+def _load_strings() -> dict[str, dict[str, str]]:
+    out = {}
+    for code in LANGUAGES:
+        with open(os.path.join(_ASSET_SOURCES, f"strings.{code}.json"), encoding="utf-8") as fh:
+            out[code] = json.load(fh)
+    return out
+
+
+STRINGS: dict[str, dict[str, str]] = _load_strings()
+"""The built-in texts, ``{language code: {string name: text}}``; the files are the source."""
 
 
 class WidgetConfigError(ValueError):
@@ -115,20 +65,12 @@ def language_code(theme_language: str | None) -> str:
     return (theme_language or "en").replace("_", "-").split("-")[0].lower() or "en"
 
 
-def resolve_strings(
-    theme_language: str | None, overrides: Mapping[str, Mapping[str, str]]
-) -> dict[str, str]:
-    """The widget's texts for the theme's language, with the overrides of ``mkdocs.yml``.
-
-    Built-in languages are English and French; any other language starts from English
-    and takes the texts given for it. ``overrides`` maps a language code to
-    ``{string name: text}``; every entry is checked, only the page language's is used.
+def check_strings(overrides: Mapping[str, Mapping[str, str]]) -> None:
+    """Check ``widget_strings``: every name one of the widget's, every text a string.
 
     Raises:
         WidgetConfigError: for an unknown string name or a text that is not a string.
     """
-    code = language_code(theme_language)
-    strings = dict(STRINGS.get(code, STRINGS["en"]))
     for lang, texts in overrides.items():
         if not isinstance(texts, Mapping):
             raise WidgetConfigError(f"widget_strings.{lang}: expected a mapping of names to texts")
@@ -140,9 +82,55 @@ def resolve_strings(
                 )
             if not isinstance(text, str):
                 raise WidgetConfigError(f"widget_strings.{lang}.{name}: expected a string")
-            if language_code(str(lang)) == code:
-                strings[name] = text
+
+
+def resolve_strings(
+    theme_language: str | None, overrides: Mapping[str, Mapping[str, str]]
+) -> dict[str, str]:
+    """The widget's texts for a language, with the overrides of ``mkdocs.yml``.
+
+    A language that is not built in (see `LANGUAGES`) starts from English and takes the
+    texts given for it. ``overrides`` maps a language code to ``{string name: text}``;
+    every entry is checked, only the language's own is used.
+
+    Raises:
+        WidgetConfigError: for an unknown string name or a text that is not a string.
+    """
+    check_strings(overrides)
+    code = language_code(theme_language)
+    strings = dict(STRINGS.get(code, STRINGS["en"]))
+    for lang, texts in overrides.items():
+        if language_code(str(lang)) == code:
+            strings.update(texts)
     return strings
+
+
+def site_languages(
+    theme_language: str | None,
+    page_languages: Iterable[str | None] = (),
+    overrides: Mapping[str, Mapping[str, str]] | None = None,
+) -> dict[str, str]:
+    """The languages a site's pages embed: ``{code: code of its strings file}``.
+
+    The theme's language comes first, then those of pages (front matter ``lang``, an i18n
+    plugin's languages) that are built in or given in ``overrides``. One that is neither
+    built in nor overridden falls back to the theme's language in the browser; one that is
+    only overridden takes the English file under its own texts.
+
+    >>> site_languages("fr_FR", ["de", None, "xx", "fr"])
+    {'fr': 'fr', 'de': 'de'}
+    >>> site_languages("ru", ["pt-BR"], {"ru": {"button": "Сообщить об ошибке"}})
+    {'ru': 'en', 'pt': 'pt'}
+    >>> site_languages("xx")
+    {'en': 'en'}
+    """
+    given = {language_code(str(code)) for code in overrides or {}}
+    out: dict[str, str] = {}
+    for lang in (theme_language, *page_languages):
+        code = language_code(lang) if lang else None
+        if code and code not in out and (code in STRINGS or code in given):
+            out[code] = code if code in STRINGS else "en"
+    return out or {"en": "en"}
 
 
 def branch_from_edit_uri(edit_uri: str | None) -> str | None:
@@ -248,11 +236,19 @@ def browser_settings(
     url_cap: int = DEFAULT_URL_CAP,
     blocks: str | None = None,
     service_url: str | None = None,
+    language: str | None = None,
+    languages: Mapping[str, Mapping[str, str]] | None = None,
+    paragraph_links: bool = True,
 ) -> dict:
-    """The settings the widget reads from the page (the same for every page of a site)."""
-    texts = dict(strings)
-    if title:
-        texts["issue_title"] = title
+    """The settings the widget reads from the page (the same for every page of a site).
+
+    Args:
+        strings: the texts of the theme's ``language`` (see `resolve_strings`).
+        languages: the texts of every language the site's pages use, by code (see
+            `site_languages`), the theme's first; default: ``strings`` alone.
+        paragraph_links: show the per-paragraph "report an error here" link.
+    """
+    languages = languages or {language_code(language): strings}
     return {
         "repository": repository,
         "commit": commit,
@@ -262,8 +258,32 @@ def browser_settings(
         "cap": url_cap,
         "blocks": blocks,
         "service": service_url.rstrip("/") + "/" if service_url else None,
-        "strings": texts,
+        "links": paragraph_links,
+        **language_settings(languages, title),
     }
+
+
+def language_settings(languages: Mapping[str, Mapping[str, str]], title: str | None = None) -> dict:
+    """The part of `browser_settings` that holds the languages: ``lang`` (the theme's, the
+    first of ``languages``), ``languages`` (each one's strings file) and ``strings``.
+
+    Each language embeds `PAGE_STRINGS` and the texts that differ from its strings file
+    (``widget_strings``, ``title``); the dialog loads the rest from that file.
+
+    >>> language_settings({"de": STRINGS["de"], "fr": STRINGS["fr"]}, "Erratum: {title}")
+    ... # doctest: +ELLIPSIS
+    {'lang': 'de', 'languages': {'de': 'de', 'fr': 'fr'}, 'strings': {'de': {'button': ...
+    """
+    files: dict[str, str] = {}
+    embedded: dict[str, dict[str, str]] = {}
+    for code, resolved in languages.items():
+        files[code] = code if code in STRINGS else "en"
+        own = dict(resolved, **({"issue_title": title} if title else {}))
+        base = STRINGS[files[code]]
+        embedded[code] = {
+            name: text for name, text in own.items() if name in PAGE_STRINGS or text != base[name]
+        }
+    return {"lang": next(iter(embedded)), "languages": files, "strings": embedded}
 
 
 def _script_json(data: object) -> str:
@@ -276,30 +296,38 @@ def _attr(text: str) -> str:
     return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
 
 
-def head_tags(settings: Mapping, asset_url: str) -> str:
+def head_tags(settings: Mapping, asset_url: str, page_lang: str | None = None) -> str:
     """The tags for ``<head>``: stylesheet, settings and the deferred module script.
 
-    ``asset_url`` is the page-relative URL of `ASSET_DIR` with a trailing slash.
+    ``asset_url`` is the page-relative URL of `ASSET_DIR` with a trailing slash;
+    ``page_lang`` is the page's own language (its front matter's ``lang``), which the
+    widget prefers to ``<html lang>``. It is a ``<meta>`` in ``<head>`` so that it follows
+    Material's instant navigation, which swaps ``<head>`` but not the end of ``<body>``.
     """
     base = _attr(asset_url)
+    lang = f'<meta name="erratum-lang" content="{_attr(page_lang)}">' if page_lang else ""
     return (
-        f'<link rel="stylesheet" href="{base}erratum.css">'
+        f'<link rel="stylesheet" href="{base}erratum.css">{lang}'
         f'<script type="application/json" id="erratum-config">{_script_json(settings)}</script>'
         f'<script type="module" src="{base}erratum.js"></script>'
     )
 
 
-def body_tags(issue_url: str, strings: Mapping[str, str], page_title: str = "") -> str:
+def body_tags(
+    issue_url: str, strings: Mapping[str, str], page_title: str = "", lang: str | None = None
+) -> str:
     """The link for readers without JavaScript (the widget hides it and adds its button).
 
     ``page_title`` (MkDocs' title of the page) is what the widget names a page that has
-    no first heading.
+    no first heading; ``lang`` is the language of ``strings`` when it is the page's own
+    rather than the site's.
     """
     label = html_lib.escape(strings["button"], quote=False)
     title = f' data-erratum-title="{_attr(page_title)}"' if page_title else ""
+    lang_attr = f' lang="{_attr(lang)}"' if lang else ""
     return (
-        f'<p class="erratum-nojs"{title}><a href="{_attr(issue_url)}" target="_blank" '
-        f'rel="noopener">{label}</a></p>'
+        f'<p class="erratum-nojs"{title}{lang_attr}><a href="{_attr(issue_url)}" '
+        f'target="_blank" rel="noopener">{label}</a></p>'
     )
 
 
@@ -366,16 +394,35 @@ def is_repository_name(name: str) -> bool:
     return re.fullmatch(r"[\w.-]+/[\w.-]+", name) is not None
 
 
+def asset_text(name: str) -> str:
+    """The text of asset ``name`` as the site gets it: comments and spacing left out.
+
+    The package holds the readable sources; rJSmin and rCSSmin (regular-expression
+    minifiers, no build step) take out what only a reader of the source needs.
+    """
+    with open(os.path.join(_ASSET_SOURCES, name), encoding="utf-8") as fh:
+        text = fh.read()
+    if name.endswith(".js"):
+        import rjsmin
+
+        return rjsmin.jsmin(text) + "\n"
+    if name.endswith(".css"):
+        import rcssmin
+
+        return rcssmin.cssmin(text) + "\n"
+    return text
+
+
 def write_site_files(site_dir: str, sources: Mapping[str, tuple[Sequence[str], set[int]]]) -> None:
     """Copy the widget's assets into ``site_dir`` and write one source file per Markdown file.
 
     ``sources`` maps a repository path to (its committed lines, the lines blocks cover).
     """
-    package_assets = os.path.join(os.path.dirname(os.path.abspath(__file__)), "assets")
     target = os.path.join(site_dir, *ASSET_DIR.split("/"))
     os.makedirs(target, exist_ok=True)
     for name in ASSETS:
-        shutil.copyfile(os.path.join(package_assets, name), os.path.join(target, name))
+        with open(os.path.join(target, name), "w", encoding="utf-8") as fh:
+            fh.write(asset_text(name))
     for path, (lines, covered) in sources.items():
         name = source_file_name(path)
         if name is None:

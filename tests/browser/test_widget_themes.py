@@ -172,7 +172,7 @@ def test_french_strings_on_readthedocs(browser, tmp_path):
         dialog.get_by_label("Quelle est l'erreur\u202f?").fill("Il manque un mot.")
         assert dialog.get_by_role("button", name="Annuler").is_visible()
         _, query = opened_query(
-            context, dialog.get_by_role("button", name="Ouvrir une issue sur GitHub").click
+            context, dialog.get_by_role("button", name="Ouvrir un ticket sur GitHub").click
         )
         assert query["title"] == "Erreur sur la page «\u202fField guide\u202f»"
         assert query["template"] == "erratum.yml"  # an issue form: its field "report"

@@ -1,0 +1,294 @@
+// mkdocs-erratum reader widget, the part loaded on the first press (by erratum.js): the
+// dialog, the issue builder for each forge and the correction service's client. With it
+// come its stylesheet and the reader's language's strings (strings.<lang>.json).
+const HERE = import.meta.url;
+const sources = {}; // repository path -> Promise of its lines (null where not published)
+const texts = {}; // strings file -> Promise of its strings
+let sheet, ready, dialog, carried;
+
+const hex = (buf) => [...new Uint8Array(buf)].map((x) => x.toString(16).padStart(2, "0")).join("");
+const digest = (data, hash = "SHA-256") => crypto.subtle.digest(hash, data);
+const sha256 = async (text) => hex(await digest(new TextEncoder().encode(text)));
+// Storage can be switched off (privacy settings, sandboxed frames): the dialog still works.
+const keep = (f) => { try { return f(); } catch { return null; } };
+const fence = (text) => { let f = "```"; while (text.includes(f)) f += "`"; return f; };
+const range = (p) => p.path + "#L" + p.start + "-L" + p.end;
+const encodePath = (path) => path.split("/").map(encodeURIComponent).join("/");
+// Reader text in an issue: mkdocs_erratum.text_rules.neutralise, rule for rule.
+const Z = "\u200b";
+export const inert = (s) => [[/&(?!(?:lt|gt|amp);)(?=#?[A-Za-z0-9])/g, "&amp;"], [/<(?=[A-Za-z/!?])/g, "&lt;"],
+  [/(?<![\w@])@(?=[A-Za-z0-9])/g, "@" + Z], [/#(?=\d)/g, "#" + Z], [/\b(GH-)(?=\d)/gi, "$1" + Z],
+  [/\b([cfr])(?=(?:lose[sd]?|ix(?:e[sd])?|esolve[sd]?)\b:?\s*(?:#|GH-|[\w.-]+\/[\w.-]+#|[A-Za-z][\w+.-]*:\/\/|www\.))/gi, "$1" + Z],
+  [/(?<=[A-Za-z0-9+.-]):\/\//g, ":" + Z + "//"], [/\b(www)(?=\.)/gi, "$1" + Z]].reduce((t, [r, w]) => t.replace(r, w), s);
+
+function load(url, cache, key) {
+  cache[key] ||= fetch(url).then((r) => {
+    if (!r.ok) throw new Error("HTTP " + r.status);
+    return r.json();
+  });
+  cache[key].catch(() => delete cache[key]); // let a later attempt retry
+  return cache[key];
+}
+const lines = (path) => load(new URL("src/" + encodePath(path) + ".json", HERE), sources, path).then((j) => j.lines);
+
+// The stylesheet once per page (Material's instant navigation drops what it did not load).
+function style(el) {
+  if (!sheet?.isConnected) {
+    const href = new URL("erratum-dialog.css", HERE);
+    ready = new Promise((ok) => (sheet = el("link", { rel: "stylesheet", href, load: ok, error: ok })));
+    document.head.append(sheet);
+  }
+  return ready;
+}
+
+// -- Forges ---------------------------------------------------------------------------------
+// The forge's name and its URLs, from the settings "forge" and "web" (default: GitHub).
+function forge(C) {
+  const kind = C.forge || "github", web = (C.web || "https://github.com").replace(/\/+$/, "");
+  const base = web + "/" + C.repository;
+  const name = /^https?:\/\/codeberg\.org$/i.test(web) ? "Codeberg" : { github: "GitHub", gitlab: "GitLab", forgejo: "Forgejo", gitea: "Gitea" }[kind];
+  return {
+    name,
+    permalink(b) {
+      const ref = encodeURIComponent(C.commit || C.branch || "HEAD"), path = encodePath(b.path);
+      if (kind === "gitlab") return base + "/-/blob/" + ref + "/" + path + "#L" + b.start + "-" + b.end;
+      if (kind === "github") return base + "/blob/" + ref + "/" + path + "#L" + b.start + "-L" + b.end;
+      return base + "/src/" + (C.commit ? "commit/" : "branch/") + ref + "/" + path + "#L" + b.start + "-L" + b.end;
+    },
+    issue(title, body) {
+      const q = new URLSearchParams();
+      if (kind === "gitlab") {
+        if (C.form) q.set("issuable_template", C.form);
+        q.set("issue[title]", title);
+        q.set("issue[description]", body);
+        return base + "/-/issues/new?" + q;
+      }
+      if (kind === "github" && C.form) q.set("template", C.form);
+      q.set("title", title);
+      q.set(kind === "github" && C.form ? "report" : "body", body);
+      if (kind === "github" && C.labels.length) q.set("labels", C.labels.join(","));
+      return base + "/issues/new?" + q;
+    },
+  };
+}
+
+// -- The dialog ------------------------------------------------------------------------------
+/** Open the dialog on `list` (elements with data-erratum-src); `ctx` is what erratum.js
+ * shares: settings C, the page's strings T and language, el(), fill(), where(), textOf(),
+ * the page's button and more() (back to the selection mode with these blocks chosen). */
+export async function open(list, quoted, ctx) {
+  const { C, lang, el, fill, where } = ctx;
+  const [, base] = await Promise.all([style(el), load(new URL("strings." + C.languages[lang] + ".json", HERE), texts, lang)]);
+  const T = { ...base, ...ctx.T };
+  const F = forge(C);
+  const span = (b) => fill(b.start === b.end ? T.body_line : T.body_lines, b);
+  list.sort((a, b) => (a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1));
+  const picks = [];
+  for (const [, path, a, b] of list.map(where)) {
+    const p = { path, start: +a, end: +b };
+    // One entry per range: a cell takes its row's range; a range inside another is kept once.
+    if (picks.some((o) => o.path === p.path && o.start <= p.start && p.end <= o.end)) continue;
+    for (let i = picks.length - 1; i >= 0; i--) {
+      if (picks[i].path === p.path && p.start <= picks[i].start && picks[i].end <= p.end) picks.splice(i, 1);
+    }
+    picks.push(p);
+  }
+  const opener = document.activeElement;
+  const key = "erratum:" + location.pathname + ":" + picks.map(range).join(",");
+  // What the reader typed before choosing more blocks comes along.
+  const saved = JSON.parse(keep(() => sessionStorage.getItem(key)) || "null") ||
+    { id: carried?.id || "r-" + hex(crypto.getRandomValues(new Uint8Array(8))), comment: carried?.comment ?? quoted, edits: {} };
+  const save = () => {
+    saved.comment = comment.value;
+    picks.forEach((p, i) => p.original != null && (saved.edits[i] = boxes[i].value));
+    keep(() => sessionStorage.setItem(key, JSON.stringify(saved)));
+  };
+  const boxes = picks.map((p, i) => el("textarea", { id: "erratum-b" + i, rows: 4, maxlength: 20000, input: save }));
+  const fixes = el("div"); // the correction boxes, shown once the original text is loaded
+  const comment = el("textarea", { id: "erratum-comment", rows: 3, maxlength: 5000, input: save });
+  comment.value = saved.comment;
+  const status = el("div", { class: "erratum-status", role: "status" });
+  const primary = el("button", { type: "submit", class: "erratum-primary", disabled: true },
+    C.service ? T.send : fill(T.open_issue, { forge: F.name }));
+  const cancel = el("button", { type: "button", class: "erratum-secondary", click: () => dialog.close() }, T.cancel);
+  const more = el("button", { type: "button", class: "erratum-secondary", click: () => {
+    carried = { id: saved.id, comment: comment.value, edits: Object.fromEntries(picks.map((p, i) => [range(p), boxes[i].value])) };
+    dialog.close();
+    ctx.more(list);
+  } }, T.add);
+  const honeypot = el("input", { name: "website", tabindex: -1, autocomplete: "off", "aria-hidden": "true" });
+  const form = el("form", { method: "dialog" },
+    el("h2", { id: "erratum-title" }, T.button),
+    el("label", { for: "erratum-comment" }, T.comment), comment, fixes,
+    C.service ? el("div", { class: "erratum-hp" }, honeypot) : "",
+    status,
+    el("div", { class: "erratum-actions" }, primary, more, cancel));
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const report = {
+      page_url: location.origin + location.pathname,
+      blocks: picks.map((p, i) => ({
+        path: p.path, start: p.start, end: p.end, original: p.original, original_sha256: p.hash,
+        replacement: boxes[i].value === p.original ? null : boxes[i].value,
+      })),
+      comment: comment.value, repository: C.repository, commit: C.commit, branch: C.branch,
+      id: saved.id, reporter: null, version: 1,
+    };
+    const done = () => { keep(() => sessionStorage.removeItem(key)); cancel.textContent = T.close; };
+    if (C.service) send(report, honeypot.value, { T, fill, show, primary, done, service: C.service });
+    else openIssue(report, { T, F, fill, span, show, title: pageTitle(ctx), cap: C.cap }).then(() => (cancel.textContent = T.close));
+  });
+  function show(text, link, full) {
+    status.replaceChildren(text);
+    if (link && /^https?:\/\//.test(link)) status.append(" ", el("a", { href: link, target: "_blank", rel: "noopener" }, link));
+    if (full != null) {
+      const copy = el("textarea", { readonly: true, rows: 6, "aria-label": T.copy_below });
+      copy.value = full;
+      status.append(copy);
+    }
+  }
+  dialog?.remove();
+  dialog = el("dialog", { class: "erratum-dialog", "aria-labelledby": "erratum-title", lang }, form);
+  dialog.addEventListener("close", () => (opener?.isConnected && opener !== document.body ? opener : ctx.button).focus());
+  document.body.append(dialog);
+  dialog.showModal();
+  show(T.loading);
+  try {
+    for (const [i, p] of picks.entries()) {
+      const text = (await lines(p.path)).slice(p.start - 1, p.end);
+      if (text.length !== p.end - p.start + 1 || text.includes(null)) throw new Error("range not published");
+      p.original = text.join("\n");
+      p.hash = await sha256(p.original);
+      boxes[i].value = saved.edits[i] ?? carried?.edits[range(p)] ?? p.original;
+    }
+    carried = null;
+    fixes.append(...picks.flatMap((p, i) => [
+      el("label", { for: "erratum-b" + i }, T.correction + " — " + p.path + ", " + span(p)),
+      boxes[i]]));
+    primary.disabled = false;
+    show("");
+  } catch {
+    show(T.load_failed);
+  }
+}
+
+// As the no-JS link (widget.first_heading): the first h1, else the title that link carries.
+const pageTitle = ({ textOf }) => textOf(document.querySelector("article h1, [role=main] h1, main h1")) ||
+  document.querySelector("[data-erratum-title]")?.dataset.erratumTitle || document.title;
+
+// -- The issue --------------------------------------------------------------------------------
+function unifiedDiff({ path, start, original, replacement }) {
+  const a = original.split("\n"), b = replacement.split("\n");
+  let p = 0, s = 0;
+  while (p < a.length && p < b.length && a[p] === b[p]) p++;
+  while (s < a.length - p && s < b.length - p && a[a.length - 1 - s] === b[b.length - 1 - s]) s++;
+  const mark = (m) => (l) => m + l;
+  const out = ["--- a/" + path, "+++ b/" + path, "@@ -" + start + "," + a.length + " +" + start + "," + b.length + " @@",
+    ...a.slice(0, p).map(mark(" ")), ...a.slice(p, a.length - s).map(mark("-")),
+    ...b.slice(p, b.length - s).map(mark("+")), ...a.slice(a.length - s).map(mark(" "))];
+  return out.join("\n");
+}
+
+// The machine-readable block, exactly as mkdocs_erratum.report.format_report_block writes it.
+function reportBlock(report) {
+  const json = JSON.stringify(report);
+  const f = fence(json);
+  return f + "json erratum-report\n" + json + "\n" + f;
+}
+
+// Quoted text is indented (a code block): no line of it can start a fence or mention anyone.
+function issueBody(r, { T, F, span }, quote = true, diff = true, data = r) {
+  const out = [T.body_page + T.colon + " " + r.page_url, ""];
+  for (const b of r.blocks) {
+    out.push("#### " + inert(b.path) + ", " + span(b), F.permalink(b), "");
+    if (quote && b.original != null) out.push(b.original.split("\n").map((l) => "    " + l).join("\n"), "");
+    if (diff && b.replacement != null) {
+      const d = unifiedDiff(b), f = fence(d);
+      out.push(T.body_change + T.colon, "", f + "diff", d, f, "");
+    }
+  }
+  if (r.comment.trim()) out.push("#### " + T.body_comment, "", r.comment.split("\n").map((l) => "> " + inert(l)).join("\n"), "");
+  out.push(reportBlock(data));
+  return out.join("\n");
+}
+
+// Shorten quoted text first, then the texts of the JSON block, never its locators; if
+// still too long, copy the full body to the clipboard and open a short issue.
+async function openIssue(r, how) {
+  const { T, F, show } = how;
+  const title = how.fill(T.issue_title, { title: how.title });
+  const bare = (texts) => ({ ...r, comment: texts ? r.comment : "", blocks: r.blocks.map((b) => ({ ...b, original: null, replacement: texts ? b.replacement : null })) });
+  const bodies = [issueBody(r, how), issueBody(r, how, false), issueBody(r, how, false, true, bare(true)), issueBody(r, how, false, false, bare(true))];
+  for (const body of bodies) {
+    const url = F.issue(title, body);
+    if (url.length <= how.cap) {
+      window.open(url, "_blank", "noopener");
+      return show(T.opened);
+    }
+  }
+  const full = bodies[0];
+  const short = [T.body_pasted, "", T.body_page + T.colon + " " + r.page_url, "", ...r.blocks.map(F.permalink), "", reportBlock({ ...bare(false), truncated: true })].join("\n");
+  let copied = false;
+  try {
+    await navigator.clipboard.writeText(full);
+    copied = true;
+  } catch { /* shown below for a manual copy */ }
+  window.open(F.issue(title, short), "_blank", "noopener");
+  show(copied ? T.copied : T.copy_below, null, copied ? null : full);
+}
+
+// -- Service ------------------------------------------------------------------------------
+const b64 = (data) => btoa(JSON.stringify(data));
+
+// ALTCHA proof of work, as the service's altcha package makes it (v1): find the number n
+// with sha(salt + n) = challenge; hashes run in batches to keep SubtleCrypto busy.
+async function solve(ch) {
+  const { algorithm = "SHA-256", challenge, salt, signature } = ch;
+  const enc = new TextEncoder(), max = ch.maxNumber ?? ch.maxnumber ?? 1e6;
+  for (let n = 0; n <= max; n += 200) {
+    const found = await Promise.all(Array.from({ length: 200 }, async (_, i) => hex(await digest(enc.encode(salt + (n + i)), algorithm))));
+    const i = found.indexOf(challenge);
+    if (i >= 0) return b64({ algorithm, challenge, number: n + i, salt, signature });
+  }
+  throw new Error("proof of work not found");
+}
+
+async function send(report, honeypot, { T, fill, show, primary, done, service }) {
+  primary.disabled = true;
+  show(T.sending);
+  // The reader sees the service's words or ours, never a browser's ("Failed to fetch").
+  const said = (message) => Object.assign(new Error(message), { said: true });
+  try {
+    const asked = await fetch(new URL("api/challenge", service));
+    const challenge = await asked.json().catch(() => ({}));
+    if (!asked.ok) throw said(challenge.message || "");
+    const res = await fetch(new URL("api/reports", service), {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "Idempotency-Key": report.id },
+      body: JSON.stringify({ report, altcha: await solve(challenge), honeypot }),
+    });
+    const answer = await res.json().catch(() => ({}));
+    if (res.status >= 400 && res.status < 500 && res.status !== 429) {
+      primary.disabled = false; // the reader may change the text and send again
+      return show(fill(T.rejected, { reason: answer.message || answer.error || res.status }));
+    }
+    if (!res.ok) throw said(answer.message || "");
+  } catch (e) {
+    primary.disabled = false;
+    return show(fill(T.send_failed, { message: e.said ? e.message : "" }).replace(/ {2,}/g, " "));
+  }
+  done();
+  // The status URL per the API, relative to service_url (which may carry a path prefix).
+  const url = new URL("api/reports/" + report.id, service);
+  // Poll while the dialog stays open; the report is stored whatever the reader does.
+  for (let wait = 400; primary.closest("dialog[open]"); wait = Math.min(wait * 1.5, 5000)) {
+    let s = {};
+    try {
+      s = await (await fetch(url)).json();
+    } catch { /* keep polling: the report is stored */ }
+    if (s.state === "rejected") return show(fill(T.rejected, { reason: s.reason || "" }));
+    if (/^(issue_opened|pull_request_opened|branch_created)$/.test(s.state)) return show(fill(T[s.state], s), s.url);
+    show(T.queued);
+    await new Promise((ok) => setTimeout(ok, wait));
+  }
+}
