@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from mkdocs_erratum import gate  # noqa: E402
-from mkdocs_erratum.github_gateway import issue_body  # noqa: E402
+from mkdocs_erratum.fixer import issue_body  # noqa: E402
 from mkdocs_erratum.report import Report, ReportBlock, text_hash  # noqa: E402
 
 CONFIGS = {

@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from mkdocs_erratum import gate  # noqa: E402
-from mkdocs_erratum.github_gateway import report_ids_in  # noqa: E402
+from mkdocs_erratum.forges.base import report_ids_in  # noqa: E402
 from mkdocs_erratum.service.abuse import solve  # noqa: E402
 from tests.service_support import (  # noqa: E402
     PARAGRAPHS,

@@ -17,7 +17,7 @@ from conftest import git
 from test_fixer_github import FIXED, TYPO, commit, file_issue, report_for
 
 from mkdocs_erratum.cli import main, parse_issue_ref, read_site
-from mkdocs_erratum.github_gateway import issue_body
+from mkdocs_erratum.fixer import issue_body
 from mkdocs_erratum.report import text_hash
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -146,8 +146,8 @@ def test_fix_without_a_repository_says_how_to_give_one(tmp_path):
     status, _, err = erratum("fix", "1", "-f", str(tmp_path / "mkdocs.yml"), token="t")
     assert status == 1
     assert err == (
-        f"Error: cannot tell the GitHub repository: {tmp_path / 'mkdocs.yml'} has no "
-        "GitHub repo_url; pass --repo OWNER/NAME\n"
+        "Error: cannot tell the repository: the configuration has no repo_url on a known "
+        "forge; pass --repo OWNER/NAME (and --forge for a self-hosted forge)\n"
     )
 
 

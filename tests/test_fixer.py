@@ -5,20 +5,23 @@ from __future__ import annotations
 
 import pytest
 
-from mkdocs_erratum.fixer import (
+from mkdocs_erratum.corrections import (
+    OverlapError,
     Relocation,
+    apply_blocks,
+    map_lines,
+    relocate_lines,
+)
+from mkdocs_erratum.fixer import (
     build_commit_message,
     build_pull_request_body,
     build_refusal_comment,
-    code_span,
-    map_lines,
-    relocate_lines,
     verified_login,
-    web_address,
 )
-from mkdocs_erratum.gate import GateError, apply_blocks
+from mkdocs_erratum.forges import web
 from mkdocs_erratum.gate import check_path as check_scope
 from mkdocs_erratum.report import Report, ReportBlock, text_hash
+from mkdocs_erratum.text_rules import code_span, web_address
 
 FILE = ["# Title", "", "Hello wrold, this is a sentence.", "", "Another paragraph here.", ""]
 ORIGINAL = "Hello wrold, this is a sentence."
@@ -128,7 +131,7 @@ def test_apply_blocks(text, edits, expected):
 
 
 def test_apply_blocks_refuses_overlaps():
-    with pytest.raises(GateError, match="overlap"):
+    with pytest.raises(OverlapError, match="overlap"):
         apply_blocks("a\nb\nc", [(Relocation("same", 1, 2), "x"), (Relocation("same", 2, 3), "y")])
 
 
@@ -173,8 +176,9 @@ def test_pull_request_body_has_fixes_diff_links_and_fenced_comment():
         [("docs/a.md", f"x\ny\n{ORIGINAL}\n", f"x\ny\n{FIXED}\n")],
         issue_number=12,
         relocations=[(report.blocks[0], Relocation("moved", 4, 4, 100.0))],
-        source_url="https://github.com/acme/docs",
-        base_commit="c" * 40,
+        permalink=lambda path, start, end: web.permalink(
+            "github", "https://github.com/acme/docs", "c" * 40, path, start, end
+        ),
     )
     assert body.startswith("Fixes #12\n")
     assert f"https://github.com/acme/docs/blob/{'c' * 40}/docs/a.md#L4-L4" in body

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 from conftest import git
-from test_gateway import make_gateway
 
-from mkdocs_erratum.fixer import FixError, fix_issue, fix_report
-from mkdocs_erratum.github_gateway import GatewayError, issue_body
+from mkdocs_erratum.fixer import FixError, fix_issue, fix_report, issue_body
+from mkdocs_erratum.forges.base import ForgeError
 from mkdocs_erratum.report import Report, ReportBlock, text_hash
+from tests.forges.harnesses import github_forge as make_gateway
 
 TYPO = "The quick brown fox jumsp over the lazy dog."
 FIXED = "The quick brown fox jumps over the lazy dog."
@@ -273,7 +273,7 @@ def test_a_block_that_is_gone_is_left_out_and_said(standin, docs_repo):
 def test_a_github_failure_while_reading_is_not_a_refusal(standin, docs_repo):
     number = file_issue(standin, report_for())
     standin.inject("bad_gateway", method="GET", path=r"/contents/", times=10)
-    with pytest.raises(GatewayError, match=r"could not reach GitHub to read docs/index\.md"):
+    with pytest.raises(ForgeError, match=r"could not reach GitHub to read docs/index\.md"):
         fix_issue(make_gateway(standin, attempts=2), number, docs_dirs=["docs"])
     assert standin.repo.records[number].labels == ["erratum"]  # not labelled, no comment
     assert standin.repo.records[number].comments == []

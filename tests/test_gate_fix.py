@@ -12,8 +12,7 @@ import sys
 
 import pytest
 
-from mkdocs_erratum.fixer import LABEL_NEEDS_REVIEW
-from mkdocs_erratum.github_gateway import issue_body
+from mkdocs_erratum.fixer import LABEL_NEEDS_REVIEW, issue_body
 from mkdocs_erratum.report import Report, ReportBlock, format_report_block, text_hash
 from mkdocs_erratum.text_rules import fenced
 from tests.conftest import git

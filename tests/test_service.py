@@ -9,9 +9,10 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
+from mkdocs_erratum.corrections import OverlapError, Relocation, apply_blocks
 from mkdocs_erratum.report import Report, parse_issue_body
 from mkdocs_erratum.service.app import create_app
-from mkdocs_erratum.service.backends import GitBackend, Refused, replace_lines
+from mkdocs_erratum.service.backends import GitBackend, Refused
 from mkdocs_erratum.service.settings import SettingsError, describe_settings, load_settings
 from mkdocs_erratum.service.store import BRANCH_CREATED, IN_FLIGHT, QUEUED, ReportStore
 from tests.service_support import (
@@ -60,13 +61,15 @@ def make_client(tmp_path, site, **changes) -> TestClient:
         (["a", "b"], [(1, 1, "A\r\nB")], ["A", "B", "b"]),
     ],
 )
-def test_replace_lines(lines, blocks, expected):
-    assert replace_lines(lines, blocks) == expected
+def test_apply_blocks_over_lines(lines, blocks, expected):
+    edits = [(Relocation("same", start, end), text) for start, end, text in blocks]
+    assert apply_blocks("\n".join(lines), edits).split("\n") == expected
 
 
-def test_replace_lines_refuses_overlaps():
-    with pytest.raises(Refused, match="overlap"):
-        replace_lines(["a", "b", "c"], [(1, 2, "x"), (2, 3, "y")])
+def test_apply_blocks_refuses_overlaps():
+    edits = [(Relocation("same", 1, 2), "x"), (Relocation("same", 2, 3), "y")]
+    with pytest.raises(OverlapError, match="overlap"):
+        apply_blocks("a\nb\nc", edits)
 
 
 def test_report_becomes_a_branch_changing_exactly_its_lines(tmp_path, site):
@@ -100,7 +103,7 @@ def test_report_becomes_a_branch_changing_exactly_its_lines(tmp_path, site):
     ]
     assert "@@ -3 +3 @@" in diff
     message = git(repo, "log", "-1", "--format=%B", branch)
-    assert message.startswith("erratum: correct docs/concert.md lines 3-3")
+    assert message.startswith("docs: fix docs/concert.md as reported by a reader\n")
     assert parse_issue_body(message).id == report.id
     # The work tree and the checked-out branch are untouched.
     assert git(repo, "rev-parse", "HEAD") == commit
@@ -233,7 +236,10 @@ def test_settings_from_toml_and_environment(tmp_path):
         ({"git_repository": ""}, "git_repository"),
         ({"send_per_minute": "fast"}, "send_per_minute"),
         ({"nonsense": 1}, "nonsense: unknown setting"),
-        ({"backend": "github", "github_repository": "o/r"}, "github_token"),
+        ({"backend": "github", "github_repository": "o/r"}, "forge_token"),
+        ({"backend": "forge", "forge_kind": "gitlab", "forge_project": "g/s/p"}, "GITLAB_TOKEN"),
+        ({"backend": "forge", "forge_kind": "svn"}, "forge_kind"),
+        ({"backend": "forge", "forge_project": "../x", "forge_token": "t"}, "forge_project"),
         ({"allowed_origins": ["https://a.example/docs/"]}, "allowed_origins"),
         ({"allowed_origins": "*"}, "allowed_origins"),
     ],
@@ -249,8 +255,30 @@ def test_token_is_hidden_from_repr():
         env={"GITHUB_TOKEN": "ghp_secretvalue123"},
         overrides={"backend": "github", "github_repository": "o/r", "manifest": "m.json"},
     )
-    assert settings.github_token == "ghp_secretvalue123"
+    assert settings.forge_token == "ghp_secretvalue123"
+    assert (settings.backend, settings.forge_kind, settings.forge_project) == (
+        "forge",
+        "github",
+        "o/r",
+    )
     assert "ghp_secretvalue123" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("kind", "env", "token"),
+    [
+        ("gitlab", {"CI_JOB_TOKEN": "job", "GITHUB_TOKEN": "gh"}, "job"),
+        ("gitlab", {"GITLAB_TOKEN": "pat", "CI_JOB_TOKEN": "job"}, "pat"),
+        ("forgejo", {"GITEA_TOKEN": "gt"}, "gt"),
+        ("gitea", {"GITEA_TOKEN": "gt", "FORGEJO_TOKEN": "fj"}, "gt"),
+    ],
+)
+def test_the_forge_token_comes_from_its_kind_s_variable(kind, env, token):
+    settings = load_settings(
+        env=env,
+        overrides={"backend": "forge", "forge_kind": kind, "forge_project": "g/p", "manifest": "m"},
+    )
+    assert settings.forge_token == token
 
 
 def test_serve_help_documents_every_setting():

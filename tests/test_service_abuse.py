@@ -408,7 +408,7 @@ def test_query_and_fragment_of_the_page_url_are_dropped(tmp_path, site):
         assert post(client, report).status_code == 202  # the retry is the same report
         wait_done(client, report.id)
     message = git(repo, "log", "-1", "--format=%B", f"erratum/{report.id}")
-    assert f"Page: {PAGE_URL}\n" in message
+    assert f" on {PAGE_URL}\n" in message
     assert "utm_source" not in message
 
 

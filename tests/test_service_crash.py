@@ -15,7 +15,7 @@ import time
 import httpx
 import pytest
 
-from mkdocs_erratum.github_gateway import report_ids_in
+from mkdocs_erratum.forges.base import report_ids_in
 from mkdocs_erratum.service.abuse import solve
 from mkdocs_erratum.service.store import ReportStore
 from tests.service_support import (

@@ -7,7 +7,7 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from mkdocs_erratum.github_gateway import report_ids_in
+from mkdocs_erratum.forges.base import report_ids_in
 from mkdocs_erratum.report import parse_issue_body
 from mkdocs_erratum.service.app import create_app
 from mkdocs_erratum.service.settings import load_settings

@@ -4,6 +4,7 @@ The package is split by concern, lower layers first (a module never imports a la
 
 - `text_rules`: how reader text is written into Markdown (neutralised, fenced, linked);
 - `report`: the one report schema, and finding it in an issue body (CommonMark);
+- `corrections`: where a reported block is now and what the file becomes (pure);
 - `gate`: the one place that decides what a report may change (which report, scope,
   relocation, replacement safety); every path below runs it;
 - `sourcemap` (pure alignment of rendered text with Markdown lines), `extension` (the
@@ -11,8 +12,9 @@ The package is split by concern, lower layers first (a module never imports a la
   lets readers report), `widget` (build-time side of the reader widget), `repository`
   (git facts about the site being built);
 - `plugin` and `config`: the thin MkDocs adapter;
-- `github_gateway`: the only importer of PyGithub; `fixer`: from a report to a pull
-  request over the gateway;
+- `forges`: the `forges.base.Forge` protocol and one module per forge (GitHub, GitLab,
+  Forgejo/Gitea, local git), the only importers of their client libraries; `fixer`:
+  from a report to a pull request over any forge;
 - `service`: the optional correction service; `cli`: the ``erratum`` command.
 """
 

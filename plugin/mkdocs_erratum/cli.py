@@ -1,14 +1,16 @@
 """The ``erratum`` command: fix a report, list open reports, set a repository up.
 
-A click group; each sub-command is a thin edge over the gateway and the fixer. Add a
-command with ``@main.command()`` in this module (or ``main.add_command`` elsewhere).
-Every failure ends with one line on stderr and a non-zero exit status.
+A click group; each sub-command is a thin edge over a forge (`mkdocs_erratum.forges`,
+detected from the site's ``repo_url`` and ``forge`` option, or named by ``--forge``,
+``--repo`` and ``--api-url``) and the fixer. It imports no forge library itself:
+`mkdocs_erratum.forges.factory` does, by name. Add a command with ``@main.command()``
+in this module (or ``main.add_command`` elsewhere). Every failure ends with one line on
+stderr and a non-zero exit status.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import os
 import re
 import sys
@@ -18,8 +20,11 @@ from importlib import resources
 import click
 import yaml
 
-from .repository import github_repository, read_repository
+from .forges.base import KINDS, ForgeTarget
+from .forges.detect import ForgeUnknown, detect, target_for
+from .repository import read_repository
 from .service.cli import serve
+from .text_rules import is_project_path
 
 EXIT_ERROR = 1
 EXIT_NEEDS_A_PERSON = 3
@@ -30,14 +35,30 @@ ISSUE_FORM_PATH = ".github/ISSUE_TEMPLATE/erratum.yml"
 WORKFLOW_PATH = ".github/workflows/erratum.yml"
 
 
+API_URL_VARIABLES = {"github": "GITHUB_API_URL", "gitlab": "CI_API_V4_URL"}
+"""Where CI tells a job its forge's API (GitHub Actions, GitLab CI), when not given."""
+
+
 @dataclass(frozen=True)
 class SiteFacts:
     """What the commands need from ``mkdocs.yml`` and git."""
 
-    repository: str | None
-    """``OWNER/NAME`` from ``repo_url``, else from the ``origin`` remote."""
+    repo_url: str | None
+    """``repo_url``, else the ``origin`` remote's URL."""
     docs_dirs: tuple[str, ...]
     """Repository-relative folders whose Markdown files reports may change."""
+    forge: str | None = None
+    """The erratum plugin's ``forge`` option."""
+    forge_api_url: str | None = None
+    """The erratum plugin's ``forge_api_url`` option."""
+
+    @property
+    def repository(self) -> str | None:
+        """The project path of `repo_url` on a forge erratum can tell, else None."""
+        try:
+            return detect(self.repo_url, forge=self.forge).project
+        except ForgeUnknown:
+            return None
 
 
 class _IgnoreTags(yaml.SafeLoader):
@@ -80,23 +101,45 @@ def read_site(config_path: str) -> SiteFacts:
         if rel is not None and rel not in docs_dirs:
             docs_dirs.append(rel if rel != "." else "")
     repo_url = data.get("repo_url")
-    repository = github_repository(repo_url if isinstance(repo_url, str) else None)
-    return SiteFacts(repository or github_repository(facts.remote_url), tuple(docs_dirs))
+    options = _plugin_options(data.get("plugins"))
+    forge, api_url = options.get("forge"), options.get("forge_api_url")
+    return SiteFacts(
+        repo_url if isinstance(repo_url, str) and repo_url else facts.remote_url,
+        tuple(docs_dirs),
+        forge if isinstance(forge, str) else None,
+        api_url if isinstance(api_url, str) else None,
+    )
+
+
+def _plugin_options(plugins) -> dict:
+    """The erratum plugin's options in ``plugins`` (a list or a mapping), else {}."""
+    items = plugins.items() if isinstance(plugins, dict) else []
+    if isinstance(plugins, list):
+        items = [next(iter(p.items())) if isinstance(p, dict) and p else (p, {}) for p in plugins]
+    for name, options in items:
+        if name == "erratum" and isinstance(options, dict):
+            return options
+    return {}
 
 
 def parse_issue_ref(text: str) -> tuple[str | None, int]:
-    """``12``, ``#12`` or an issue URL -> (``OWNER/NAME`` or None, number).
+    """``12``, ``#12`` or an issue URL -> (project path or None, number).
 
     >>> parse_issue_ref("#12")
     (None, 12)
     >>> parse_issue_ref("https://github.com/acme/docs/issues/7")
     ('acme/docs', 7)
+    >>> parse_issue_ref("https://gitlab.com/g/sub/p/-/issues/3")
+    ('g/sub/p', 3)
     """
     match = re.fullmatch(r"#?(\d+)", text.strip())
     if match:
         return None, int(match.group(1))
-    match = re.fullmatch(r"https?://[^/]+/([\w.-]+/[\w.-]+)/(?:issues|pull)/(\d+)/?", text.strip())
-    if match:
+    match = re.fullmatch(
+        r"https?://[^/]+/([\w./-]+?)(?:/-)?/(?:issues|pull|pulls|merge_requests)/(\d+)/?",
+        text.strip(),
+    )
+    if match and is_project_path(match.group(1)):
         return match.group(1), int(match.group(2))
     raise click.BadParameter(f"expected an issue number or URL, got {text!r}", param_hint="ISSUE")
 
@@ -111,38 +154,85 @@ def _site_options(command):
         help="MkDocs configuration: where repo_url and docs_dir are read.",
     )(command)
     command = click.option(
-        "--repo", help="Repository as OWNER/NAME (default: repo_url of the configuration)."
+        "--repo",
+        help="Project as OWNER/NAME, or group/sub/project on GitLab (default: repo_url of "
+        "the configuration).",
+    )(command)
+    command = click.option(
+        "--forge",
+        "forge_kind",
+        type=click.Choice(KINDS),
+        help="The forge (default: the plugin's forge option, else told from repo_url: "
+        "github.com, gitlab.com, codeberg.org).",
     )(command)
     command = click.option(
         "--api-url",
-        help="GitHub API base URL (default: $GITHUB_API_URL, else https://api.github.com).",
+        help="The forge's API base URL (default: the plugin's forge_api_url; GitHub: "
+        "$GITHUB_API_URL; GitLab CI: $CI_API_V4_URL; else the forge's usual one).",
     )(command)
     return command
 
 
-def _gateway(repo, config_path, api_url, docs_dirs=(), *, need_docs=True, **options):
-    """(gateway, docs folders) from the options, mkdocs.yml and the environment."""
-    from .github_gateway import Gateway, GatewayError
+def site_target(
+    site: SiteFacts | None,
+    repo: str | None,
+    forge_kind: str | None,
+    api_url: str | None,
+    environ=None,
+) -> ForgeTarget:
+    """Which forge and project the options and the site name.
 
-    # Importing PyGithub makes it print each refused request (INFO, to its own stderr
-    # handler): a failure must end in our one line, which says the same with context.
-    logging.getLogger("github").setLevel(logging.WARNING)
-    site = None
-    if not repo or (need_docs and not docs_dirs):
-        site = read_site(config_path)
-    repository = repo or (site.repository if site else None)
-    if not repository:
+    ``--forge`` else the plugin's ``forge`` option else the host of ``repo_url``;
+    ``--repo`` else the project of ``repo_url``; ``--api-url`` else ``forge_api_url``
+    else the CI's variable (`API_URL_VARIABLES`) else the forge's usual API.
+
+    Raises:
+        click.ClickException: when they name none, saying what to pass.
+    """
+    environ = os.environ if environ is None else environ
+    kind = forge_kind or (site.forge if site else None)
+    api_url = api_url or (site.forge_api_url if site else None)
+    repo_url = site.repo_url if site else None
+    found = None
+    if repo_url:
+        try:
+            found = detect(repo_url, forge=kind)
+        except ForgeUnknown as exc:
+            if not repo:
+                raise click.ClickException(f"cannot tell the forge: {exc}") from None
+    if repo is not None and not is_project_path(repo):
+        raise click.ClickException(f"--repo: expected OWNER/NAME, got {repo!r}")
+    if found is None and repo is None:
         raise click.ClickException(
-            f"cannot tell the GitHub repository: {config_path} has no GitHub repo_url; "
-            "pass --repo OWNER/NAME"
+            "cannot tell the repository: the configuration has no repo_url on a known "
+            "forge; pass --repo OWNER/NAME (and --forge for a self-hosted forge)"
         )
-    if not re.fullmatch(r"[\w.-]+/[\w.-]+", repository):
-        raise click.ClickException(f"--repo: expected OWNER/NAME, got {repository!r}")
+    kind = found.kind if found else (kind or "github")
+    variable = API_URL_VARIABLES.get(kind)
+    api_url = api_url or (environ.get(variable) if variable else None) or None
     try:
-        gateway = Gateway.from_environment(repository, api_url=api_url, **options)
-    except GatewayError as exc:
+        return target_for(
+            kind,
+            repo or found.project,
+            api_url=api_url,
+            web_url=found.web_url if found else None,
+        )
+    except ForgeUnknown as exc:
+        raise click.ClickException(f"cannot tell the forge: {exc}; pass --api-url") from None
+
+
+def _forge(repo, forge_kind, config_path, api_url, docs_dirs=(), *, need_docs=True, **options):
+    """(forge, docs folders) from the options, mkdocs.yml and the environment."""
+    from .forges import factory
+    from .forges.base import ForgeError
+
+    site = read_site(config_path) if os.path.exists(config_path) or not repo else None
+    target = site_target(site, repo, forge_kind, api_url)
+    try:
+        forge = factory.connect(target, **options)
+    except ForgeError as exc:
         raise click.ClickException(str(exc)) from None
-    return gateway, list(docs_dirs) or list(site.docs_dirs if site else ("docs",))
+    return forge, list(docs_dirs) or list(site.docs_dirs if site else ("docs",))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -175,21 +265,24 @@ def main() -> None:
     help="Seconds between two writes to GitHub (GitHub asks integrations for about 1).",
 )
 @_site_options
-def fix(issue, report_file, base, docs_dirs, write_interval, config_path, repo, api_url):
+def fix(
+    issue, report_file, base, docs_dirs, write_interval, config_path, repo, forge_kind, api_url
+):
     """Open a pull request that applies the report in ISSUE (a number or URL).
 
     Reads the report block from the issue, finds the reported lines at the head of the
     base branch (even if they moved), replaces them with the reader's text on branch
     erratum/ISSUE, opens the pull request and comments on the issue. When the text is
     gone, ambiguous or already fixed it opens nothing, comments why and labels the issue.
-    Running it twice opens nothing new. The token comes from GITHUB_TOKEN.
+    Running it twice opens nothing new. The token comes from GITHUB_TOKEN (GitHub),
+    GITLAB_TOKEN or CI_JOB_TOKEN (GitLab), FORGEJO_TOKEN or GITEA_TOKEN (Forgejo, Gitea).
 
     Exit status: 0 when a pull request exists (or the report is already fixed), 3 when
     nothing was opened and a person should look, 1 on errors.
     """
     from .fixer import ALREADY_FIXED, FixError, fix_issue, fix_report
+    from .forges.base import ForgeError
     from .gate import MarkdownConfig
-    from .github_gateway import GatewayError
     from .report import Report, ReportError
 
     if (issue is None) == (report_file is None):
@@ -198,8 +291,14 @@ def fix(issue, report_file, base, docs_dirs, write_interval, config_path, repo, 
     if issue is not None:
         issue_repo, number = parse_issue_ref(issue)
         repo = repo or issue_repo
-    gateway, folders = _gateway(
-        repo, config_path, api_url, docs_dirs, request_interval=0, write_interval=write_interval
+    forge, folders = _forge(
+        repo,
+        forge_kind,
+        config_path,
+        api_url,
+        docs_dirs,
+        request_interval=0,
+        write_interval=write_interval,
     )
     # The gate renders replacements as the site does: its markdown_extensions.
     markdown = MarkdownConfig.from_mkdocs_yml(_read(config_path) or "")
@@ -209,10 +308,10 @@ def fix(issue, report_file, base, docs_dirs, write_interval, config_path, repo, 
             if len(text) > 2_000_000:
                 raise click.ClickException("the report file is larger than 2 MB")
             report = Report.from_json(text)
-            outcome = fix_report(gateway, report, docs_dirs=folders, base=base, markdown=markdown)
+            outcome = fix_report(forge, report, docs_dirs=folders, base=base, markdown=markdown)
         else:
-            outcome = fix_issue(gateway, number, docs_dirs=folders, base=base, markdown=markdown)
-    except (GatewayError, FixError, ReportError) as exc:
+            outcome = fix_issue(forge, number, docs_dirs=folders, base=base, markdown=markdown)
+    except (ForgeError, FixError, ReportError) as exc:
         raise click.ClickException(_one_line(str(exc))) from None
     click.echo(_one_line(outcome.message))
     if not outcome.ok and outcome.state != ALREADY_FIXED:
@@ -228,7 +327,7 @@ def fix(issue, report_file, base, docs_dirs, write_interval, config_path, repo, 
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 @_site_options
-def list_reports(label, as_json, config_path, repo, api_url):
+def list_reports(label, as_json, config_path, repo, forge_kind, api_url):
     """List open reports grouped by page, flagging those whose lines changed since.
 
     An open issue is a report when it carries a report block (the ```json
@@ -238,31 +337,31 @@ def list_reports(label, as_json, config_path, repo, api_url):
     at the head of the default branch: "unchanged", "moved to Lx-Ly", "changed",
     "already fixed", "ambiguous", "file gone", or "not read" with GitHub's reason.
     """
-    from .fixer import relocate_block
-    from .github_gateway import GatewayError
+    from .corrections import relocate_block, split_lines
+    from .forges.base import ForgeError
     from .report import REPORT_FENCE_INFO, ReportError, parse_issue_body
 
-    gateway, _ = _gateway(repo, config_path, api_url, need_docs=False, request_interval=0)
+    forge, _ = _forge(repo, forge_kind, config_path, api_url, need_docs=False, request_interval=0)
     pages: dict[str, list[dict]] = {}
     skipped = 0
     reports: set[int] = set()
     try:
-        head = gateway.head_commit(gateway.default_branch())
-        files: dict[tuple[str, str], list[str] | GatewayError | None] = {}
+        head = forge.head_commit(forge.default_branch())
+        files: dict[tuple[str, str], list[str] | ForgeError | None] = {}
 
-        def lines_at(path: str, ref: str | None) -> list[str] | GatewayError | None:
+        def lines_at(path: str, ref: str | None) -> list[str] | ForgeError | None:
             """The file's lines at ``ref`` (read once), None when absent, or the error."""
             if not ref:
                 return None
             if (path, ref) not in files:
                 try:
-                    version = gateway.read_file(path, ref)
-                    files[path, ref] = version.text.split("\n") if version else None
-                except GatewayError as exc:
+                    version = forge.read_file(path, ref)
+                    files[path, ref] = split_lines(version.text) if version else None
+                except ForgeError as exc:
                     files[path, ref] = exc
             return files[path, ref]
 
-        for issue in gateway.open_issues(None):
+        for issue in forge.open_issues(None):
             body = issue.body[:262_144]
             if label not in issue.labels and REPORT_FENCE_INFO not in body:
                 continue  # an ordinary issue
@@ -274,7 +373,7 @@ def list_reports(label, as_json, config_path, repo, api_url):
             reports.add(issue.number)
             for block in report.blocks:
                 lines = lines_at(block.path, head)
-                if isinstance(lines, GatewayError):
+                if isinstance(lines, ForgeError):
                     status = f"not read: {_one_line(str(lines))}"
                 elif lines is None:
                     status = "file gone"
@@ -300,7 +399,7 @@ def list_reports(label, as_json, config_path, repo, api_url):
                         "status": status,
                     }
                 )
-    except GatewayError as exc:
+    except ForgeError as exc:
         raise click.ClickException(_one_line(str(exc))) from None
     pages = {
         page: sorted(entries, key=lambda e: (e["path"], e["lines"][0], e["issue"]))

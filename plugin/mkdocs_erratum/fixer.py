@@ -2,43 +2,38 @@
 
 What a report may change, where its lines are now and whether its text is safe is the
 gate's decision (`mkdocs_erratum.gate`: the service asks it the same questions). This
-module orchestrates over a `github_gateway.Gateway`: `fix_issue` reads the issue, lets the
-gate pick its report (the issue's author, as GitHub reports it, is the reporter; a login
-typed into the report is ignored), and `fix_report` checks the report with the gate,
-plans each file with `gate.plan_file`, and opens the pull request, or comments why not
-and labels the issue for a person. It also writes the texts: `build_commit_message`,
-`build_pull_request_body`, `build_refusal_comment`. Reader text goes into them only
-through `mkdocs_erratum.text_rules` (fenced, neutralised); nothing the report says
-becomes a trailer or a mention.
+module orchestrates over any `mkdocs_erratum.forges.base.Forge` (GitHub, GitLab,
+Forgejo/Gitea, local git) and imports no forge library: `fix_issue` reads the issue,
+lets the gate pick its report (the issue's author, as the forge reports it, is the
+reporter; a login typed into the report is ignored), and `fix_report` checks the report
+with the gate, plans each file with `gate.plan_file`, and opens the pull request, or
+comments why not and labels the issue for a person. It also writes the texts:
+`issue_title`, `issue_body`, `build_commit_message`, `build_pull_request_body`,
+`build_refusal_comment`. Reader text goes into them only through
+`mkdocs_erratum.text_rules` (fenced, neutralised); nothing the report says becomes a
+trailer or a mention.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from . import gate
-from .gate import (
-    ALREADY_FIXED,
-    AMBIGUOUS,
-    FUZZY,
-    FUZZY_MAX_LINES,
-    FUZZY_THRESHOLD,
-    GONE,
-    MARKDOWN_SUFFIXES,
-    MAX_FILE_BYTES,
-    MOVED,
-    SAME,
-    TIE_MARGIN,
-    MarkdownConfig,
-    Relocation,
-    map_lines,
-    relocate_block,
-    relocate_lines,
+from .corrections import ALREADY_FIXED, AMBIGUOUS, FUZZY, GONE, SAME, Relocation, split_lines
+from .forges.base import (
+    BRANCH_PREFIX,
+    Forge,
+    ForgeError,
+    NotEditable,
+    ObjectKindError,
+    PullRequestInfo,
+    report_marker,
 )
-from .report import AmbiguousReport, Report, ReportBlock, ReportError
+from .gate import MarkdownConfig
+from .report import AmbiguousReport, Report, ReportBlock, ReportError, format_report_block
 from .text_rules import code_span, fenced, neutralise, web_address
 
 MAX_ISSUE_BODY_CHARS = 262_144
@@ -53,56 +48,69 @@ NEEDS_REVIEW = "needs_review"
 
 _LOGIN_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
 
-__all__ = [
-    "ALREADY_FIXED",
-    "AMBIGUOUS",
-    "FUZZY",
-    "FUZZY_MAX_LINES",
-    "FUZZY_THRESHOLD",
-    "GONE",
-    "MARKDOWN_SUFFIXES",
-    "MAX_FILE_BYTES",
-    "MOVED",
-    "SAME",
-    "TIE_MARGIN",
-    "FixError",
-    "FixOutcome",
-    "Relocation",
-    "build_commit_message",
-    "build_pull_request_body",
-    "build_refusal_comment",
-    "code_span",
-    "fenced",
-    "fix_issue",
-    "fix_report",
-    "map_lines",
-    "relocate_block",
-    "relocate_lines",
-    "web_address",
-]
-
 
 class FixError(RuntimeError):
     """The fix cannot go on; the message says why in one line."""
 
 
+def issue_title(report: Report) -> str:
+    """A short issue title naming the page and the first reported lines."""
+    block = report.blocks[0]
+    where = f"{block.path}#L{block.start}" + (f"-L{block.end}" if block.end != block.start else "")
+    return f"Erratum: {where}"
+
+
+def issue_body(report: Report) -> str:
+    """The body of an issue filed for ``report``: comment, locations, machine block.
+
+    The reader's comment is fenced (it can open or close nothing), the page is a plain
+    address, and nobody is mentioned: a login typed into the report is not trusted.
+    """
+    lines = []
+    if report.comment.strip():
+        lines += [fenced(neutralise(report.comment.strip()), "text"), ""]
+    lines.append(f"Page: {web_address(report.page_url)}")
+    for block in report.blocks:
+        lines.append(f"- {code_span(block.path)} lines {block.start}-{block.end}")
+    lines += ["", format_report_block(report), "", report_marker(report.id)]
+    return "\n".join(lines)
+
+
 def build_commit_message(
-    report: Report, paths: Sequence[str], author: str | None = None, author_email: str | None = None
+    report: Report,
+    paths: Sequence[str],
+    author: str | None = None,
+    author_email: str | None = None,
+    *,
+    record: bool = False,
 ) -> str:
     """The commit message: what changed, the report, and credit to the issue's author.
 
     ``author`` is the login of the issue's author as the forge reports it (never the
     report's ``reporter`` field); with ``author_email`` it becomes the one trailer we
     write. Nothing the report says becomes a trailer: the page URL is reduced to a plain
-    address on its own line.
+    address on its own line. ``record``: the commit is the report's only record (a forge
+    without issues nor pull requests): the reader's comment, fenced and neutralised, and
+    the report block follow (`mkdocs_erratum.gate.report_from_commit` reads it back).
+    With no ``paths`` the commit changes nothing and only records the report.
     """
-    subject = f"docs: fix {', '.join(paths)} as reported by a reader"
-    if len(subject) > 72:
-        subject = f"docs: fix {len(paths)} files as reported by a reader"
+    if paths:
+        subject = f"docs: fix {', '.join(paths)} as reported by a reader"
+        if len(subject) > 72:
+            subject = f"docs: fix {len(paths)} files as reported by a reader"
+    else:
+        first = report.blocks[0]
+        more = f" and {len(report.blocks) - 1} more" if len(report.blocks) > 1 else ""
+        subject = " ".join(f"docs: report on {first.path} lines {first.start}-{first.end}".split())
+        subject += more
     body = [subject, "", f"Report {report.id} on {web_address(report.page_url)}"]
     login = verified_login(author)
     if login and author_email and "\n" not in author_email:
         body += ["", f"Co-authored-by: {login} <{author_email}>"]
+    if record:
+        if report.comment.strip():
+            body += ["", fenced(neutralise(report.comment.strip()), "text")]
+        body += ["", format_report_block(report)]
     return "\n".join(body) + "\n"
 
 
@@ -118,8 +126,7 @@ def build_pull_request_body(
     *,
     issue_number: int | None,
     relocations: Sequence[tuple[ReportBlock, Relocation]],
-    source_url: str,
-    base_commit: str,
+    permalink: Callable[[str, int, int], str],
     skipped: Sequence[str] = (),
 ) -> str:
     """The pull request body: ``Fixes #N``, the page, the reader's comment, the diff, links.
@@ -127,8 +134,8 @@ def build_pull_request_body(
     Args:
         files: (path, old text, new text) per changed file.
         relocations: each applied block with where it was found.
-        source_url: the repository's page (``https://github.com/OWNER/NAME``).
-        base_commit: the commit the change starts from (for permalinks).
+        permalink: ``(path, start, end)`` -> the forge's page of those lines at the
+            commit the change starts from (`Forge.permalink`).
         skipped: reported blocks left out, each with the reason.
     """
     out = []
@@ -139,7 +146,7 @@ def build_pull_request_body(
         out += ["", "Their comment:", "", fenced(neutralise(report.comment.strip()), "text")]
     out += ["", "Lines changed:"]
     for block, where in relocations:
-        link = f"{source_url}/blob/{base_commit}/{block.path}#L{where.start}-L{where.end}"
+        link = permalink(block.path, where.start, where.end)
         note = "" if where.how == SAME else f" (reported as lines {block.start}-{block.end})"
         if where.how == FUZZY:
             note += f", found by similarity {where.score:.0f}/100"
@@ -175,7 +182,7 @@ def build_refusal_comment(reason: str, details: Sequence[str] = ()) -> str:
     return "\n".join(lines)
 
 
-# -- the flow over a gateway ------------------------------------------------------------
+# -- the flow over a forge --------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -190,8 +197,8 @@ class FixOutcome:
 
     state: str
     message: str
-    pull_request: object | None = None
-    """A `github_gateway.PullRequestInfo` when a pull request exists."""
+    pull_request: PullRequestInfo | None = None
+    """The pull request (or, on local git, the branch) when one exists."""
 
     @property
     def ok(self) -> bool:
@@ -200,7 +207,7 @@ class FixOutcome:
 
 
 def fix_issue(
-    gateway,
+    forge: Forge,
     number: int,
     *,
     docs_dirs: Iterable[str] = ("docs",),
@@ -217,7 +224,7 @@ def fix_issue(
     Raises:
         FixError: when the issue holds no valid report or is too large to read.
     """
-    issue = gateway.read_issue(number)
+    issue = forge.read_issue(number)
     if len(issue.body) > MAX_ISSUE_BODY_CHARS:
         raise FixError(
             f"issue #{number} body is {len(issue.body):,} characters; "
@@ -226,21 +233,21 @@ def fix_issue(
     try:
         report = gate.report_from_issue(issue.body, issue.author)
         if report.truncated:
-            comments = gateway.issue_comments(number)
+            comments = forge.issue_comments(number)
             report = gate.report_from_issue(issue.body, issue.author, comments)
     except AmbiguousReport as exc:
-        return _needs_review(gateway, number, f"the issue carries more than one report ({exc})")
+        return _needs_review(forge, number, f"the issue carries more than one report ({exc})")
     except ReportError as exc:
         raise FixError(f"issue #{number} holds no valid report: {exc}") from None
     if report.truncated:
         return _needs_review(
-            gateway,
+            forge,
             number,
             "the report was too long for a link and its complete text is not in the issue: "
             "paste it into the issue body or a comment of the issue's author",
         )
     return fix_report(
-        gateway,
+        forge,
         report,
         docs_dirs=docs_dirs,
         issue_number=number,
@@ -251,7 +258,7 @@ def fix_issue(
 
 
 def fix_report(
-    gateway,
+    forge: Forge,
     report: Report,
     *,
     docs_dirs: Iterable[str] = ("docs",),
@@ -260,7 +267,7 @@ def fix_report(
     markdown: MarkdownConfig | None = None,
     author: str | None = None,
 ) -> FixOutcome:
-    """Open (or find) the pull request for ``report`` through ``gateway``.
+    """Open (or find) the pull request for ``report`` through ``forge``.
 
     The gate checks the report first (paths, replacement safety, rendered with
     ``markdown``: the site's configuration). Then each named file is read at the head
@@ -271,10 +278,8 @@ def fix_report(
     nothing new.
 
     Args:
-        gateway: a `github_gateway.Gateway`, or anything with its verbs:
-            ``find_pull_request``, ``default_branch``, ``head_commit``, ``read_file``,
-            ``noreply_email``, ``html_url``, ``open_pull_request``, ``comment``,
-            ``add_labels``.
+        forge: the project's forge. On one without pull requests (local git) the
+            branch is the delivery and its commit message records the report.
         report: the report.
         docs_dirs: repository-relative folders whose Markdown files may change.
         issue_number: the issue that carried the report, if any.
@@ -282,13 +287,11 @@ def fix_report(
         markdown: the site's Markdown configuration (MkDocs' defaults when None).
         author: the login of the issue's author as the forge reports it (credited).
     """
-    from .github_gateway import GatewayError, ObjectKindError  # the core needs no PyGithub
-
-    branch = f"erratum/{issue_number if issue_number is not None else report.id}"
-    existing = gateway.find_pull_request(branch, report.id)
+    branch = f"{BRANCH_PREFIX}{issue_number if issue_number is not None else report.id}"
+    existing = forge.find_pull_request(branch, report.id)
     if existing is not None:
-        message = f"pull request #{existing.number} already exists for this report: {existing.url}"
-        _tell(gateway, issue_number, report, "pull", f"Pull request: {existing.url}")
+        message = f"{_describe(existing)} already exists for this report" + _at(existing)
+        _tell(forge, issue_number, report, "pull", f"Pull request: {existing.url}")
         return FixOutcome("pull_request_exists", message, existing)
 
     docs_dirs = list(docs_dirs)
@@ -301,11 +304,11 @@ def fix_report(
             )
     if problems:
         return _refuse(
-            gateway, issue_number, report, "refused", "the report cannot be applied", problems
+            forge, issue_number, report, "refused", "the report cannot be applied", problems
         )
 
-    base = base or gateway.default_branch()
-    base_commit = gateway.head_commit(base)
+    base = base or forge.default_branch()
+    base_commit = forge.head_commit(base)
     if base_commit is None:
         raise FixError(f"branch {base} does not exist")
     by_path: dict[str, list[ReportBlock]] = {}
@@ -316,28 +319,26 @@ def fix_report(
     gone: list[str] = []
     for path, blocks in by_path.items():
         try:
-            current = gateway.read_file(path, base_commit)
+            current = forge.read_file(path, base_commit)
         except ObjectKindError as exc:
-            current, kinds = None, _kinds(path, exc.kind)
-        except GatewayError as exc:
-            if exc.status is not None or exc.transient:
-                raise  # GitHub failed or refused: not a property of the report
-            return _refuse(gateway, issue_number, report, "refused", str(exc), [])
+            current, kinds = None, _kinds(exc.at or path, exc.kind)
+        except NotEditable as exc:  # too large, not UTF-8: a property of the report's file
+            return _refuse(forge, issue_number, report, "refused", str(exc), [])
         else:
             kinds = _kinds(path, gate.FILE if current is not None else None)
-        # GitHub resolves a path through folders only (a link in the middle is a 404).
+        # Forges resolve a path through folders only (a link in the middle is a 404).
         reason = gate.check_scope(path, docs_dirs, _KnownTree(kinds))
         if current is None and reason == "does not exist in the repository":
             gone.append(f"{code_span(path)} no longer exists on {base}")
             continue
         if reason:
-            return _refuse(gateway, issue_number, report, "refused", f"{path} {reason}", [])
-        built = _built_text(gateway, path, report.commit, current.commit, GatewayError)
+            return _refuse(forge, issue_number, report, "refused", f"{path} {reason}", [])
+        built = _built_text(forge, path, report.commit, current.commit)
         plans.append(gate.plan_file(path, current.text, blocks, built))
     problems += [p for plan in plans for p in plan.problems]
     read = {}
     for plan in plans:
-        lines = gate.split_lines(plan.old_text)
+        lines = split_lines(plan.old_text)
         for block, where in plan.applied:
             if block.original is None:
                 read[report.blocks.index(block)] = "\n".join(lines[where.start - 1 : where.end])
@@ -345,12 +346,12 @@ def fix_report(
         problems += gate.check_report(report, docs_dirs, markdown, originals=read)
     if problems:
         return _refuse(
-            gateway, issue_number, report, "refused", "the report cannot be applied", problems
+            forge, issue_number, report, "refused", "the report cannot be applied", problems
         )
     ambiguous = [a for plan in plans for a in plan.ambiguous]
     if ambiguous:
         return _refuse(
-            gateway, issue_number, report, AMBIGUOUS, "the reported text is ambiguous", ambiguous
+            forge, issue_number, report, AMBIGUOUS, "the reported text is ambiguous", ambiguous
         )
     gone += [g for plan in plans for g in plan.gone]
     fixed_already = [f for plan in plans for f in plan.already_fixed]
@@ -359,7 +360,7 @@ def fix_report(
     if not files:
         if fixed_already and not gone:
             return _refuse(
-                gateway,
+                forge,
                 issue_number,
                 report,
                 ALREADY_FIXED,
@@ -367,23 +368,24 @@ def fix_report(
                 fixed_already,
             )
         return _refuse(
-            gateway, issue_number, report, GONE, "the reported text changed", gone + fixed_already
+            forge, issue_number, report, GONE, "the reported text changed", gone + fixed_already
         )
 
     login = verified_login(author)
-    email = gateway.noreply_email(login) if login else None
-    message = build_commit_message(report, [f[0] for f in files], login, email)
+    email = forge.commit_email(login) if login else None
+    message = build_commit_message(
+        report, [f[0] for f in files], login, email, record=not forge.has_pull_requests
+    )
     body = build_pull_request_body(
         report,
         files,
         issue_number=issue_number,
         relocations=applied,
-        source_url=gateway.html_url,
-        base_commit=base_commit,
+        permalink=lambda path, start, end: forge.permalink(base_commit, path, start, end),
         skipped=gone + fixed_already,
     )
     title = f"docs: fix {files[0][0]}" + (f" (erratum #{issue_number})" if issue_number else "")
-    pull = gateway.open_pull_request(
+    pull = forge.open_pull_request(
         branch=branch,
         changes={path: new for path, _, new in files},
         message=message,
@@ -392,10 +394,10 @@ def fix_report(
         base=base,
         report_id=report.id,
     )
-    _tell(gateway, issue_number, report, "pull", f"Pull request: {pull.url}")
+    _tell(forge, issue_number, report, "pull", f"Pull request: {pull.url}")
     verb = "opened" if pull.created else "found"
     state = "pull_request_opened" if pull.created else "pull_request_exists"
-    return FixOutcome(state, f"{verb} pull request #{pull.number}: {pull.url}", pull)
+    return FixOutcome(state, f"{verb} {_describe(pull)}{_at(pull)}", pull)
 
 
 class _KnownTree:
@@ -418,34 +420,60 @@ def _kinds(path: str, kind: str | None) -> dict[str, str]:
     return out
 
 
-def _needs_review(gateway, number: int, reason: str) -> FixOutcome:
-    gateway.comment(number, build_refusal_comment(reason), key=f"issue-{number}:review")
-    gateway.add_labels(number, [LABEL_NEEDS_REVIEW])
+def _needs_review(forge, number: int, reason: str) -> FixOutcome:
+    forge.comment(number, build_refusal_comment(reason), key=f"issue-{number}:review")
+    forge.add_labels(number, [LABEL_NEEDS_REVIEW])
     return FixOutcome(NEEDS_REVIEW, f"no pull request: {reason}")
 
 
-def _refuse(gateway, issue_number, report, state, reason, details) -> FixOutcome:
+def _refuse(forge, issue_number, report, state, reason, details) -> FixOutcome:
     label = {ALREADY_FIXED: LABEL_ALREADY_FIXED, AMBIGUOUS: LABEL_AMBIGUOUS}.get(
         state, LABEL_NEEDS_REVIEW
     )
     if issue_number is not None:
-        _tell(gateway, issue_number, report, state, build_refusal_comment(reason, details))
-        gateway.add_labels(issue_number, [label])
+        _tell(forge, issue_number, report, state, build_refusal_comment(reason, details))
+        forge.add_labels(issue_number, [label])
     detail = "; ".join(d.replace("`", "") for d in details)
     return FixOutcome(state, f"no pull request: {reason}" + (f" ({detail})" if detail else ""))
 
 
-def _built_text(gateway, path, commit, head, errors) -> str | None:
+def _built_text(forge: Forge, path: str, commit: str | None, head: str) -> str | None:
     """The file's text at the commit the site was built from, when that can be read."""
     if not commit or commit == head:
         return None
     try:
-        version = gateway.read_file(path, commit)
-    except errors:
+        version = forge.read_file(path, commit)
+    except ForgeError:
         return None
     return version.text if version else None
 
 
-def _tell(gateway, issue_number, report, key, text) -> None:
+def _describe(pull: PullRequestInfo) -> str:
+    """``pull request #3``, or ``branch erratum/...`` where there is no request."""
+    return f"branch {pull.branch}" if pull.number is None else f"pull request #{pull.number}"
+
+
+def _at(pull: PullRequestInfo) -> str:
+    """``: URL`` of a request that has a page, else nothing."""
+    return f": {pull.url}" if pull.url else ""
+
+
+def _tell(forge, issue_number, report, key, text) -> None:
     if issue_number is not None:
-        gateway.comment(issue_number, text, key=f"{report.id}:{key}")
+        forge.comment(issue_number, text, key=f"{report.id}:{key}")
+
+
+__all__ = [
+    "LABEL_ALREADY_FIXED",
+    "LABEL_AMBIGUOUS",
+    "LABEL_NEEDS_REVIEW",
+    "FixError",
+    "FixOutcome",
+    "build_commit_message",
+    "build_pull_request_body",
+    "build_refusal_comment",
+    "fix_issue",
+    "fix_report",
+    "issue_body",
+    "issue_title",
+]

@@ -11,9 +11,9 @@ forge to come. It decides, with the same functions for all of them:
     folders, a plain relative path without ``..`` or hidden folders such as ``.github``,
     and, read from the repository itself through a `SourceTree`, no symbolic link (nor
     anything but folders) anywhere on the path;
-(c) whether each original still matches (`relocate_lines`: the hash at the commit, or
-    the block relocated in a changed file) and how the file changes (`plan_file`,
-    `apply_blocks`: only the relocated lines, the rest byte for byte);
+(c) whether each original still matches and how the file changes (`plan_file`, over
+    `mkdocs_erratum.corrections`: the hash at the commit, or the block relocated in a
+    changed file; only the relocated lines change, the rest byte for byte);
 (d) whether each replacement is safe (`check_replacement`): the original and the
     replacement are rendered with the site's own Markdown configuration
     (`MarkdownConfig`, includes off) and both results are read with real HTML parsers
@@ -28,10 +28,8 @@ callers (fixer, service) turn a verdict into a comment, a label or an HTTP statu
 
 from __future__ import annotations
 
-import difflib
 import html.parser
 import importlib
-import itertools
 import json
 import posixpath
 import re
@@ -45,29 +43,28 @@ from urllib.parse import urlsplit
 import lxml.html
 from lxml import etree
 from markdown_it import MarkdownIt
-from rapidfuzz import fuzz
 
+from .corrections import (
+    ALREADY_FIXED,
+    AMBIGUOUS,
+    GONE,
+    OverlapError,
+    Relocation,
+    apply_blocks,
+    relocate_block,
+    split_lines,
+)
 from .report import (
     MAX_TEXT_CHARS,
     Report,
     ReportBlock,
     parse_issue_body,
-    text_hash,
 )
 from .text_rules import code_span
 
-FUZZY_THRESHOLD = 90.0
-"""Least similarity (rapidfuzz ``fuzz.ratio``, 0-100) for a fuzzy relocation."""
-TIE_MARGIN = 1.0
-"""A second candidate within this many points of the best makes the match ambiguous."""
-FUZZY_MAX_LINES = 20_000
-"""Files longer than this are only searched exactly (fuzzy search would be slow)."""
 MAX_FILE_BYTES = 1_000_000
 """Files larger than this are not edited (GitHub's contents API stops at 1 MB too)."""
 MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdown", ".mkd", ".mkdn")
-
-SAME, MOVED, FUZZY = "same", "moved", "fuzzy"
-ALREADY_FIXED, AMBIGUOUS, GONE = "already_fixed", "ambiguous", "gone"
 
 
 class GateError(ValueError):
@@ -192,179 +189,7 @@ def _folder(path: str) -> str:
     return "" if folder == "." else folder
 
 
-# -- (c) where the original is now -------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Relocation:
-    """Where a reported block is now.
-
-    ``how`` is ``same``, ``moved`` or ``fuzzy`` (``start``/``end`` are the lines to
-    replace, 1-based inclusive), or ``already_fixed``, ``ambiguous`` or ``gone`` (no
-    lines; ``candidates`` lists the competing start lines of an ambiguous match).
-    """
-
-    how: str
-    start: int = 0
-    end: int = 0
-    score: float = 0.0
-    candidates: tuple[int, ...] = ()
-
-    @property
-    def found(self) -> bool:
-        """Whether there are lines to replace."""
-        return self.how in (SAME, MOVED, FUZZY)
-
-
-def relocate_lines(
-    lines: Sequence[str],
-    start: int,
-    end: int,
-    original_sha256: str,
-    original: str | None = None,
-    replacement: str | None = None,
-    *,
-    built_lines: Sequence[str] | None = None,
-    threshold: float = FUZZY_THRESHOLD,
-) -> Relocation:
-    """Find the reported lines ``start..end`` again in ``lines`` (a file split on newlines).
-
-    Args:
-        lines: the current file's lines, without line ends.
-        start, end: where the lines were when the site was built (1-based, inclusive).
-        original_sha256: `report.text_hash` of the original lines.
-        original: the original text, when the report carries it (enables fuzzy search).
-        replacement: the reader's text (to notice a fix already made).
-        built_lines: the file's lines at the commit the site was built from, if known.
-        threshold: least fuzzy similarity (0-100).
-
-    >>> relocate_lines(["a", "b", "c"], 2, 2, text_hash("b"))
-    Relocation(how='same', start=2, end=2, score=100.0, candidates=())
-    >>> relocate_lines(["x", "a", "b", "c"], 2, 2, text_hash("b")).start
-    3
-    """
-    count = end - start + 1
-    if built_lines is not None:
-        # The diff knows which copy of a repeated text was reported: it goes first.
-        mapped = map_lines(built_lines, lines, start, end)
-        if mapped and text_hash(_join(lines, *mapped)) == original_sha256:
-            return Relocation(SAME if mapped == (start, end) else MOVED, *mapped, 100.0)
-    if start >= 1 and end <= len(lines) and text_hash(_join(lines, start, end)) == original_sha256:
-        return Relocation(SAME, start, end, 100.0)
-    exact = [
-        i
-        for i in range(1, len(lines) - count + 2)
-        if text_hash(_join(lines, i, i + count - 1)) == original_sha256
-    ]
-    if len(exact) == 1:
-        return Relocation(MOVED, exact[0], exact[0] + count - 1, 100.0)
-    if len(exact) > 1:
-        return Relocation(AMBIGUOUS, candidates=tuple(exact))
-    if replacement is not None and _contains_lines(lines, replacement):
-        return Relocation(ALREADY_FIXED, score=100.0)
-    if original is None or len(lines) > FUZZY_MAX_LINES:
-        return Relocation(GONE)
-    scored: list[tuple[float, int, int]] = []
-    for size in sorted({max(1, count - 1), count, count + 1}):
-        for i in range(1, len(lines) - size + 2):
-            window = _join(lines, i, i + size - 1)
-            score = fuzz.ratio(original, window, score_cutoff=threshold - TIE_MARGIN)
-            if score:
-                scored.append((score, i, i + size - 1))
-    if not scored:
-        return Relocation(GONE)
-    scored.sort(key=lambda s: (-s[0], abs(s[1] - start), s[2] - s[1]))
-    best, a, b = scored[0]
-    if best < threshold:
-        return Relocation(GONE)
-    rivals = [s for s in scored[1:] if s[0] >= best - TIE_MARGIN and (s[2] < a or s[1] > b)]
-    if rivals:
-        return Relocation(
-            AMBIGUOUS, score=best, candidates=tuple(sorted({a, *(s[1] for s in rivals)}))
-        )
-    if replacement is not None:
-        window = _join(lines, a, b)
-        if fuzz.ratio(replacement, window) > best:
-            return Relocation(ALREADY_FIXED, score=best)
-    return Relocation(FUZZY, a, b, best)
-
-
-def relocate_block(
-    lines: Sequence[str], block: ReportBlock, built_lines: Sequence[str] | None = None
-) -> Relocation:
-    """`relocate_lines` for one reported block."""
-    return relocate_lines(
-        lines,
-        block.start,
-        block.end,
-        block.original_sha256,
-        block.original,
-        block.replacement,
-        built_lines=built_lines,
-    )
-
-
-def map_lines(
-    old_lines: Sequence[str], new_lines: Sequence[str], start: int, end: int
-) -> tuple[int, int] | None:
-    """Where lines ``start..end`` of ``old_lines`` are in ``new_lines``, if untouched.
-
-    >>> map_lines(["a", "b", "c"], ["new", "a", "b", "c"], 2, 3)
-    (3, 4)
-    >>> map_lines(["a", "b", "c"], ["a", "B", "c"], 2, 2) is None
-    True
-    """
-    matcher = difflib.SequenceMatcher(None, list(old_lines), list(new_lines), autojunk=False)
-    for tag, i1, i2, j1, _ in matcher.get_opcodes():
-        if tag == "equal" and i1 <= start - 1 and end <= i2:
-            return start + j1 - i1, end + j1 - i1
-    return None
-
-
-def _join(lines: Sequence[str], start: int, end: int) -> str:
-    return "\n".join(lines[start - 1 : end])
-
-
-def _contains_lines(lines: Sequence[str], text: str) -> bool:
-    wanted = text.replace("\r\n", "\n").split("\n")
-    size = len(wanted)
-    return any(list(lines[i : i + size]) == wanted for i in range(len(lines) - size + 1))
-
-
-def apply_blocks(text: str, edits: Sequence[tuple[Relocation, str]]) -> str:
-    """Replace each relocated range with its text; the rest of ``text`` is kept byte for byte.
-
-    Line ends stay those of the file (CRLF when it has them); a byte-order mark stays.
-
-    Raises:
-        GateError: when two ranges overlap.
-
-    >>> apply_blocks("a\\nb\\nc\\n", [(Relocation("same", 2, 2), "B")])
-    'a\\nB\\nc\\n'
-    """
-    bom = "\ufeff" if text.startswith("\ufeff") else ""
-    text = text[len(bom) :]
-    newline = "\r\n" if "\r\n" in text else "\n"
-    lines = text.split(newline)
-    ordered = sorted(edits, key=lambda e: e[0].start)
-    for (prev, _), (cur, _) in itertools.pairwise(ordered):
-        if cur.start <= prev.end:
-            raise GateError(f"two reported blocks overlap (lines {cur.start}-{prev.end})")
-    for relocation, replacement in reversed(ordered):
-        new = replacement.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-        lines[relocation.start - 1 : relocation.end] = new
-    return bom + newline.join(lines)
-
-
-def split_lines(text: str) -> list[str]:
-    """A file's lines as reports count them (no BOM, any line end).
-
-    >>> split_lines("\\ufeffa\\r\\nb")
-    ['a', 'b']
-    """
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+# -- (c) where the original is now: `mkdocs_erratum.corrections` finds it -------------
 
 
 @dataclass
@@ -425,7 +250,7 @@ def plan_file(
         return plan
     try:
         new_text = apply_blocks(text, edits)
-    except GateError as exc:
+    except OverlapError as exc:
         plan.problems.append(f"{code_span(path)}: {exc}")
         return plan
     if front_matter(new_text) != front_matter(text):
@@ -1041,18 +866,13 @@ __all__ = [
     "FilePlan",
     "GateError",
     "MarkdownConfig",
-    "Relocation",
     "SourceTree",
-    "apply_blocks",
     "check_path",
     "check_replacement",
     "check_report",
     "check_scope",
     "front_matter",
-    "map_lines",
     "plan_file",
-    "relocate_block",
-    "relocate_lines",
     "render",
     "report_from_commit",
     "report_from_issue",

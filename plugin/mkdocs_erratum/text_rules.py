@@ -51,6 +51,7 @@ _TAG_OPEN_RE = re.compile(r"<(?=[A-Za-z/!?])")
 _BACKTICKS_RE = re.compile(r"`+")
 _WEB_ADDRESS_RE = re.compile(r"https?://[^\s<>()\[\]`\"'\\]+")
 NOT_A_WEB_ADDRESS = "(a page address that is not a plain web link)"
+_PROJECT_PATH_RE = re.compile(r"[\w.-]+(?:/[\w.-]+)+", re.ASCII)
 
 
 def neutralise(text: str) -> str:
@@ -139,6 +140,21 @@ def web_address(url: str) -> str:
     return NOT_A_WEB_ADDRESS
 
 
+def is_project_path(text: str) -> bool:
+    """Whether ``text`` is a project path we may put in a URL: ``OWNER/NAME``, or
+    ``group/sub/project`` on GitLab (ASCII letters, digits, ``_``, ``.``, ``-``; no
+    ``.`` or ``..`` part).
+
+    >>> is_project_path("mkdocs/mkdocs"), is_project_path("g/sub/p"), is_project_path("o/.github")
+    (True, True, True)
+    >>> is_project_path("https://github.com/a/b"), is_project_path("a/../b"), is_project_path("a")
+    (False, False, False)
+    """
+    return _PROJECT_PATH_RE.fullmatch(text) is not None and not any(
+        part in (".", "..") for part in text.split("/")
+    )
+
+
 def one_line(text: str) -> str:
     """``text`` on one line (newlines and runs of spaces become one space), neutralised.
 
@@ -156,6 +172,7 @@ __all__ = [
     "code_span",
     "fence_for",
     "fenced",
+    "is_project_path",
     "neutralise",
     "one_line",
     "plain_page_url",

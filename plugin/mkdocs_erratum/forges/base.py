@@ -95,11 +95,17 @@ class NotEditable(ForgeError):
 
 class ObjectKindError(NotEditable):
     """A path that is not a regular file: ``kind`` is ``"link"`` (a symbolic link) or
-    ``"other"`` (a folder, a submodule), as `mkdocs_erratum.gate` names them."""
+    ``"other"`` (a folder, a submodule), as `mkdocs_erratum.gate` names them.
 
-    def __init__(self, message: str, kind: str):
+    ``at`` is the part of the path that has that kind: the path itself, or a folder on
+    it (``docs/up`` when ``docs/up`` is a link and ``docs/up/a.md`` was asked), for a
+    forge that can tell; the folders before it are folders.
+    """
+
+    def __init__(self, message: str, kind: str, at: str | None = None):
         super().__init__(message)
         self.kind = kind
+        self.at = at
 
 
 class Unsupported(ForgeError):
@@ -276,7 +282,9 @@ class Forge(Protocol):
             ObjectKindError: ``path`` is a folder, a submodule (``"other"``) or a symbolic
                 link (``"link"``; a forge that answers a link with its target's content
                 must notice it and raise this).
-            NotEditable: larger than `mkdocs_erratum.gate.MAX_FILE_BYTES`, or not UTF-8.
+            NotEditable: the forge will not serve its text (GitHub's contents API stops
+                at 1 MB), or it is not UTF-8. (The gate refuses files over
+                `mkdocs_erratum.gate.MAX_FILE_BYTES` whatever the forge serves.)
         """
 
     def read_issue(self, number: int) -> IssueInfo:

@@ -41,7 +41,7 @@ from mkdocs_erratum.service.abuse import (
     clean_report,
     page_origin,
 )
-from mkdocs_erratum.service.backends import Backend, GitBackend
+from mkdocs_erratum.service.backends import Backend, ForgeBackend, GitBackend
 from mkdocs_erratum.service.logs import log_event
 from mkdocs_erratum.service.settings import ServiceSettings
 from mkdocs_erratum.service.store import (
@@ -157,9 +157,7 @@ def make_backend(settings: ServiceSettings, manifest=None) -> Backend:
     """The backend the settings name (``manifest``: a callable giving the current one)."""
     if settings.backend == "git":
         return GitBackend(settings.git_repository, settings.git_base_branch, manifest=manifest)
-    from mkdocs_erratum.service.github_backend import GitHubBackend
-
-    return GitHubBackend.from_settings(settings, manifest=manifest)
+    return ForgeBackend.from_settings(settings, manifest=manifest)
 
 
 def error(status: int, code: str, message: str, headers: dict | None = None) -> JSONResponse:

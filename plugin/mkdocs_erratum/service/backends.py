@@ -1,35 +1,37 @@
-"""Where the service sends reports: a `Backend` protocol and its two implementations.
+"""Where the service sends reports: a `Backend` protocol and `ForgeBackend`, over any forge.
 
-``git``: a local repository (work tree or bare); each report becomes a branch
-``erratum/<report id>`` holding one commit that replaces exactly the reported lines (or
-changes nothing, when the reader only commented), with the report in the commit message.
-What may change is the gate's decision (`mkdocs_erratum.gate`), as for ``erratum fix``:
-the paths' scope, read from the repository's own tree (no symbolic link anywhere on a
-path), the replacements' safety, and where the reported lines are (`gate.plan_file`).
-The branch is created with a compare-and-swap on the ref, so a report makes at most one
-branch however often it is retried. ``github``: through the gateway and the fixer.
+``forge``: a hosted forge (GitHub, GitLab, Forgejo/Gitea; `mkdocs_erratum.forges`). A
+report with a correction becomes a pull/merge request from branch ``erratum/<report
+id>``, through the same code as ``erratum fix`` (`mkdocs_erratum.fixer.fix_report`: the
+gate, relocation at the head of the default branch); any other report, or one whose
+text is gone, ambiguous or already fixed, becomes an issue, so nothing the reader wrote
+is lost. ``git`` (`GitBackend`): the same over `mkdocs_erratum.forges.local_git`, whose
+branch is the delivery; a report without a correction is a branch with an empty commit
+that records it, and one that cannot be applied is refused. Every create looks up the
+report id first and is never blindly re-sent (see `mkdocs_erratum.forges.base`).
 
 A backend is called from a worker thread. It either returns a `Delivery`, raises
 `RetryLater` (a transient failure: the worker retries with backoff) or `Refused` (the
-report cannot be applied: it ends ``rejected`` with the reason).
+report cannot be applied: it ends ``rejected`` with the reason). This module imports no
+forge library: `mkdocs_erratum.forges.factory` picks the forge's module by name.
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
-import tempfile
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from mkdocs_erratum import gate
-from mkdocs_erratum.report import Report, ReportError, format_report_block
-from mkdocs_erratum.service.store import BRANCH_CREATED
-from mkdocs_erratum.text_rules import fenced, neutralise, web_address
+from mkdocs_erratum import fixer, gate
+from mkdocs_erratum.forges.base import BRANCH_PREFIX, Forge, ForgeError, PullRequestInfo
+from mkdocs_erratum.forges.factory import NAMES
+from mkdocs_erratum.forges.local_git import LocalGitForge
+from mkdocs_erratum.report import Report, ReportError
+from mkdocs_erratum.service.settings import ServiceSettings
+from mkdocs_erratum.service.store import BRANCH_CREATED, ISSUE_OPENED, PULL_REQUEST_OPENED
 
-BRANCH_PREFIX = "erratum/"
-_ZERO_SHA = "0" * 40
+_PERMANENT_STATUSES = frozenset({404, 410, 422})
 
 
 @dataclass(frozen=True)
@@ -70,80 +72,171 @@ class Backend(Protocol):
         """Content-creating requests `deliver` makes (paced by the worker's limiter)."""
 
 
-def replace_lines(lines: list[str], blocks: list[tuple[int, int, str]]) -> list[str]:
-    """Replace line ranges of a file, each ``(start, end, new text)``, 1-based inclusive.
+class ForgeBackend:
+    """Reports become issues and pull/merge requests (or branches) through a `Forge`.
 
-    `gate.apply_blocks` over lines (kept for callers that hold lines, not text).
-
-    Raises:
-        Refused: when two ranges overlap.
-
-    >>> replace_lines(["a", "b", "c", "d"], [(2, 3, "B\\nC\\nX")])
-    ['a', 'B', 'C', 'X', 'd']
+    Args:
+        make_forge: builds a forge client; one is made per worker thread (client
+            libraries do not share their sessions across threads).
+        name: the backend's name in logs (the forge's kind).
+        pull_requests: open a pull request when every block carries a correction.
+        docs_dirs: folders whose Markdown files may change (None: the manifest's, else
+            ``docs``).
+        markdown: the site's Markdown configuration, when there is no manifest.
+        limit_pause: pause of every send when the forge still answers 403/429.
+        manifest: a callable giving the service's current site manifest; its docs
+            folders and Markdown configuration are the gate's, as at intake.
     """
-    edits = [(gate.Relocation(gate.SAME, start, end), text) for start, end, text in blocks]
-    try:
-        return gate.apply_blocks("\n".join(lines), edits).split("\n")
-    except gate.GateError:
-        raise Refused("Two reported blocks overlap; send them as separate reports.") from None
-
-
-def commit_message(report: Report) -> str:
-    """The commit message of a report's branch: summary, comment, page, the report block.
-
-    The reader's comment is neutralised and fenced, so it can neither mention anyone nor
-    open a fence that `gate.report_from_commit` would read; no trailer is written.
-    """
-    first = report.blocks[0]
-    more = f" and {len(report.blocks) - 1} more" if len(report.blocks) > 1 else ""
-    verb = "correct" if any(b.replacement is not None for b in report.blocks) else "report"
-    subject = f"erratum: {verb} {first.path} lines {first.start}-{first.end}{more}"
-    parts = [" ".join(subject.split()), ""]
-    if report.comment.strip():
-        parts += [fenced(neutralise(report.comment.strip()), "text"), ""]
-    parts += [f"Page: {web_address(report.page_url)}", f"Report: {report.id}", ""]
-    parts.append(format_report_block(report))
-    return "\n".join(parts) + "\n"
-
-
-_GIT_KINDS = {"040000": gate.FOLDER, "100644": gate.FILE, "100755": gate.FILE, "120000": gate.LINK}
-
-
-class GitBackend:
-    """Reports become branches of a local git repository."""
-
-    name = "git"
 
     def __init__(
         self,
-        repository: str,
-        base_branch: str = "",
+        make_forge: Callable[[], Forge],
         *,
-        docs_dirs: Sequence[str] = ("docs",),
+        name: str,
+        pull_requests: bool = True,
+        docs_dirs: Sequence[str] | None = None,
         markdown: gate.MarkdownConfig | None = None,
+        limit_pause: float = 60.0,
         manifest: Callable[[], Any] | None = None,
     ):
-        self.repository = os.path.abspath(repository)
-        self.base_branch = base_branch or "HEAD"
-        self._docs_dirs = tuple(docs_dirs)
+        self.name = name
+        self._make_forge = make_forge
+        self.pull_requests = pull_requests
+        self._docs_dirs = tuple(docs_dirs) if docs_dirs is not None else None
         self._markdown = markdown
+        self.limit_pause = limit_pause
         self._manifest = manifest
-        """The service's current site manifest (a `manifest.Manifest`), when it has one:
-        then its docs folders and Markdown configuration are the gate's, as at intake."""
-        if self._git("rev-parse", "--git-dir", check=False) is None:
-            raise ValueError(f"git_repository: {self.repository} is not a git repository")
+        self._local = threading.local()
+
+    @classmethod
+    def from_settings(cls, settings: ServiceSettings, manifest=None) -> ForgeBackend:
+        """The ``forge`` backend the settings describe.
+
+        Raises:
+            ValueError: when the settings name no host (Gitea without an API URL).
+        """
+        from mkdocs_erratum.forges import factory
+        from mkdocs_erratum.forges.detect import ForgeUnknown, target_for
+
+        try:
+            target = target_for(
+                settings.forge_kind,
+                settings.forge_project,
+                api_url=settings.forge_api_url or None,
+                web_url=settings.forge_web_url or None,
+            )
+        except ForgeUnknown as exc:
+            raise ValueError(f"forge_api_url: {exc}") from None
+
+        def make_forge() -> Forge:
+            # No pauses inside the forge: the worker's limiter paces content creation.
+            return factory.connect(
+                target,
+                token=settings.forge_token,
+                timeout=15,
+                attempts=3,
+                backoff=0.5,
+                max_wait=60.0,
+                request_interval=0,
+                write_interval=0,
+            )
+
+        return cls(
+            make_forge,
+            name=settings.forge_kind,
+            pull_requests=settings.forge_pull_requests,
+            docs_dirs=settings.forge_docs_dirs,
+            limit_pause=settings.forge_limit_pause_seconds,
+            manifest=manifest,
+        )
+
+    @property
+    def forge(self) -> Forge:
+        """This worker thread's forge client."""
+        forge = getattr(self._local, "forge", None)
+        if forge is None:
+            try:
+                forge = self._local.forge = self._make_forge()
+            except ForgeError as exc:
+                raise self._retry(exc) from None
+        return forge
 
     @property
     def docs_dirs(self) -> tuple[str, ...]:
         """Folders whose Markdown files reports may change (`gate.check_scope`)."""
+        if self._docs_dirs is not None:
+            return self._docs_dirs
         site = self._site()
-        return tuple(site.docs_dirs) if site is not None else self._docs_dirs
+        return tuple(site.docs_dirs) if site is not None else ("docs",)
 
     @property
     def markdown(self) -> gate.MarkdownConfig | None:
         """The site's Markdown configuration, for `gate.check_replacement`."""
         site = self._site()
         return site.markdown if site is not None else self._markdown
+
+    def cost(self, report: Report) -> int:
+        """Content-creating requests a delivery makes (branch, file, pull; or one issue)."""
+        return 3 if self._wants_pull_request(report) and self.forge.has_pull_requests else 1
+
+    def find(self, report: Report) -> Delivery | None:
+        forge = self.forge
+        try:
+            if self._wants_pull_request(report) or not forge.has_issues:
+                pull = forge.find_pull_request(BRANCH_PREFIX + report.id, report.id)
+                if pull is not None:
+                    return _delivered(pull)
+            if not forge.has_issues:
+                return None
+            issue = forge.find_issue(report.id)
+        except ForgeError as exc:
+            raise self._retry(exc) from None
+        if issue is None:
+            return None
+        if issue.is_pull_request:
+            return Delivery(PULL_REQUEST_OPENED, issue.number, issue.url)
+        return Delivery(ISSUE_OPENED, issue.number, issue.url)
+
+    def deliver(self, report: Report) -> Delivery:
+        forge = self.forge
+        try:
+            note = ""
+            if self._wants_pull_request(report):
+                outcome = fixer.fix_report(
+                    forge, report, docs_dirs=self.docs_dirs, markdown=self.markdown
+                )
+                if outcome.pull_request is not None:
+                    return _delivered(outcome.pull_request)
+                if outcome.state == "refused" or not forge.has_issues:
+                    raise Refused(f"The correction cannot be applied: {outcome.message}.")
+                note = f"\n\nNo pull request was opened: {outcome.message}."
+            title, body = fixer.issue_title(report), fixer.issue_body(report)
+            if not forge.has_issues:
+                return self._record(forge, report, title, body)
+            issue = forge.open_issue(report_id=report.id, title=title, body=body + note)
+        except fixer.FixError as exc:
+            raise RetryLater(str(exc)) from None
+        except ForgeError as exc:
+            if exc.status in _PERMANENT_STATUSES:
+                name = NAMES.get(forge.kind, forge.kind)
+                raise Refused(f"{name} refused the report ({exc.status}).") from None
+            raise self._retry(exc) from None
+        return Delivery(ISSUE_OPENED, issue.number, issue.url)
+
+    def _record(self, forge: Forge, report: Report, title: str, body: str) -> Delivery:
+        """A branch whose one empty commit records a report that changes nothing."""
+        problems = gate.check_report(report, self.docs_dirs, self.markdown)
+        if problems:
+            raise Refused(_one_line(problems[0]).replace("`", ""))
+        pull = forge.open_pull_request(
+            branch=BRANCH_PREFIX + report.id,
+            changes={},
+            message=fixer.build_commit_message(report, [], record=True),
+            title=title,
+            body=body,
+            report_id=report.id,
+        )
+        return _delivered(pull)
 
     def _site(self):
         if self._manifest is None:
@@ -153,161 +246,66 @@ class GitBackend:
         except Exception as exc:  # unreadable now: try again later, never guess
             raise RetryLater(f"the site manifest cannot be read: {exc}") from None
 
-    def cost(self, report: Report) -> int:
-        return 1
+    def _retry(self, exc: ForgeError) -> RetryLater:
+        # The forge already honoured Retry-After; still limited: pause every send.
+        limited = exc.status in (403, 429)
+        return RetryLater(str(exc), self.limit_pause if limited else None)
 
-    def find(self, report: Report) -> Delivery | None:
-        branch = BRANCH_PREFIX + report.id
-        if self._git("rev-parse", "--verify", "-q", f"refs/heads/{branch}", check=False):
-            return Delivery(BRANCH_CREATED, branch=branch)
-        return None
+    def _wants_pull_request(self, report: Report) -> bool:
+        return self.pull_requests and all(b.replacement is not None for b in report.blocks)
 
-    def deliver(self, report: Report) -> Delivery:
-        docs_dirs, markdown = self.docs_dirs, self.markdown
-        problems = gate.check_report(report, docs_dirs, markdown)
-        if problems:
-            raise Refused(_one_line(problems[0]).replace("`", ""))
-        base = self._base_commit(report)
-        tree_view = _GitTree(self, base)
-        by_path: dict[str, list] = {}
-        for block in report.blocks:
-            by_path.setdefault(block.path, []).append(block)
-        new_files: dict[str, tuple[str, bytes]] = {}
-        for path, blocks in by_path.items():
-            reason = gate.check_scope(path, docs_dirs, tree_view)
-            if reason:
-                raise Refused(_one_line(f"{path}: {reason}."))
-            mode = tree_view.modes[path]
-            data = self._git_bytes("show", f"{base}:{path}")
-            try:
-                text = data.decode("utf-8")
-            except UnicodeDecodeError:
-                raise Refused(f"{path} is not UTF-8 text.") from None
-            plan = gate.plan_file(path, text, blocks)
-            lost = plan.problems + plan.ambiguous + plan.gone + plan.already_fixed
-            if lost:
-                raise Refused(_one_line(f"{lost[0]}.").replace("`", ""))
-            if plan.changed:
-                new_files[path] = (mode, plan.new_text.encode("utf-8"))
-        tree = self._git("rev-parse", f"{base}^{{tree}}")
-        if new_files:
-            tree = self._write_tree(base, new_files)
-        env = {
-            "GIT_AUTHOR_NAME": "erratum service",
-            "GIT_AUTHOR_EMAIL": "erratum@localhost",
-            "GIT_COMMITTER_NAME": "erratum service",
-            "GIT_COMMITTER_EMAIL": "erratum@localhost",
-        }
-        commit = self._git(
-            "commit-tree", tree, "-p", base, "-F", "-", input=commit_message(report), env=env
+
+class GitBackend(ForgeBackend):
+    """Reports become branches of a local git repository (`LocalGitForge`).
+
+    Args:
+        repository: the repository (work tree or bare).
+        base_branch: the branch reports start from (default: what ``HEAD`` names).
+
+    Raises:
+        ValueError: when ``repository`` is not a git repository.
+    """
+
+    def __init__(
+        self,
+        repository: str,
+        base_branch: str = "",
+        *,
+        docs_dirs: Sequence[str] | None = None,
+        markdown: gate.MarkdownConfig | None = None,
+        manifest: Callable[[], Any] | None = None,
+    ):
+        try:
+            LocalGitForge(repository, base_branch)
+        except ForgeError as exc:
+            raise ValueError(f"git_repository: {exc}") from None
+        super().__init__(
+            lambda: LocalGitForge(repository, base_branch),
+            name="git",
+            docs_dirs=docs_dirs,
+            markdown=markdown,
+            manifest=manifest,
         )
-        branch = BRANCH_PREFIX + report.id
-        # Create-only: the ref must not exist yet, so a retry can never make a second one.
-        created = self._git("update-ref", f"refs/heads/{branch}", commit, _ZERO_SHA, check=False)
-        if created is None:
-            existing = self.find(report)
-            if existing is None:
-                raise RetryLater(f"could not create branch {branch}")
-            return existing
-        return Delivery(BRANCH_CREATED, branch=branch)
 
     def list_reports(self) -> list[tuple[str, Report]]:
-        """Every report branch with the report its commit message carries, oldest first.
-
-        For ``erratum list`` and ``erratum fix`` on a site that uses the git backend.
-        """
-        out = self._git(
-            "for-each-ref",
-            "--sort=committerdate",
-            "--format=%(refname:short)%00%(contents)%00%00",
-            f"refs/heads/{BRANCH_PREFIX}",
-        )
+        """Every report branch with the report its commit message carries, oldest first."""
         found = []
-        for entry in (out or "").split("\0\0"):
-            name, _, message = entry.strip("\n").partition("\0")
-            if not name:
-                continue
+        for name, message in self.forge.recorded_reports(BRANCH_PREFIX):
             try:
                 found.append((name, gate.report_from_commit(message)))
             except ReportError:
                 continue  # a branch someone else named erratum/...
         return found
 
-    def _base_commit(self, report: Report) -> str:
-        if report.commit and self._git(
-            "rev-parse", "--verify", "-q", f"{report.commit}^{{commit}}", check=False
-        ):
-            return report.commit
-        base = self._git("rev-parse", "--verify", "-q", f"{self.base_branch}^{{commit}}")
-        return base
 
-    def _write_tree(self, base: str, files: dict[str, tuple[str, bytes]]) -> str:
-        with tempfile.TemporaryDirectory(prefix="erratum-index-") as tmp:
-            env = {"GIT_INDEX_FILE": os.path.join(tmp, "index")}
-            self._git("read-tree", base, env=env)
-            for path, (mode, data) in files.items():
-                blob = self._git("hash-object", "-w", "--stdin", input_bytes=data)
-                self._git("update-index", "--cacheinfo", f"{mode},{blob},{path}", env=env)
-            return self._git("write-tree", env=env)
-
-    def _git(
-        self,
-        *args: str,
-        check: bool = True,
-        input: str | None = None,
-        input_bytes: bytes | None = None,
-        env: dict | None = None,
-    ) -> str | None:
-        data = input.encode("utf-8") if input is not None else input_bytes
-        out = self._run(args, data, env, check)
-        return None if out is None else out.decode("utf-8", errors="replace").strip()
-
-    def _git_bytes(self, *args: str) -> bytes:
-        return self._run(args, None, None, True) or b""
-
-    def _run(self, args, data, env, check) -> bytes | None:
-        full_env = {**os.environ, **(env or {})}
-        try:
-            proc = subprocess.run(
-                ["git", *args],
-                cwd=self.repository,
-                input=data,
-                capture_output=True,
-                env=full_env,
-                timeout=60,
-                check=False,
-            )
-        except (OSError, subprocess.SubprocessError) as exc:
-            raise RetryLater(f"git {args[0]}: {exc}") from exc
-        if proc.returncode != 0:
-            if check:
-                message = proc.stderr.decode("utf-8", errors="replace").strip()
-                raise RetryLater(f"git {args[0]} failed: {message[:300]}")
-            return None
-        return proc.stdout
-
-
-class _GitTree:
-    """`gate.SourceTree` of a commit of a `GitBackend`'s repository (``git ls-tree``)."""
-
-    def __init__(self, backend: GitBackend, commit: str):
-        self.backend = backend
-        self.commit = commit
-        self.modes: dict[str, str] = {}
-
-    def kinds(self, paths: Sequence[str]) -> dict[str, str]:
-        out = self.backend._git("ls-tree", "-t", "-z", self.commit, "--", *paths, check=False)
-        out = out or ""
-        kinds = {}
-        for entry in out.split("\0"):
-            meta, _, name = entry.partition("\t")
-            if not name or len(meta.split()) != 3:
-                continue
-            mode = meta.split()[0]
-            self.modes[name] = mode
-            kinds[name] = _GIT_KINDS.get(mode, gate.OTHER)
-        return {p: kinds[p] for p in paths if p in kinds}
+def _delivered(pull: PullRequestInfo) -> Delivery:
+    if pull.number is None:
+        return Delivery(BRANCH_CREATED, branch=pull.branch)
+    return Delivery(PULL_REQUEST_OPENED, pull.number, pull.url, pull.branch)
 
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())[:500]
+
+
+__all__ = ["Backend", "Delivery", "ForgeBackend", "GitBackend", "Refused", "RetryLater"]

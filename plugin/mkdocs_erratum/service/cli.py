@@ -10,7 +10,12 @@ from __future__ import annotations
 
 import click
 
-from mkdocs_erratum.service.settings import SettingsError, describe_settings, load_settings
+from mkdocs_erratum.service.settings import (
+    ALIASES,
+    SettingsError,
+    describe_settings,
+    load_settings,
+)
 
 INSTALL_HINT = (
     "erratum serve needs the service extra ({missing} is not installed): "
@@ -28,13 +33,17 @@ def _settings_help() -> str:
     ]
     for name, env, doc in describe_settings():
         lines.append(f"{name} ({env}): {doc}")
+    aliases = ", ".join(f"{old} = {new}" for old, new in ALIASES.items())
     lines += [
         "",
-        "The GitHub token and API URL are also read from GITHUB_TOKEN and GITHUB_API_URL.",
-        "The service acts on GitHub with that token. erratum fix and erratum list can "
-        "also act as a GitHub App: ERRATUM_APP_ID with ERRATUM_APP_PRIVATE_KEY (the PEM "
-        "text) or ERRATUM_APP_PRIVATE_KEY_PATH (a file holding it), and optionally "
-        "ERRATUM_INSTALLATION_ID (else the App's installation on the repository).",
+        "The forge token is also read from the variable of its kind: GITHUB_TOKEN; "
+        "GITLAB_TOKEN or CI_JOB_TOKEN; FORGEJO_TOKEN or GITEA_TOKEN (and GitHub's API URL "
+        "from GITHUB_API_URL). backend 'github' of earlier versions is backend 'forge' "
+        f"with forge_kind github, and its settings are aliases: {aliases}. erratum fix "
+        "and erratum list can also act as a GitHub App: ERRATUM_APP_ID with "
+        "ERRATUM_APP_PRIVATE_KEY (the PEM text) or ERRATUM_APP_PRIVATE_KEY_PATH (a file "
+        "holding it), and optionally ERRATUM_INSTALLATION_ID (else the App's "
+        "installation on the repository).",
     ]
     return "\n".join(lines)
 
@@ -49,7 +58,9 @@ def _settings_help() -> str:
 @click.option("--host", help="Address to listen on (setting 'host').")
 @click.option("--port", type=int, help="Port to listen on (setting 'port').")
 @click.option(
-    "--backend", type=click.Choice(["git", "github"]), help="Where reports go (setting 'backend')."
+    "--backend",
+    type=click.Choice(["git", "forge", "github"]),
+    help="Where reports go (setting 'backend').",
 )
 @click.option("--database", help="SQLite file (setting 'database').")
 @click.option("--manifest", help="Path or URL of _erratum/manifest.json (setting 'manifest').")
@@ -58,8 +69,9 @@ def serve(config_path, host, port, backend, database, manifest, git_repository) 
     """Run the correction service: receive readers' reports and file them.
 
     Reports are stored in SQLite before the service answers, then sent in the background
-    to a local git repository (one branch per report) or to GitHub (an issue, or a pull
-    request when the reader suggested a replacement).
+    to a local git repository (one branch per report) or to a forge, GitHub, GitLab,
+    Forgejo or Gitea (an issue, or a pull/merge request when the reader suggested a
+    replacement).
     """
     try:
         import uvicorn

@@ -3,9 +3,15 @@
 Every setting is a field of `ServiceSettings` with a one-line description; ``erratum serve
 --help`` prints them all. In a TOML file the names are used as they are (top-level keys,
 or keys of a ``[service]`` table); in the environment they are upper-cased with the
-prefix ``ERRATUM_`` (``ERRATUM_BACKEND=git``; lists are comma-separated). The GitHub token
-and API URL also come from ``GITHUB_TOKEN`` and ``GITHUB_API_URL``, as GitHub Actions sets
+prefix ``ERRATUM_`` (``ERRATUM_BACKEND=git``; lists are comma-separated). The forge's
+token also comes from the variable its kind reads (`mkdocs_erratum.forges.base.
+TOKEN_VARIABLES`: ``GITHUB_TOKEN``; ``GITLAB_TOKEN`` or ``CI_JOB_TOKEN``; ``FORGEJO_TOKEN``
+or ``GITEA_TOKEN``), and GitHub's API URL from ``GITHUB_API_URL``, as GitHub Actions sets
 them. The token is never printed: `ServiceSettings.__repr__` hides it.
+
+The settings of the ``github`` backend of earlier versions keep working: ``backend =
+"github"`` is ``backend = "forge"`` with ``forge_kind = "github"``, and each
+``github_*`` name is an alias of its ``forge_*`` setting (`ALIASES`).
 """
 
 from __future__ import annotations
@@ -19,7 +25,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from mkdocs_erratum.forges.base import KINDS as FORGE_KINDS
+from mkdocs_erratum.forges.base import TOKEN_VARIABLES
+from mkdocs_erratum.text_rules import is_project_path
+
 ENV_PREFIX = "ERRATUM_"
+BACKENDS = ("git", "forge", "github")
+"""``github`` is the earlier name of ``forge`` with ``forge_kind = "github"``."""
+ALIASES = {
+    "github_repository": "forge_project",
+    "github_token": "forge_token",
+    "github_api_url": "forge_api_url",
+    "github_pull_requests": "forge_pull_requests",
+    "github_docs_dirs": "forge_docs_dirs",
+    "github_limit_pause_seconds": "forge_limit_pause_seconds",
+}
+"""Setting names of earlier versions, and the setting each one now sets."""
 
 
 class SettingsError(ValueError):
@@ -36,7 +57,11 @@ def _setting(default: Any, doc: str, **kwargs: Any) -> Any:
 class ServiceSettings:
     """Everything the service can be told (see the module docstring for the sources)."""
 
-    backend: str = _setting("git", "Where reports go: 'git' (a local repository) or 'github'.")
+    backend: str = _setting(
+        "git",
+        "Where reports go: 'git' (branches of a local repository) or 'forge' (issues and "
+        "pull requests on the forge_kind forge); 'github' is 'forge' with forge_kind github.",
+    )
     database: str = _setting(
         "erratum-service.sqlite3", "SQLite file holding every report (WAL mode)."
     )
@@ -56,21 +81,44 @@ class ServiceSettings:
     git_base_branch: str = _setting(
         "", "git backend: branch to start from when the report's commit is unknown (HEAD)."
     )
-    github_repository: str = _setting("", "github backend: OWNER/NAME receiving the reports.")
-    github_token: str = _setting(
-        "", "github backend: token (or env GITHUB_TOKEN); never logged.", secret=True
+    forge_kind: str = _setting(
+        "github", "forge backend: github, gitlab, forgejo or gitea (Gitea and Forgejo alike)."
     )
-    github_api_url: str = _setting(
-        "", "github backend: REST API base URL (or env GITHUB_API_URL; default api.github.com)."
+    forge_project: str = _setting(
+        "",
+        "forge backend: the project receiving the reports, OWNER/NAME (group/sub/project on "
+        "GitLab). Alias: github_repository.",
     )
-    github_pull_requests: bool = _setting(
-        True, "github backend: open a pull request when a report has a replacement."
+    forge_token: str = _setting(
+        "",
+        "forge backend: token (or env GITHUB_TOKEN; GITLAB_TOKEN or CI_JOB_TOKEN; "
+        "FORGEJO_TOKEN or GITEA_TOKEN, by kind); never logged. Alias: github_token.",
+        secret=True,
     )
-    github_docs_dirs: list[str] = _setting(  # noqa: RUF009 (a field() with metadata)
-        ["docs"], "github backend: folders whose Markdown files pull requests may change."
+    forge_api_url: str = _setting(
+        "",
+        "forge backend: REST API base URL (default: api.github.com, gitlab.com/api/v4, "
+        "codeberg.org/api/v1; GitHub also env GITHUB_API_URL). Alias: github_api_url.",
     )
-    github_limit_pause_seconds: float = _setting(
-        60.0, "github backend: pause of every send when GitHub still answers 403/429."
+    forge_web_url: str = _setting(
+        "",
+        "forge backend: the forge's web base, e.g. https://gitlab.example.com (default: "
+        "from the API URL).",
+    )
+    forge_pull_requests: bool = _setting(
+        True,
+        "forge backend: open a pull/merge request when a report has a replacement. "
+        "Alias: github_pull_requests.",
+    )
+    forge_docs_dirs: list[str] = _setting(  # noqa: RUF009 (a field() with metadata)
+        ["docs"],
+        "forge backend: folders whose Markdown files pull requests may change. "
+        "Alias: github_docs_dirs.",
+    )
+    forge_limit_pause_seconds: float = _setting(
+        60.0,
+        "forge backend: pause of every send when the forge still answers 403/429. "
+        "Alias: github_limit_pause_seconds.",
     )
     send_per_minute: float = _setting(
         80.0, "Content-creating requests per minute sent to the backend (GitHub: ~80)."
@@ -142,19 +190,37 @@ class ServiceSettings:
         Raises:
             SettingsError: naming the first wrong setting.
         """
-        if self.backend not in ("git", "github"):
-            raise SettingsError(f"backend: expected 'git' or 'github', got {self.backend!r}")
+        if self.backend not in BACKENDS:
+            raise SettingsError(
+                f"backend: expected 'git' or 'forge' ('github' is forge_kind github), "
+                f"got {self.backend!r}"
+            )
+        if self.backend == "github":
+            self.backend, self.forge_kind = "forge", "github"
+        if self.forge_kind not in FORGE_KINDS:
+            raise SettingsError(
+                f"forge_kind: expected one of {', '.join(FORGE_KINDS)}, got {self.forge_kind!r}"
+            )
         if not self.manifest:
             raise SettingsError(
                 "manifest: required; give the path or URL of the site's _erratum/manifest.json"
             )
         if self.backend == "git" and not self.git_repository:
             raise SettingsError("git_repository: required with the git backend")
-        if self.backend == "github":
-            if not self.github_repository or "/" not in self.github_repository:
-                raise SettingsError("github_repository: required as OWNER/NAME")
-            if not self.github_token:
-                raise SettingsError("github_token: required with the github backend")
+        if self.backend == "forge":
+            if not is_project_path(self.forge_project):
+                raise SettingsError(
+                    "forge_project: required as OWNER/NAME (group/sub/project on GitLab)"
+                )
+            if not self.forge_token:
+                variables = " or ".join(TOKEN_VARIABLES[self.forge_kind])
+                raise SettingsError(
+                    f"forge_token: required with the forge backend (or env {variables})"
+                )
+            for name in ("forge_api_url", "forge_web_url"):
+                value = getattr(self, name)
+                if value and not re.fullmatch(r"https?://[^\s/]+(?:/\S*)?", value):
+                    raise SettingsError(f"{name}: expected an http(s) URL, got {value!r}")
         for name in ("send_per_minute", "ip_reports_per_minute", "global_reports_per_minute"):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{name}: must be positive")
@@ -221,16 +287,20 @@ def load_settings(
             raise SettingsError(f"config file {path}: {exc}") from exc
         table = data.get("service", data)
         values.update({k: v for k, v in table.items() if k != "service"})
-    if env.get("GITHUB_TOKEN"):
-        values.setdefault("github_token", env["GITHUB_TOKEN"])
-    if env.get("GITHUB_API_URL"):
-        values.setdefault("github_api_url", env["GITHUB_API_URL"])
+    values = {ALIASES.get(k, k): v for k, v in values.items()}
     known = {f.name: f for f in fields(ServiceSettings)}
-    for name in known:
+    for name in [*ALIASES, *known]:
         raw = env.get(ENV_PREFIX + name.upper())
         if raw is not None:
-            values[name] = raw
-    values.update(overrides or {})
+            values[ALIASES.get(name, name)] = raw
+    values.update({ALIASES.get(k, k): v for k, v in (overrides or {}).items()})
+    kind = "github" if values.get("backend") == "github" else values.get("forge_kind", "github")
+    for variable in TOKEN_VARIABLES.get(str(kind), ()):
+        if env.get(variable):
+            values.setdefault("forge_token", env[variable])
+            break
+    if kind == "github" and env.get("GITHUB_API_URL"):
+        values.setdefault("forge_api_url", env["GITHUB_API_URL"])
     settings = ServiceSettings()
     for name, value in values.items():
         if name not in known:

@@ -1,108 +1,59 @@
-"""The GitHub gateway: domain verbs over GitHub's REST API. The only importer of PyGithub.
+"""GitHub as a `Forge`, through PyGithub: the only importer of PyGithub.
 
-A `Gateway` serves one repository (``OWNER/NAME``) with token or GitHub App credentials
-and offers what erratum does on GitHub: open an issue for a report, open a pull request
-that changes files on a new branch (in the repository, or in a fork when the credentials
-cannot push), comment, label, and find what was already created for a report.
+`GitHubForge` serves one repository (``OWNER/NAME``) with token or GitHub App credentials
+and offers what erratum does on GitHub (see `mkdocs_erratum.forges.base.Forge`): open an
+issue for a report, open a pull request that changes files on a new branch (in the
+repository, or in a fork when the credentials cannot push), comment, label, and find
+what was already created for a report.
 
-Never twice the same thing. Everything we create carries the report id
-(``<!-- erratum-report-id: r-... -->`` in bodies, ``erratum/...`` branch names, a marker
-in comments). Every create first looks that id up, and a create that failed in a way
-that may have happened anyway (5xx, timeout, secondary rate limit) is retried only
-after another look-up. PyGithub's own retry would re-send a POST blindly after a 502,
-so it is kept for reads only (GET, HEAD). This is what makes running `fix` twice, or a
-retried background job, open nothing new.
+Never twice the same thing (see `mkdocs_erratum.forges.base`): every create first looks
+the report id up, and a create that failed in a way that may have happened anyway (5xx,
+timeout, secondary rate limit) is retried only after another look-up. PyGithub's own
+retry would re-send a POST blindly after a 502, so it is kept for reads only (GET, HEAD).
 
 Where GitHub is: `api_url_from` (``--api-url``, else ``GITHUB_API_URL``, else
-https://api.github.com). Not here: what to change in a file (see ``fixer``).
+https://api.github.com). Not here: what to change in a file (``corrections``, ``gate``)
+nor what the texts say (``fixer``).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 import os
 import re
 import time
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import TypeVar
 
 import requests
 from github import Auth, Github, GithubException, GithubIntegration, GithubRetry
 from github.Repository import Repository
 
-from .report import Report, format_report_block
-from .text_rules import code_span, fenced, neutralise, web_address
+from . import web
+from .base import (
+    REPORT_LABEL,
+    FileVersion,
+    ForgeError,
+    ForgeTarget,
+    IssueInfo,
+    NotEditable,
+    ObjectKindError,
+    PullRequestInfo,
+    comment_marker,
+    report_marker,
+    with_marker,
+)
+from .detect import web_url_from_api
 
 DEFAULT_API_URL = "https://api.github.com"
-REPORT_LABEL = "erratum"
-"""The label that marks report issues (set by the issue form, watched by the workflow)."""
-
-_ID_MARKER = "<!-- erratum-report-id: {id} -->"
-_ID_MARKER_RE = re.compile(r"<!-- erratum-report-id: (r-[0-9a-f]{16}) -->")
 _T = TypeVar("_T")
 
-
-class GatewayError(RuntimeError):
-    """GitHub refused or failed; the message is one line a person can act on."""
-
-    def __init__(self, message: str, status: int | None = None, transient: bool = False):
-        super().__init__(message)
-        self.status = status
-        """GitHub's HTTP status, None when GitHub did not answer or nothing was asked."""
-        self.transient = transient or (status is not None and (status >= 500 or status == 429))
-        """Whether trying again later may work (no answer, 5xx, rate limits)."""
-
-
-class ObjectKindError(GatewayError):
-    """A path that is not a regular file: ``kind`` is ``"link"`` or ``"other"`` (a folder,
-    a submodule), as `mkdocs_erratum.gate` names them."""
-
-    def __init__(self, message: str, kind: str):
-        super().__init__(message)
-        self.kind = kind
-
-
-@dataclass(frozen=True)
-class IssueInfo:
-    """An issue or pull request as erratum needs it."""
-
-    number: int
-    url: str
-    """The page on GitHub (``html_url``)."""
-    title: str
-    body: str
-    labels: tuple[str, ...]
-    state: str
-    author: str
-    is_pull_request: bool = False
-
-
-@dataclass(frozen=True)
-class PullRequestInfo:
-    """A pull request opened (or found) for a report."""
-
-    number: int
-    url: str
-    branch: str
-    head_repository: str
-    """``OWNER/NAME`` holding the branch: the repository itself or a fork."""
-    created: bool
-    """False when it already existed (nothing new was opened)."""
-
-
-@dataclass(frozen=True)
-class FileVersion:
-    """A file read at a commit."""
-
-    path: str
-    text: str
-    sha: str
-    """The blob sha (what GitHub's contents API wants to update the file)."""
-    commit: str
-    """The commit it was read at."""
+# PyGithub prints each refused request (INFO, to its own stderr handler): every failure
+# here ends in one ForgeError that says the same with context, so only warnings pass.
+logging.getLogger("github").setLevel(logging.WARNING)
 
 
 def api_url_from(option: str | None = None, environ: Mapping[str, str] | None = None) -> str:
@@ -119,41 +70,8 @@ def api_url_from(option: str | None = None, environ: Mapping[str, str] | None = 
     return (option or environ.get("GITHUB_API_URL") or DEFAULT_API_URL).rstrip("/")
 
 
-def report_marker(report_id: str) -> str:
-    """The hidden line that ties a body to a report id."""
-    return _ID_MARKER.format(id=report_id)
-
-
-def report_ids_in(text: str) -> list[str]:
-    """Report ids marked in ``text`` (see `report_marker`)."""
-    return _ID_MARKER_RE.findall(text or "")
-
-
-def issue_title(report: Report) -> str:
-    """A short issue title naming the page and the first reported lines."""
-    block = report.blocks[0]
-    where = f"{block.path}#L{block.start}" + (f"-L{block.end}" if block.end != block.start else "")
-    return f"Erratum: {where}"
-
-
-def issue_body(report: Report) -> str:
-    """The body of an issue filed for ``report``: comment, locations, machine block.
-
-    The reader's comment is fenced (it can open or close nothing), the page is a plain
-    address, and nobody is mentioned: a login typed into the report is not trusted.
-    """
-    lines = []
-    if report.comment.strip():
-        lines += [fenced(neutralise(report.comment.strip()), "text"), ""]
-    lines.append(f"Page: {web_address(report.page_url)}")
-    for block in report.blocks:
-        lines.append(f"- {code_span(block.path)} lines {block.start}-{block.end}")
-    lines += ["", format_report_block(report), "", report_marker(report.id)]
-    return "\n".join(lines)
-
-
-class Gateway:
-    """GitHub as erratum uses it, for one repository.
+class GitHubForge:
+    """GitHub as erratum uses it, for one repository (a `mkdocs_erratum.forges.base.Forge`).
 
     Args:
         repository: ``OWNER/NAME``.
@@ -169,10 +87,17 @@ class Gateway:
         request_interval, write_interval: pauses PyGithub keeps between requests and
             between writes (GitHub asks integrations for about 1 s between writes).
         fork_timeout: how long to wait for a new fork to answer.
+        web_url: the web base (default: from the API URL: ``api.github.com`` is
+            ``github.com``, a GitHub Enterprise ``HOST/api/v3`` is ``HOST``); the
+            repository's own ``html_url`` is used once it was read.
 
     Raises:
-        GatewayError: when no credentials are given or the App installation is missing.
+        ForgeError: when no credentials are given or the App installation is missing.
     """
+
+    kind = "github"
+    has_issues = True
+    has_pull_requests = True
 
     def __init__(
         self,
@@ -190,8 +115,10 @@ class Gateway:
         request_interval: float = 0.25,
         write_interval: float = 1.0,
         fork_timeout: float = 60.0,
+        web_url: str | None = None,
     ):
-        self.repository = repository
+        self.repository = self.project = repository
+        self._web_base = (web_url or web_url_from_api(api_url_from(api_url))).rstrip("/")
         self.api_url = api_url_from(api_url)
         self.attempts = max(1, attempts)
         self.backoff = backoff
@@ -226,7 +153,7 @@ class Gateway:
                 )
             auth = app_auth.get_installation_auth(int(installation_id))
         else:
-            raise GatewayError(
+            raise ForgeError(
                 "no GitHub credentials: set GITHUB_TOKEN (or the GitHub App id and private key)"
             )
         self._github = Github(auth=auth, **options)
@@ -242,8 +169,8 @@ class Gateway:
         api_url: str | None = None,
         environ: Mapping[str, str] | None = None,
         **options,
-    ) -> Gateway:
-        """A gateway with credentials from the environment.
+    ) -> GitHubForge:
+        """A forge with credentials from the environment.
 
         ``GITHUB_TOKEN``; else ``ERRATUM_APP_ID`` with ``ERRATUM_APP_PRIVATE_KEY`` (PEM
         text) or ``ERRATUM_APP_PRIVATE_KEY_PATH``, and optional ``ERRATUM_INSTALLATION_ID``.
@@ -264,7 +191,7 @@ class Gateway:
             **options,
         )
 
-    # -- reading ----------------------------------------------------------------------
+    # -- who we are -------------------------------------------------------------------
 
     @property
     def repo(self) -> Repository:
@@ -275,8 +202,7 @@ class Gateway:
             )
         return self._repo
 
-    @property
-    def login(self) -> str | None:
+    def identity(self) -> str | None:
         """The user the credentials act as, or None for an integration.
 
         Integration tokens (a GitHub App installation, or the ``GITHUB_TOKEN`` of a
@@ -287,16 +213,18 @@ class Gateway:
                 self._login = self._call(
                     "read the authenticated user", lambda: self._github.get_user().login
                 )
-            except GatewayError as exc:
+            except ForgeError as exc:
                 if exc.status not in (401, 403, 404):
                     raise
                 self._is_app = True  # an integration token: remember, ask once
         return self._login
 
     @property
-    def html_url(self) -> str:
+    def web_url(self) -> str:
         """The repository's page (``https://github.com/OWNER/NAME`` on github.com)."""
-        return self.repo.html_url
+        if self._repo is not None:
+            return self._repo.html_url.rstrip("/")
+        return f"{self._web_base}/{self.repository}"
 
     def can_push(self) -> bool:
         """Whether the credentials can create branches in the repository itself.
@@ -312,6 +240,18 @@ class Gateway:
             return True
         return bool(permissions.push)
 
+    def commit_email(self, login: str) -> str | None:
+        """The ``ID+login@users.noreply...`` address GitHub credits commits to."""
+        host = urllib.parse.urlsplit(self.api_url).hostname or "github.com"
+        host = "github.com" if host == "api.github.com" else host
+        try:
+            user_id = self._call(f"read user {login}", lambda: self._github.get_user(login).id)
+        except ForgeError:
+            return f"{login}@users.noreply.{host}"
+        return f"{user_id}+{login}@users.noreply.{host}"
+
+    # -- reading ----------------------------------------------------------------------
+
     def default_branch(self) -> str:
         """The repository's default branch."""
         return self.repo.default_branch
@@ -323,7 +263,7 @@ class Gateway:
             return self._call(
                 f"read branch {branch}", lambda: repo.get_git_ref(f"heads/{branch}").object.sha
             )
-        except GatewayError as exc:
+        except ForgeError as exc:
             if exc.status == 404:
                 return None
             raise
@@ -334,13 +274,13 @@ class Gateway:
         """The text of ``path`` at ``ref`` (branch or commit), or None when absent.
 
         Raises:
-            GatewayError: when ``path`` is a folder, a symlink (GitHub answers a symlink
+            ForgeError: when ``path`` is a folder, a symlink (GitHub answers a symlink
                 with its target: we notice the other path), or not UTF-8 text.
         """
         repo = repository or self.repo
         try:
             content = self._call(f"read {path}", lambda: repo.get_contents(path, ref=ref))
-        except GatewayError as exc:
+        except ForgeError as exc:
             if exc.status == 404:
                 return None
             raise
@@ -352,11 +292,11 @@ class Gateway:
             )
         if content.encoding != "base64":
             # GitHub leaves out the content of files over 1 MB.
-            raise GatewayError(f"{path} is larger than 1 MB; erratum only edits smaller files")
+            raise NotEditable(f"{path} is larger than 1 MB; erratum only edits smaller files")
         try:
             text = content.decoded_content.decode("utf-8")
         except UnicodeDecodeError:
-            raise GatewayError(f"{path} is not UTF-8 text") from None
+            raise NotEditable(f"{path} is not UTF-8 text") from None
         commit = ref if re.fullmatch(r"[0-9a-f]{40}", ref) else (self.head_commit(ref, repo) or ref)
         return FileVersion(path, text, content.sha, commit)
 
@@ -391,7 +331,7 @@ class Gateway:
         """The issue erratum opened for ``report_id`` (any state), or None."""
         marker = report_marker(report_id)
         # Listing is consistent at once (search is not); our own issues, newest first.
-        login = self.login
+        login = self.identity()
         mine = {"creator": login} if login else {}
         recent = self._call(
             "list issues",
@@ -407,8 +347,9 @@ class Gateway:
     ) -> PullRequestInfo | None:
         """The pull request from ``branch`` (here or in our fork), or one marked with the id."""
         owners = [self.repo.owner.login]
-        if not self.can_push() and self.login:
-            owners.insert(0, self.login)
+        login = self.identity() if not self.can_push() else None
+        if login:
+            owners.insert(0, login)
         for owner in owners:
             pulls = self._call(
                 "list pull requests",
@@ -434,7 +375,7 @@ class Gateway:
         query = f'"{report_id}" repo:{self.repository} is:{kind} in:body'
         try:
             results = self._call("search", lambda: self._github.search_issues(query).get_page(0))
-        except GatewayError:
+        except ForgeError:
             return None
         for issue in results:
             if report_marker(report_id) in (issue.body or ""):
@@ -445,28 +386,20 @@ class Gateway:
 
     def open_issue(
         self,
-        report: Report,
         *,
-        title: str | None = None,
-        body: str | None = None,
+        report_id: str,
+        title: str,
+        body: str,
         labels: Iterable[str] = (REPORT_LABEL,),
     ) -> IssueInfo:
-        """Open the issue for ``report``, or return the one already opened for it.
-
-        The body defaults to `issue_body` and always carries the report marker.
-        """
-        text = body if body is not None else issue_body(report)
-        if report_marker(report.id) not in text:
-            text += "\n\n" + report_marker(report.id)
+        """Open the issue for ``report_id``, or return the one already opened for it."""
+        text = with_marker(body, report_id)
         label_list = list(labels)
-        issue = self._create(
-            f"open an issue for {report.id}",
-            lookup=lambda: self.find_issue(report.id),
-            create=lambda: _issue_info(
-                self.repo.create_issue(title or issue_title(report), body=text, labels=label_list)
-            ),
+        return self._create(
+            f"open an issue for {report_id}",
+            lookup=lambda: self.find_issue(report_id),
+            create=lambda: _issue_info(self.repo.create_issue(title, body=text, labels=label_list)),
         )
-        return issue
 
     def comment(self, number: int, body: str, *, key: str) -> str:
         """Comment on issue ``number`` unless a comment with the same ``key`` exists.
@@ -474,7 +407,7 @@ class Gateway:
         Returns:
             The comment's page URL (the existing one when it was already there).
         """
-        marker = f"<!-- erratum:{key} -->"
+        marker = comment_marker(key)
         issue = self._call(f"read issue #{number}", lambda: self.repo.get_issue(number))
 
         def lookup() -> str | None:
@@ -499,16 +432,6 @@ class Gateway:
             ),
             retry=True,
         )
-
-    def noreply_email(self, login: str) -> str:
-        """The ``ID+login@users.noreply...`` address GitHub credits commits to."""
-        host = urllib.parse.urlsplit(self.api_url).hostname or "github.com"
-        host = "github.com" if host == "api.github.com" else host
-        try:
-            user_id = self._call(f"read user {login}", lambda: self._github.get_user(login).id)
-        except GatewayError:
-            return f"{login}@users.noreply.{host}"
-        return f"{user_id}+{login}@users.noreply.{host}"
 
     def open_pull_request(
         self,
@@ -537,19 +460,15 @@ class Gateway:
         base = base or self.default_branch()
         base_sha = self.head_commit(base)
         if base_sha is None:
-            raise GatewayError(f"branch {base} not found in {self.repository}")
-        target = self.repo if self.can_push() else self._fork()
+            raise ForgeError(f"branch {base} not found in {self.repository}")
+        target = self.repo if self.can_push() else self._fork_repository()
         self._ensure_branch(target, branch, base_sha)
         for path, text in changes.items():
             self._ensure_file(target, branch, path, text, message)
         head = (
             branch if target.full_name == self.repo.full_name else f"{target.owner.login}:{branch}"
         )
-        marked = (
-            body
-            if report_id is None or report_marker(report_id) in body
-            else (f"{body}\n\n{report_marker(report_id)}")
-        )
+        marked = with_marker(body, report_id)
 
         def create() -> PullRequestInfo:
             try:
@@ -570,7 +489,15 @@ class Gateway:
             create=create,
         )
 
-    def _fork(self) -> Repository:
+    def fork(self) -> str:
+        """Our fork of the repository (``OWNER/NAME``), created if needed and waited for."""
+        return self._fork_repository().full_name
+
+    def permalink(self, commit: str, path: str, start: int, end: int) -> str:
+        """``https://github.com/OWNER/NAME/blob/SHA/path#L10-L12``."""
+        return web.permalink(self.kind, self.web_url, commit, path, start, end)
+
+    def _fork_repository(self) -> Repository:
         """Our fork of the repository, created if needed and waited for until it answers."""
         fork = self._create(
             f"fork {self.repository}",
@@ -594,7 +521,7 @@ class Gateway:
                 last = _wrap(f"read the fork {fork.full_name}", exc)
             if time.monotonic() > deadline:
                 said = f"; last: {last}" if last else ""
-                raise GatewayError(
+                raise ForgeError(
                     f"the fork {fork.full_name} did not answer within "
                     f"{self.fork_timeout:.0f} s{said}",
                     status=last.status if last else None,
@@ -665,7 +592,7 @@ class Gateway:
         raise AssertionError("unreachable")
 
     def _call(self, what: str, action: Callable[[], _T], retry: bool = False) -> _T:
-        """Run ``action``; wrap PyGithub and network errors in a `GatewayError`.
+        """Run ``action``; wrap PyGithub and network errors in a `ForgeError`.
 
         ``retry``: retry a write that is safe to repeat (e.g. adding a label).
         """
@@ -716,7 +643,7 @@ def _issue_info(issue) -> IssueInfo:
     )
 
 
-def _wrap(what: str, exc: Exception) -> GatewayError:
+def _wrap(what: str, exc: Exception) -> ForgeError:
     if isinstance(exc, GithubException):
         data = exc.data if isinstance(exc.data, dict) else {}
         message = str(data.get("message") or exc.data or "").strip().splitlines()
@@ -726,24 +653,37 @@ def _wrap(what: str, exc: Exception) -> GatewayError:
             str(e.get("message") or e.get("code")) for e in errors if isinstance(e, dict)
         )
         text = f"GitHub refused to {what}: {exc.status} {detail}" + (f" ({extra})" if extra else "")
-        return GatewayError(text.strip(), exc.status)
-    return GatewayError(
+        return ForgeError(text.strip(), exc.status)
+    return ForgeError(
         f"could not reach GitHub to {what}: {type(exc).__name__}: {exc}", transient=True
+    )
+
+
+def connect(
+    target: ForgeTarget,
+    *,
+    token: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    **options,
+) -> GitHubForge:
+    """A `GitHubForge` for ``target`` (see `mkdocs_erratum.forges.base` for the options).
+
+    Without ``token``: ``GITHUB_TOKEN``, else the GitHub App variables of
+    `GitHubForge.from_environment`.
+    """
+    env = os.environ if environ is None else environ
+    if token:
+        return GitHubForge(
+            target.project, token=token, api_url=target.api_url, web_url=target.web_url, **options
+        )
+    return GitHubForge.from_environment(
+        target.project, api_url=target.api_url, environ=env, web_url=target.web_url, **options
     )
 
 
 __all__ = [
     "DEFAULT_API_URL",
-    "REPORT_LABEL",
-    "FileVersion",
-    "Gateway",
-    "GatewayError",
-    "IssueInfo",
-    "ObjectKindError",
-    "PullRequestInfo",
+    "GitHubForge",
     "api_url_from",
-    "issue_body",
-    "issue_title",
-    "report_ids_in",
-    "report_marker",
+    "connect",
 ]

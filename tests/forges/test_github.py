@@ -1,4 +1,4 @@
-"""The GitHub gateway through PyGithub over HTTP against the stand-in (real git behind it)."""
+"""The GitHub forge through PyGithub over HTTP against the stand-in (real git behind it)."""
 
 from __future__ import annotations
 
@@ -12,33 +12,20 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import git
 
-from mkdocs_erratum.github_gateway import (
-    Gateway,
-    GatewayError,
-    api_url_from,
-    report_ids_in,
-    report_marker,
-)
+from mkdocs_erratum.fixer import issue_body, issue_title
+from mkdocs_erratum.forges.base import ForgeError, report_ids_in, report_marker
+from mkdocs_erratum.forges.github import GitHubForge, api_url_from
 from mkdocs_erratum.report import Report, ReportBlock, parse_issue_body, text_hash
+from tests.conftest import git
+from tests.forges.harnesses import github_forge as make_gateway
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
-def make_gateway(standin, token: str = "maintainer-token", **options) -> Gateway:
-    """A gateway tuned for tests: no pauses between requests, short backoff."""
-    settings = dict(
-        token=token,
-        api_url=standin.url,
-        request_interval=0,
-        write_interval=0,
-        backoff=0.05,
-        timeout=5,
-        fork_timeout=10,
-    )
-    settings.update(options)
-    return Gateway("acme/docs", **settings)
+def open_issue(forge, report: Report):
+    """The issue the service opens for ``report``."""
+    return forge.open_issue(report_id=report.id, title=issue_title(report), body=issue_body(report))
 
 
 def sample_report(line: str = "The quick brown fox jumsp over the lazy dog.") -> Report:
@@ -67,15 +54,15 @@ def test_report_marker_round_trip():
 
 
 def test_no_credentials_is_one_clear_error():
-    with pytest.raises(GatewayError, match="GITHUB_TOKEN"):
-        Gateway.from_environment("acme/docs", environ={})
+    with pytest.raises(ForgeError, match="GITHUB_TOKEN"):
+        GitHubForge.from_environment("acme/docs", environ={})
 
 
 def test_open_issue_once_and_parse_it_back(standin):
     gateway = make_gateway(standin)
     report = sample_report()
-    first = gateway.open_issue(report)
-    again = gateway.open_issue(report)
+    first = open_issue(gateway, report)
+    again = open_issue(gateway, report)
     assert first.number == again.number
     assert len(standin.issues()) == 1
     issue = standin.issues()[0]
@@ -101,7 +88,7 @@ def test_open_issue_survives_a_fault_without_duplicate(standin, kind, posts):
     gateway = make_gateway(standin, timeout=2 if kind == "slow" else 10)
     standin.inject(kind, method="POST", path=r"/issues$", retry_after=1, delay=3)
     started = time.monotonic()
-    issue = gateway.open_issue(sample_report())
+    issue = open_issue(gateway, sample_report())
     elapsed = time.monotonic() - started
     assert [r.number for r in standin.issues()] == [issue.number]
     assert standin.count("POST", r"/issues$") == posts
@@ -124,11 +111,11 @@ def test_read_file_refuses_links_and_folders(standin):
     assert version.text.startswith("# Demo\n")
     assert version.commit == standin.repo.store.resolve("main")
     assert gateway.read_file("docs/missing.md", "main") is None
-    with pytest.raises(GatewayError, match="symbolic link"):
+    with pytest.raises(ForgeError, match="symbolic link"):
         gateway.read_file("docs/link.md", "main")
-    with pytest.raises(GatewayError, match="symbolic link"):
+    with pytest.raises(ForgeError, match="symbolic link"):
         gateway.read_file("docs/escape.md", "main")
-    with pytest.raises(GatewayError, match="folder"):
+    with pytest.raises(ForgeError, match="folder"):
         gateway.read_file("docs/guide", "main")
 
 
@@ -136,7 +123,7 @@ def test_read_file_refuses_files_github_serves_without_content(standin, docs_rep
     (docs_repo / "docs/big.md").write_text("# Big\n" + "word " * 250_000)
     git(docs_repo, "add", "docs/big.md")
     git(docs_repo, "commit", "-q", "-m", "big")
-    with pytest.raises(GatewayError, match="larger than 1 MB"):
+    with pytest.raises(ForgeError, match="larger than 1 MB"):
         make_gateway(standin).read_file("docs/big.md", "main")
 
 
@@ -151,7 +138,7 @@ def test_pull_request_in_the_repository(standin, docs_repo):
         body="Body",
         report_id="r-0000000000000001",
     )
-    assert pr.created and pr.head_repository == "acme/docs"
+    assert pr.created and pr.head_project == "acme/docs"
     assert git(docs_repo, "show", "erratum/r-0000000000000001:docs/index.md") == new_text
     assert git(docs_repo, "log", "-1", "--format=%s", "erratum/r-0000000000000001").strip() == (
         "docs: fix"
@@ -180,7 +167,7 @@ def test_pull_request_from_a_fork_waits_for_it(standin, docs_repo):
         body="Body",
     )
     fork = standin.fork_of("reader")
-    assert pr.head_repository == "reader/docs" and pr.created
+    assert pr.head_project == "reader/docs" and pr.created
     assert fork.store.git("show", "erratum/7:docs/index.md").decode() == "# Demo\n\nFrom a fork.\n"
     assert "erratum/7" not in git(docs_repo, "branch", "--list")
     (record,) = standin.pulls()
@@ -192,17 +179,17 @@ def test_pull_request_from_a_fork_waits_for_it(standin, docs_repo):
 
 def test_a_workflow_token_pushes_without_knowing_who_it_is(standin, docs_repo):
     gateway = make_gateway(standin, token="ghs_workflow-token")
-    assert gateway.login is None and gateway.can_push()
+    assert gateway.identity() is None and gateway.can_push()
     pr = gateway.open_pull_request(
         branch="erratum/9", changes={"docs/index.md": "# Fixed\n"}, message="m", title="t", body="b"
     )
-    assert pr.head_repository == "acme/docs" and standin.fork_of("github-actions[bot]") is None
-    assert gateway.open_issue(sample_report()).author == "github-actions[bot]"
+    assert pr.head_project == "acme/docs" and standin.fork_of("github-actions[bot]") is None
+    assert open_issue(gateway, sample_report()).author == "github-actions[bot]"
 
 
 def test_comment_and_labels_are_idempotent(standin):
     gateway = make_gateway(standin)
-    issue = gateway.open_issue(sample_report())
+    issue = open_issue(gateway, sample_report())
     url = gateway.comment(issue.number, "Opened #2", key="r-x:pr")
     assert gateway.comment(issue.number, "Opened #2 again", key="r-x:pr") == url
     gateway.add_labels(issue.number, ["erratum-fixed"])
@@ -238,7 +225,7 @@ def test_github_app_installation_auth(standin):
         serialization.NoEncryption(),
     ).decode()
     gateway = make_gateway(standin, token=None, app_id=standin.app_id, app_private_key=pem)
-    issue = gateway.open_issue(sample_report())
+    issue = open_issue(gateway, sample_report())
     assert issue.author == "erratum-app[bot]"
     assert standin.count("POST", r"/app/installations/77/access_tokens") == 1
 
@@ -287,7 +274,7 @@ def test_standin_runs_as_its_own_process(docs_repo):
 
 
 def test_committed_openapi_subset_is_pinned_and_patched():
-    from standin.make_openapi_subset import OPERATIONS, VERSION
+    from tests.standin.make_openapi_subset import OPERATIONS, VERSION
 
     spec = json.loads((ROOT / "tests/standin/openapi_subset.json").read_text())
     assert spec["info"]["x-subset-of"] == f"@octokit/openapi@{VERSION}"
