@@ -12,6 +12,7 @@ const sha256 = async (text) => hex(await digest(new TextEncoder().encode(text)))
 // Storage can be switched off (privacy settings, sandboxed frames): the dialog still works.
 const keep = (f) => { try { return f(); } catch { return null; } };
 const fence = (text) => { let f = "```"; while (text.includes(f)) f += "`"; return f; };
+const fill = (text, values) => text.replace(/\{(\w+)\}/g, (m, k) => (k in values ? values[k] : m));
 const range = (p) => p.path + "#L" + p.start + "-L" + p.end;
 const encodePath = (path) => path.split("/").map(encodeURIComponent).join("/");
 // Reader text in an issue: mkdocs_erratum.text_rules.neutralise, rule for rule.
@@ -77,7 +78,7 @@ function forge(C) {
  * shares: settings C, the page's strings T and language, el(), fill(), where(), textOf(),
  * the page's button and more() (back to the selection mode with these blocks chosen). */
 export async function open(list, quoted, ctx) {
-  const { C, lang, el, fill, where } = ctx;
+  const { C, lang, el, where } = ctx;
   const [, base] = await Promise.all([style(el), load(new URL("strings." + C.languages[lang] + ".json", HERE), texts, lang)]);
   const T = { ...base, ...ctx.T };
   const F = forge(C);

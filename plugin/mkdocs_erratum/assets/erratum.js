@@ -17,19 +17,13 @@ function el(tag, attrs = {}, ...kids) {
   e.append(...kids);
   return e;
 }
-const fill = (text, values) => text.replace(/\{(\w+)\}/g, (m, k) => (k in values ? values[k] : m));
 const where = (b) => /^(.+)#L(\d+)-L(\d+)$/.exec(b.getAttribute(ATTR) || "");
 const isOpen = () => document.querySelector(".erratum-dialog[open]");
 
-// The page's language: its front matter (the erratum-lang meta), <html lang>, the theme's;
-// each as given ("pt-BR"), then as its first part ("pt"). The build embeds those it knows.
-function language() {
-  const asked = [document.querySelector("meta[name=erratum-lang]")?.content, document.documentElement.lang, C.lang];
-  for (const code of asked.map((c) => (c || "").toLowerCase().replace("_", "-"))) {
-    for (const k of [code, code.split("-")[0]]) if (C.strings[k]) return k;
-  }
-  return C.lang;
-}
+// The page's language: its front matter's (the erratum-lang meta), <html lang>, the
+// theme's; by its first part ("pt" for "pt-BR"), as the build names the ones it embeds.
+const language = () => [document.querySelector("meta[name=erratum-lang]")?.content, document.documentElement.lang]
+  .map((c) => (c || "").split(/[-_]/)[0].toLowerCase()).find((c) => C.strings[c]) || C.lang;
 
 // -- Blocks ------------------------------------------------------------------------------
 function textOf(node) {
@@ -151,7 +145,7 @@ async function go(list, quoted = "") {
   try {
     dialog ||= import("./erratum-dialog.js");
     const { open } = await dialog;
-    await open(list, quoted, { C, T, lang, el, fill, where, textOf, button, more: enter });
+    await open(list, quoted, { C, T, lang, el, where, textOf, button, more: enter });
   } catch (e) {
     dialog = null;
     console.warn("erratum: the dialog could not be opened", e);
@@ -206,10 +200,10 @@ if (window.crypto?.subtle) {
       go(inner, text && text.split("\n").map((l) => "> " + l).join("\n") + "\n\n");
     }
   });
-  // The link follows the mouse; a touch or a text selection also shows it.
-  document.addEventListener("pointerover", (e) => e.pointerType === "mouse" && link && place(blockAt(e.target)));
-  document.addEventListener("pointerdown", (e) => e.pointerType !== "mouse" && link && place(blockAt(e.target), true));
-  document.addEventListener("focusin", (e) => link && e.target !== link && place(blockAt(e.target)));
+  // The link follows the mouse and the focus; a touch or a text selection also shows it.
+  for (const type of ["pointerover", "pointerdown", "focusin"]) {
+    document.addEventListener(type, (e) => link && e.target !== link && place(blockAt(e.target), e.pointerType && e.pointerType !== "mouse"));
+  }
   document.addEventListener("selectionchange", () => {
     const sel = getSelection();
     if (link && sel && !sel.isCollapsed) place(blockAt(sel.anchorNode?.parentElement), true);
