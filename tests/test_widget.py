@@ -419,3 +419,35 @@ def test_browser_settings_take_the_title_template_and_end_the_service_url_with_a
     assert settings["strings"]["en"]["issue_title"] == "Erratum: {title}"
     assert settings["service"] == "https://errata.example.org/api-root/"
     assert widget.STRINGS["en"]["issue_title"] == "Error on page “{title}”"  # not mutated
+
+
+def test_pages_embed_the_languages_the_site_uses(tmp_path):
+    options = {
+        "widget_strings": {"ru": {"button": "Сообщить об ошибке"}, "de": {"button": "Fehler?"}},
+        "widget_paragraph_links": False,
+    }
+    config = make_site(tmp_path, options)
+    docs = tmp_path / "docs"
+    (docs / "fr.md").write_text("---\nlang: fr_FR\n---\n\n# Bonjour\n\nUn texte.\n")
+    (docs / "ru.md").write_text("---\nlang: ru\n---\n\n# Привет\n\nТекст.\n")
+    (docs / "xx.md").write_text("---\nlang: xx\n---\n\n# Xx\n\nXx.\n")
+    site = run_build(config)
+    index = (site / "index.html").read_text()
+    settings = settings_of(index)
+    # The theme's language first, then the pages' (not German: no page uses it).
+    assert settings["languages"] == {"en": "en", "fr": "fr", "ru": "en"}
+    assert list(settings["strings"]) == ["en", "fr", "ru"]
+    assert settings["strings"]["ru"] == {
+        **{n: widget.STRINGS["en"][n] for n in widget.PAGE_STRINGS},
+        "button": "Сообщить об ошибке",
+    }
+    assert settings["links"] is False
+    assert settings_of((site / "fr" / "index.html").read_text()) == settings  # one per site
+    assert 'name="erratum-lang"' not in index
+    french = (site / "fr" / "index.html").read_text()
+    assert '<meta name="erratum-lang" content="fr_FR">' in french
+    assert nojs_link(french)["title"] == "Erreur sur la page «\u202fBonjour\u202f»"
+    assert 'lang="fr_FR"><a href=' in french
+    # A language the site has no texts for: the theme's, and no page language is claimed.
+    other = (site / "xx" / "index.html").read_text()
+    assert 'name="erratum-lang"' not in other and nojs_link(other)["title"].startswith("Error")
