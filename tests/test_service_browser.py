@@ -15,6 +15,7 @@ import pytest
 from browser.support import (
     build_site,
     click_block,
+    git_service,
     headless_chromium,
     new_page,
     serve,
@@ -22,7 +23,7 @@ from browser.support import (
 )
 from playwright.sync_api import expect
 
-from tests.service_support import ServiceProcess, free_port, git, write_toml
+from tests.service_support import free_port, git
 
 
 @pytest.fixture(scope="module")
@@ -39,23 +40,8 @@ def running(tmp_path_factory):
     service_url = f"http://127.0.0.1:{service_port}/"
     site = build_site(tmp / "repo", {"name": "mkdocs"}, {"service_url": service_url})
     assert (site / "_erratum" / "manifest.json").exists()
-    with serve(site) as base:
-        config = write_toml(
-            tmp / "service.toml",
-            {
-                "backend": "git",
-                "database": str(tmp / "service.sqlite3"),
-                "manifest": str(site / "_erratum" / "manifest.json"),
-                "git_repository": str(site.parent),
-                "allowed_origins": [base.rstrip("/")],
-                "altcha_max_number": 5000,
-            },
-        )
-        service = ServiceProcess(config, service_port, tmp / "service.log").start()
-        try:
-            yield site, base
-        finally:
-            service.stop()
+    with serve(site) as base, git_service(tmp, site, base, service_port):
+        yield site, base
 
 
 def open_dialog(chromium, base):

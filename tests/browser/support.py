@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import yaml
+from playwright.sync_api import expect
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -175,3 +176,33 @@ def opened_query(context, action) -> tuple[str, dict[str, str]]:
 def widget_errors(page) -> list:
     """Uncaught exceptions thrown by the widget's own code."""
     return [e for e in page.errors if "erratum" in (e.stack or "")]
+
+
+def start_selecting(page, button: str, banner: str) -> None:
+    """Press the page's button named ``button``; the selection banner says ``banner``."""
+    page.get_by_role("button", name=button, exact=True).click()
+    expect(page.get_by_text(banner)).to_be_visible()
+
+
+@contextlib.contextmanager
+def git_service(tmp: Path, site: Path, base: str, port: int) -> Iterator[object]:
+    """``erratum serve`` (git backend) on ``site``'s own repository, for pages at ``base``:
+    a uvicorn process on ``port``, stopped on leaving."""
+    from tests.service_support import ServiceProcess, write_toml
+
+    config = write_toml(
+        tmp / "service.toml",
+        {
+            "backend": "git",
+            "database": str(tmp / "service.sqlite3"),
+            "manifest": str(site / "_erratum" / "manifest.json"),
+            "git_repository": str(site.parent),
+            "allowed_origins": [base.rstrip("/")],
+            "altcha_max_number": 5000,
+        },
+    )
+    service = ServiceProcess(config, port, tmp / "service.log").start()
+    try:
+        yield service
+    finally:
+        service.stop()

@@ -14,11 +14,20 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from browser.support import build_site, click_block, new_page, opened_query, serve, widget_errors
+from browser.support import (
+    build_site,
+    click_block,
+    git_service,
+    new_page,
+    opened_query,
+    serve,
+    start_selecting,
+    widget_errors,
+)
 from browser.test_widget_themes import MATERIAL, serious_violations
 from mkdocs_erratum.report import parse_issue_body
 from mkdocs_erratum.widget import STRINGS
-from tests.service_support import ServiceProcess, free_port, write_toml
+from tests.service_support import free_port
 
 FRENCH_PAGE = """---
 lang: fr
@@ -57,6 +66,16 @@ def english_left(page) -> list[str]:
     return sorted(t for t in ENGLISH if re.sub(r"\{\w+\}.*", "", t).strip() in texts)
 
 
+def describe_and_open(page, dialog, label: str, comment: str, button: str) -> dict[str, str]:
+    """Type ``comment`` under ``label``, check the dialog (no English, axe-core), press
+    ``button``; the query of the issue URL that opens."""
+    dialog.get_by_label(label).fill(comment)
+    assert english_left(page) == []
+    assert serious_violations(page) == []
+    _, query = opened_query(page.context, dialog.get_by_role("button", name=button).click)
+    return query
+
+
 def report_on(page, block: str) -> None:
     page.get_by_text(block).hover()
     page.locator(".erratum-here").click()
@@ -85,11 +104,8 @@ def test_a_french_page_on_an_english_site_speaks_french(browser, english_site):
     box = dialog.get_by_label("Correction proposée — docs/fr.md, ligne 7")
     expect(box).to_be_enabled()
     box.fill("Ce paragraphe contient une faute d'orthographe.")
-    dialog.get_by_label("Quelle est l'erreur\u202f?").fill("Une faute.")
-    assert english_left(page) == []
-    assert serious_violations(page) == []
-    _, query = opened_query(
-        context, dialog.get_by_role("button", name="Ouvrir un ticket sur GitHub").click
+    query = describe_and_open(
+        page, dialog, "Quelle est l'erreur\u202f?", "Une faute.", "Ouvrir un ticket sur GitHub"
     )
     assert query["title"] == "Erreur sur la page «\u202fPage en français\u202f»"
     body = query["body"]
@@ -105,8 +121,7 @@ def test_a_french_page_on_an_english_site_speaks_french(browser, english_site):
     # The site's other pages stay English.
     page.goto(base)
     expect(page.locator(".erratum-button")).to_have_text("Report an error")
-    page.locator(".erratum-button").click()
-    expect(page.get_by_text("Select the paragraphs that contain an error")).to_be_visible()
+    start_selecting(page, "Report an error", "Select the paragraphs that contain an error")
     assert widget_errors(page) == []
     context.close()
 
@@ -123,10 +138,9 @@ def test_an_english_page_on_a_french_site_speaks_english(browser, tmp_path):
         assert dialog.get_by_role("button", name="Open an issue on GitHub").is_visible()
         assert serious_violations(page) == []
         page.goto(base)
-        page.get_by_role("button", name="Signaler une erreur").click()
-        expect(
-            page.get_by_text("Sélectionnez les paragraphes qui contiennent une erreur")
-        ).to_be_visible()
+        start_selecting(
+            page, "Signaler une erreur", "Sélectionnez les paragraphes qui contiennent une erreur"
+        )
         assert widget_errors(page) == []
         context.close()
 
@@ -136,10 +150,9 @@ def test_a_german_site_speaks_german(browser, tmp_path):
     with serve(site) as base:
         context, page = new_page(browser)
         page.goto(base)
-        page.get_by_role("button", name="Fehler melden").click()
-        expect(
-            page.get_by_text("Wählen Sie die Absätze aus, die einen Fehler enthalten")
-        ).to_be_visible()
+        start_selecting(
+            page, "Fehler melden", "Wählen Sie die Absätze aus, die einen Fehler enthalten"
+        )
         click_block(page, "The first paragraph has a speling error")
         click_block(page, "The last paragraph of the page.")
         assert serious_violations(page) == []
@@ -147,11 +160,8 @@ def test_a_german_site_speaks_german(browser, tmp_path):
         dialog = page.get_by_role("dialog", name="Fehler melden")
         box = dialog.get_by_label("Korrekturvorschlag — docs/index.md, Zeilen 3–4")
         expect(box).to_be_enabled()
-        dialog.get_by_label("Was ist falsch?").fill("Ein Tippfehler.")
-        assert english_left(page) == []
-        assert serious_violations(page) == []
-        _, query = opened_query(
-            context, dialog.get_by_role("button", name="Issue auf GitHub erstellen").click
+        query = describe_and_open(
+            page, dialog, "Was ist falsch?", "Ein Tippfehler.", "Issue auf GitHub erstellen"
         )
         assert query["title"] == "Fehler auf der Seite „Field guide“"
         assert "#### docs/index.md, Zeilen 3–4\n" in query["body"]
@@ -170,22 +180,8 @@ def french_material(tmp_path_factory):
         site = build_site(
             root / "repo", theme, {"service_url": f"http://127.0.0.1:{port}/"}, site_url=base
         )
-        config = write_toml(
-            root / "service.toml",
-            {
-                "backend": "git",
-                "database": str(root / "service.sqlite3"),
-                "manifest": str(site / "_erratum" / "manifest.json"),
-                "git_repository": str(site.parent),
-                "allowed_origins": [base.rstrip("/")],
-                "altcha_max_number": 5000,
-            },
-        )
-        service = ServiceProcess(config, port, root / "service.log").start()
-        try:
+        with git_service(root, site, base, port):
             yield base
-        finally:
-            service.stop()
 
 
 def test_a_french_reader_on_material_sends_a_correction(browser, french_material):

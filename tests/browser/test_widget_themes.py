@@ -18,6 +18,7 @@ from browser.support import (
     new_page,
     opened_query,
     serve,
+    start_selecting,
     widget_errors,
 )
 from mkdocs_erratum.report import parse_issue_body, text_hash
@@ -158,10 +159,9 @@ def test_french_strings_on_readthedocs(browser, tmp_path):
     with serve(site) as base:
         context, page = new_page(browser)
         page.goto(base)
-        page.get_by_role("button", name="Signaler une erreur").click()
-        expect(
-            page.get_by_text("Sélectionnez les paragraphes qui contiennent une erreur")
-        ).to_be_visible()
+        start_selecting(
+            page, "Signaler une erreur", "Sélectionnez les paragraphes qui contiennent une erreur"
+        )
         # widget_blocks "p, li": 6 paragraphs (an admonition title is one) and 2 list items.
         assert page.locator(".erratum-toggle").count() == 8
         assert page.locator("p > .erratum-toggle, li > .erratum-toggle").count() == 8
