@@ -109,16 +109,17 @@ def subset(spec: dict) -> dict:
     return result
 
 
-def _refs(node):
+def _refs(node, prefix: str = "#/components/"):
+    """Every ``$ref`` under ``node`` that starts with ``prefix``."""
     if isinstance(node, dict):
         for key, value in node.items():
-            if key == "$ref" and isinstance(value, str) and value.startswith("#/components/"):
+            if key == "$ref" and isinstance(value, str) and value.startswith(prefix):
                 yield value
             else:
-                yield from _refs(value)
+                yield from _refs(value, prefix)
     elif isinstance(node, list):
         for value in node:
-            yield from _refs(value)
+            yield from _refs(value, prefix)
 
 
 def _drop_examples(node, parent: str = "") -> None:
