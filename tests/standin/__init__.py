@@ -4,6 +4,7 @@
 `GitHubStandIn` runs in a thread of the test process. See `server` for what it answers.
 """
 
-from .server import ApiError, Fault, GitHubStandIn, HostedRepo, Record
+from .server import GitHubStandIn
+from .serving import ApiError, Fault, HostedRepo, Record
 
 __all__ = ["ApiError", "Fault", "GitHubStandIn", "HostedRepo", "Record"]

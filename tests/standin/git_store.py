@@ -49,6 +49,13 @@ class GitStore:
             raise GitError(f"git {' '.join(args)}: {proc.stderr.decode(errors='replace').strip()}")
         return proc.stdout
 
+    def default_branch(self) -> str:
+        """The branch HEAD names (``main`` for a detached HEAD: a forge still names one)."""
+        try:
+            return self.git("symbolic-ref", "--short", "HEAD").decode().strip()
+        except GitError:
+            return "main"
+
     def resolve(self, ref: str) -> str | None:
         """The commit sha that ``ref`` (branch name, full ref or sha) points to, or None."""
         for candidate in (f"refs/heads/{ref}", ref):

@@ -15,23 +15,16 @@ done, and slow answers (the work is done, the answer comes late).
 from __future__ import annotations
 
 import base64
-import contextlib
-import itertools
 import json
 import os
 import posixpath
-import re
 import shlex
-import socket
-import tempfile
-import threading
 import time
 import urllib.parse
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from .git_store import GitError, GitStore
+from .serving import ApiError, Fault, HostedRepo, Record, Route, StandInServer
 from .spec import ApiDescription, load_description
 
 MAX_BODY_CHARS = 65_536
@@ -45,131 +38,34 @@ SECONDARY_LIMIT_MESSAGE = (
 )
 
 
-class ApiError(Exception):
-    """An error answer: status, GitHub's message, and optional validation errors."""
-
-    def __init__(self, status: int, message: str, errors: list[dict] | None = None):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.errors = errors
-
-
-@dataclass
-class Fault:
-    """A fault to inject into the next matching requests.
-
-    ``kind`` is one of ``secondary_limit`` (403 + Retry-After, nothing done),
-    ``bad_gateway`` (502, nothing done), ``bad_gateway_after`` (the work is done, then
-    502), ``slow`` (the work is done, the answer waits ``delay`` seconds), ``forbidden``
-    (403 "Resource not accessible by integration", nothing done).
-    """
-
-    kind: str
-    method: str = "*"
-    path: str = ""
-    """Regular expression searched in the request path."""
-    times: int = 1
-    retry_after: int = 1
-    delay: float = 2.0
-    fired: int = 0
-
-    def matches(self, method: str, path: str) -> bool:
-        return (
-            self.fired < self.times
-            and self.method in ("*", method)
-            and re.search(self.path, path) is not None
-        )
-
-
-@dataclass
-class Record:
-    """An issue, or a pull request (an issue with ``pull`` set)."""
-
-    number: int
-    id: int
-    title: str
-    body: str
-    user: str
-    labels: list[str] = field(default_factory=list)
-    state: str = "open"
-    created_at: str = ""
-    comments: list[dict] = field(default_factory=list)
-    pull: dict | None = None
-    """head_repo, head_ref, base_ref, base_sha for a pull request."""
-
-
-@dataclass
-class HostedRepo:
-    """A repository the stand-in serves."""
-
-    owner: str
-    name: str
-    store: GitStore
-    id: int
-    default_branch: str = "main"
-    owner_type: str = "User"
-    parent: HostedRepo | None = None
-    visible_at: float = 0.0
-    collaborators: set[str] = field(default_factory=set)
-    records: dict[int, Record] = field(default_factory=dict)
-
-    @property
-    def full_name(self) -> str:
-        return f"{self.owner}/{self.name}"
-
-    def can_push(self, login: str | None) -> bool:
-        return login is not None and (login == self.owner or login in self.collaborators)
-
-
-_ROUTES: list[tuple[str, str, str]] = [
-    ("GET", "/user", "get_user"),
-    ("GET", "/users/{username}", "get_user_by_name"),
-    ("GET", "/repos/{owner}/{repo}", "get_repo"),
-    ("GET", "/repos/{owner}/{repo}/installation", "get_installation"),
-    ("POST", "/app/installations/{installation_id}/access_tokens", "create_token"),
-    ("GET", "/repos/{owner}/{repo}/branches/{branch}", "get_branch"),
-    ("GET", "/repos/{owner}/{repo}/git/ref/{ref}", "get_ref"),
-    ("POST", "/repos/{owner}/{repo}/git/refs", "create_ref"),
-    ("GET", "/repos/{owner}/{repo}/contents/{path}", "get_contents"),
-    ("PUT", "/repos/{owner}/{repo}/contents/{path}", "put_contents"),
-    ("POST", "/repos/{owner}/{repo}/forks", "create_fork"),
-    ("GET", "/repos/{owner}/{repo}/pulls", "list_pulls"),
-    ("POST", "/repos/{owner}/{repo}/pulls", "create_pull"),
-    ("GET", "/repos/{owner}/{repo}/pulls/{pull_number}", "get_pull"),
-    ("GET", "/repos/{owner}/{repo}/issues", "list_issues"),
-    ("POST", "/repos/{owner}/{repo}/issues", "create_issue"),
-    ("GET", "/repos/{owner}/{repo}/issues/{issue_number}", "get_issue"),
-    ("GET", "/repos/{owner}/{repo}/issues/{issue_number}/comments", "list_comments"),
-    ("POST", "/repos/{owner}/{repo}/issues/{issue_number}/comments", "create_comment"),
-    ("POST", "/repos/{owner}/{repo}/issues/{issue_number}/labels", "add_labels"),
-    ("GET", "/search/issues", "search_issues"),
+_ROUTES: list[Route] = [
+    Route("GET", "/user", "get_user"),
+    Route("GET", "/users/{username}", "get_user_by_name"),
+    Route("GET", "/repos/{owner}/{repo}", "get_repo"),
+    Route("GET", "/repos/{owner}/{repo}/installation", "get_installation"),
+    Route("POST", "/app/installations/{installation_id}/access_tokens", "create_token"),
+    Route("GET", "/repos/{owner}/{repo}/branches/{branch}", "get_branch"),
+    Route("GET", "/repos/{owner}/{repo}/git/ref/{ref}", "get_ref"),
+    Route("POST", "/repos/{owner}/{repo}/git/refs", "create_ref"),
+    Route("GET", "/repos/{owner}/{repo}/contents/{path}", "get_contents"),
+    Route("PUT", "/repos/{owner}/{repo}/contents/{path}", "put_contents"),
+    Route("POST", "/repos/{owner}/{repo}/forks", "create_fork"),
+    Route("GET", "/repos/{owner}/{repo}/pulls", "list_pulls"),
+    Route("POST", "/repos/{owner}/{repo}/pulls", "create_pull"),
+    Route("GET", "/repos/{owner}/{repo}/pulls/{pull_number}", "get_pull"),
+    Route("GET", "/repos/{owner}/{repo}/issues", "list_issues"),
+    Route("POST", "/repos/{owner}/{repo}/issues", "create_issue"),
+    Route("GET", "/repos/{owner}/{repo}/issues/{issue_number}", "get_issue"),
+    Route("GET", "/repos/{owner}/{repo}/issues/{issue_number}/comments", "list_comments"),
+    Route("POST", "/repos/{owner}/{repo}/issues/{issue_number}/comments", "create_comment"),
+    Route("POST", "/repos/{owner}/{repo}/issues/{issue_number}/labels", "add_labels"),
+    Route("GET", "/search/issues", "search_issues"),
+    Route("path", "ref", "branch"),
 ]
 
 
-def _route_regex(template: str) -> re.Pattern:
-    def group(match: re.Match) -> str:
-        name = match.group(1)
-        return f"(?P<{name}>.+)" if name in ("path", "ref", "branch") else f"(?P<{name}>[^/]+)"
-
-    return re.compile(re.sub(r"\{(\w+)\}", group, template))
-
-
-_COMPILED = [(m, t, _route_regex(t), h) for m, t, h in _ROUTES]
-
-
-def _match_route(method: str, path: str) -> tuple[str, dict[str, str], str] | None:
-    """(path template, decoded path parameters, handler name) for a request, or None."""
-    for route_method, template, regex, handler in _COMPILED:
-        match = regex.fullmatch(path)
-        if match and route_method == method:
-            params = {k: urllib.parse.unquote(v) for k, v in match.groupdict().items()}
-            return template, params, handler
-    return None
-
-
-class GitHubStandIn:
-    """The stand-in server. Start with `start`, stop with `stop`; `url` is its API base.
+class GitHubStandIn(StandInServer):
+    """The GitHub stand-in. Start with `start`, stop with `stop`; `url` is its API base.
 
     Args:
         git_dir: the git repository served as ``repository`` (bare or with a work tree).
@@ -185,6 +81,10 @@ class GitHubStandIn:
         workflows_open_pulls: the repository setting "Allow GitHub Actions to create and
             approve pull requests" (off by default on GitHub).
     """
+
+    routes = tuple(_ROUTES)
+    greedy = ("path", "ref", "branch")
+    name = "GitHub"
 
     def __init__(
         self,
@@ -214,15 +114,9 @@ class GitHubStandIn:
         self.app_login = "erratum-app[bot]"
         self.workflows_open_pulls = workflows_open_pulls
         self.fork_delay = fork_delay
-        self.description = description or load_description()
-        self._ids = itertools.count(1000)
-        self._lock = threading.RLock()
-        self._workdir = tempfile.TemporaryDirectory(prefix="standin-")
+        super().__init__(description or load_description(), host, port)
         store = GitStore(git_dir)
-        try:
-            default = store.git("symbolic-ref", "--short", "HEAD").decode().strip()
-        except GitError:  # a detached HEAD: GitHub would still name a default branch
-            default = "main"
+        default = store.default_branch()
         self.repo = HostedRepo(
             owner,
             name,
@@ -232,50 +126,12 @@ class GitHubStandIn:
             owner_type="Organization",
             collaborators={*collaborators, self.app_login, WORKFLOW_LOGIN},
         )
-        self.repos: dict[str, HostedRepo] = {repository.lower(): self.repo}
+        self.repos[repository.lower()] = self.repo
         logins = {*self.tokens.values(), *known_users, *collaborators, owner, self.app_login}
         self.user_ids = {login: next(self._ids) for login in sorted(logins)}
-        self.faults: list[Fault] = []
-        self.violations: list[str] = []
-        self.requests: list[tuple[str, str]] = []
-        """(method, path) of every API request received, faulted ones included."""
         self.rate_remaining = 5000
-        self._server = ThreadingHTTPServer((host, port), _make_handler(self))
-        self._server.daemon_threads = True
-        self._thread: threading.Thread | None = None
-
-    # -- life cycle -------------------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        """The API base URL (``http://127.0.0.1:PORT``)."""
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> GitHubStandIn:
-        """Serve in a background thread."""
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-        return self
-
-    def serve_forever(self) -> None:
-        """Serve in this thread until interrupted."""
-        self._server.serve_forever()
-
-    def stop(self) -> None:
-        """Stop serving and remove the forks' folders."""
-        self._server.shutdown()
-        self._server.server_close()
-        self._workdir.cleanup()
 
     # -- what tests use ---------------------------------------------------------------
-
-    def inject(self, kind: str, **options: Any) -> Fault:
-        """Add a `Fault` (see its docstring for ``kind`` and options)."""
-        fault = Fault(kind, **options)
-        with self._lock:
-            self.faults.append(fault)
-        return fault
 
     def add_issue(self, title: str, body: str, *, user: str = "reader", labels=()) -> Record:
         """Create an issue directly (no size limit: to test what GitHub would refuse)."""
@@ -294,115 +150,30 @@ class GitHubStandIn:
         """The fork of the served repository owned by ``login``, if any."""
         return self.repos.get(f"{login}/{self.repo.name}".lower())
 
-    def count(self, method: str, pattern: str) -> int:
-        """How many requests (including faulted ones) matched ``method`` and ``pattern``."""
-        return sum(1 for m, p in self.requests if m == method and re.search(pattern, p))
-
-    def state(self) -> dict:
-        """Records, branches and violations as plain data (``GET /_standin/state``)."""
-        with self._lock:
-            return {
-                "repos": {
-                    repo.full_name: {
-                        "branches": repo.store.branches(),
-                        "records": [
-                            {
-                                "number": r.number,
-                                "title": r.title,
-                                "body": r.body,
-                                "user": r.user,
-                                "labels": r.labels,
-                                "state": r.state,
-                                "comments": [c["body"] for c in r.comments],
-                                "pull": r.pull,
-                            }
-                            for r in repo.records.values()
-                        ],
-                    }
-                    for repo in self.repos.values()
-                },
-                "violations": list(self.violations),
-            }
-
     # -- request handling -------------------------------------------------------------
 
-    def handle(self, method: str, raw_path: str, headers: dict[str, str], body: bytes):
-        """Answer one request: (status, JSON-ready body or None, extra headers)."""
-        parsed = urllib.parse.urlsplit(raw_path)
-        path = parsed.path.rstrip("/") or "/"
-        query = urllib.parse.parse_qsl(parsed.query, keep_blank_values=True)
-        if path.startswith("/_standin/"):
-            return self._control(method, path, body)
-        with self._lock:
-            self.requests.append((method, path))
-            self.rate_remaining = max(0, self.rate_remaining - 1)
-        fault = self._take_fault(method, path)
-        if fault is not None and fault.kind == "secondary_limit":
-            answer = (403, _error(SECONDARY_LIMIT_MESSAGE), {"Retry-After": str(fault.retry_after)})
-            return self._finish(method, path, query, headers, body, None, answer)
-        if fault is not None and fault.kind == "bad_gateway":
-            return self._finish(
-                method, path, query, headers, body, None, (502, _error("Server Error"), {})
-            )
-        if fault is not None and fault.kind == "forbidden":
-            answer = (403, _error("Resource not accessible by integration"), {})
-            return self._finish(method, path, query, headers, body, None, answer)
-        route = _match_route(method, path)
-        if route is None:
-            return 404, _error("Not Found"), {}
-        template, params, handler = route
-        try:
-            with self._lock:
-                user = self._authenticate(headers, template)
-                payload = json.loads(body) if body else None
-                result = getattr(self, "_op_" + handler)(user, params, dict(query), payload)
-            answer = result if len(result) == 3 else (*result, {})
-        except ApiError as exc:
-            err = _error(exc.message)
-            if exc.errors is not None:
-                err["errors"] = exc.errors
-            answer = (exc.status, err, {})
-        except (ValueError, KeyError, TypeError) as exc:
-            answer = (400, _error(f"Problems parsing JSON: {exc}"), {})
-        if fault is not None and fault.kind == "bad_gateway_after":
-            answer = (502, _error("Server Error"), {})
-        if fault is not None and fault.kind == "slow":
-            time.sleep(fault.delay)
-        return self._finish(method, path, query, headers, body, (template, params), answer)
+    def _count_request(self) -> None:
+        self.rate_remaining = max(0, self.rate_remaining - 1)
 
-    def _finish(self, method, path, query, headers, body, route, answer):
-        status, data, extra = answer
-        if route is None:
-            matched = _match_route(method, path)
-            route = matched[:2] if matched else None
-        out = json.dumps(data).encode() if data is not None else b""
-        response_headers = {"Content-Type": "application/json; charset=utf-8", **extra}
-        if route is not None:
-            problems = self.description.validate(
-                method, route[0], route[1], query, headers, body, status, out, response_headers
-            )
-            if problems:
-                with self._lock:
-                    self.violations.extend(problems)
-        return status, data, extra
+    def _fault_answer(self, fault: Fault) -> tuple | None:
+        if fault.kind == "secondary_limit":
+            return 403, _error(SECONDARY_LIMIT_MESSAGE), {"Retry-After": str(fault.retry_after)}
+        if fault.kind == "forbidden":
+            return 403, _error("Resource not accessible by integration"), {}
+        return super()._fault_answer(fault)
 
-    def _take_fault(self, method: str, path: str) -> Fault | None:
-        with self._lock:
-            for fault in self.faults:
-                if fault.matches(method, path):
-                    fault.fired += 1
-                    return fault
-        return None
+    def _error(self, message: str) -> dict:
+        return _error(message)
 
-    def _control(self, method: str, path: str, body: bytes):
-        if path == "/_standin/faults" and method == "POST":
-            items = json.loads(body or b"[]")
-            for item in items if isinstance(items, list) else [items]:
-                self.inject(**item)
-            return 200, {"faults": len(self.faults)}, {}
-        if path == "/_standin/state" and method == "GET":
-            return 200, self.state(), {}
-        return 404, _error("Not Found"), {}
+    def answer_headers(self, path: str) -> dict[str, str]:
+        return {
+            "X-RateLimit-Limit": "5000",
+            "X-RateLimit-Remaining": str(self.rate_remaining),
+            "X-RateLimit-Used": str(5000 - self.rate_remaining),
+            "X-RateLimit-Reset": str(int(time.time()) + 3600),
+            "X-RateLimit-Resource": "search" if "/search/" in path else "core",
+            "X-GitHub-Request-Id": f"STANDIN:{len(self.requests)}",
+        }
 
     def _authenticate(self, headers: dict[str, str], template: str) -> str | None:
         value = headers.get("Authorization", "")
@@ -578,44 +349,11 @@ class GitHubStandIn:
 
     # -- lookups ----------------------------------------------------------------------
 
-    def _find_repo(self, owner: str, name: str) -> HostedRepo:
-        repo = self.repos.get(f"{owner}/{name}".lower())
-        if repo is None or repo.visible_at > time.time():
-            raise ApiError(404, "Not Found")
-        return repo
-
     def _need_push(self, repo: HostedRepo, user: str | None) -> None:
         if user is None:
             raise ApiError(401, "Requires authentication")
         if not repo.can_push(user):
             raise ApiError(403, "Resource not accessible by personal access token")
-
-    def _commit_of(self, repo: HostedRepo, ref: str | None) -> str:
-        sha = repo.store.resolve(ref or repo.default_branch)
-        if sha is None:
-            raise ApiError(404, f"No commit found for the ref {ref}")
-        return sha
-
-    def _new_record(self, repo, title, body, user, labels, pull=None) -> Record:
-        number = max(repo.records, default=0) + 1
-        record = Record(
-            number,
-            next(self._ids),
-            title,
-            body,
-            user,
-            labels,
-            created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            pull=pull,
-        )
-        repo.records[number] = record
-        return record
-
-    def _record(self, repo: HostedRepo, number: str) -> Record:
-        record = repo.records.get(int(number)) if number.isdigit() else None
-        if record is None:
-            raise ApiError(404, "Not Found")
-        return record
 
     def _page(self, items: list, query: dict, template: str) -> tuple[list, dict[str, str]]:
         """One page of ``items`` and the ``Link`` header to the next page, if any."""
@@ -991,13 +729,7 @@ class GitHubStandIn:
         body = payload["body"]
         if len(body) > MAX_BODY_CHARS:
             raise ApiError(422, "Validation Failed", [_too_long("IssueComment")])
-        comment = {
-            "id": next(self._ids),
-            "body": body,
-            "user": user,
-            "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        }
-        record.comments.append(comment)
+        comment = self._new_comment(record, user, body)
         template = "/repos/{owner}/{repo}/issues/{issue_number}/comments"
         return 201, self._complete("POST", template, 201, self._comment_json(repo, record, comment))
 
@@ -1084,45 +816,3 @@ def _jwt_claims(token: str) -> dict:
         return json.loads(base64.urlsafe_b64decode(payload))
     except ValueError:
         return {}
-
-
-def _make_handler(standin: GitHubStandIn) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def setup(self) -> None:
-            super().setup()
-            # Headers and body go out in two writes: without this, Nagle's algorithm and
-            # delayed ACKs hold every answer back about 40 ms.
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-        def log_message(self, format, *args):  # quiet: tests read the records
-            pass
-
-        def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            headers = {k: v for k, v in self.headers.items()}
-            status, data, extra = standin.handle(self.command, self.path, headers, body)
-            out = json.dumps(data).encode() if data is not None else b""
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(out)))
-            self.send_header("X-RateLimit-Limit", "5000")
-            self.send_header("X-RateLimit-Remaining", str(standin.rate_remaining))
-            self.send_header("X-RateLimit-Used", str(5000 - standin.rate_remaining))
-            self.send_header("X-RateLimit-Reset", str(int(time.time()) + 3600))
-            self.send_header(
-                "X-RateLimit-Resource", "search" if "/search/" in self.path else "core"
-            )
-            self.send_header("X-GitHub-Request-Id", f"STANDIN:{len(standin.requests)}")
-            for key, value in extra.items():
-                self.send_header(key, value)
-            self.end_headers()
-            # The client may have given up waiting (a slow-answer fault).
-            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                self.wfile.write(out)
-
-        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
-
-    return Handler
