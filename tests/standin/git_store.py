@@ -1,4 +1,4 @@
-"""Git plumbing for the GitHub stand-in: read and write a real repository without a checkout.
+"""Git plumbing for the forge stand-ins: read and write a real repository without a checkout.
 
 Every write goes through a private index file and ``git update-ref`` with the old value,
 so a concurrent push to the same repository (by a test) is never overwritten silently.
@@ -27,7 +27,7 @@ class TreeEntry:
 
 
 class GitStore:
-    """One git repository (bare or not) that the stand-in serves as a GitHub repository."""
+    """One git repository (bare or not) that a stand-in serves as a forge's repository."""
 
     def __init__(self, git_dir: str):
         self.git_dir = os.path.abspath(git_dir)
@@ -132,11 +132,35 @@ class GitStore:
         Raises:
             GitError: when ``branch`` no longer points at ``parent`` (a concurrent write).
         """
-        blob = self.git("hash-object", "-w", "--stdin", data=content).decode().strip()
+        sha = self.write_files(branch, parent, {path: content}, message, author, committer)
+        return sha, self.entry(sha, path).sha
+
+    def write_files(
+        self,
+        branch: str,
+        parent: str,
+        files: dict[str, bytes],
+        message: str,
+        author: tuple[str, str],
+        committer: tuple[str, str],
+        *,
+        new_branch: bool = False,
+    ) -> str:
+        """Commit ``files`` (path -> content) on top of ``parent``, one commit, and point
+        ``branch`` at it (``new_branch``: create it; else it must point at ``parent``).
+
+        Returns:
+            The commit sha.
+
+        Raises:
+            GitError: when ``branch`` moved meanwhile, or exists while ``new_branch``.
+        """
         with tempfile.TemporaryDirectory() as tmp:
             env = {"GIT_INDEX_FILE": os.path.join(tmp, "index")}
             self.git("read-tree", parent, env=env)
-            self.git("update-index", "--add", "--cacheinfo", f"100644,{blob},{path}", env=env)
+            for path, content in files.items():
+                blob = self.git("hash-object", "-w", "--stdin", data=content).decode().strip()
+                self.git("update-index", "--add", "--cacheinfo", f"100644,{blob},{path}", env=env)
             tree = self.git("write-tree", env=env).decode().strip()
         env = {
             "GIT_AUTHOR_NAME": author[0],
@@ -148,8 +172,8 @@ class GitStore:
             "commit-tree", tree, "-p", parent, "-F", "-", data=message.encode(), env=env
         )
         sha = commit.decode().strip()
-        self.git("update-ref", f"refs/heads/{branch}", sha, parent)
-        return sha, blob
+        self.git("update-ref", f"refs/heads/{branch}", sha, "0" * 40 if new_branch else parent)
+        return sha
 
     def create_branch(self, branch: str, sha: str) -> None:
         """Create ``refs/heads/<branch>`` at ``sha``; fails if it exists."""

@@ -18,9 +18,10 @@ forge; the stand-ins then answer as the forge does):
 - GitLab: ``branch`` in ``/repository/branches/{branch}`` is typed ``integer`` (a
   branch name is a string); the commit ``actions`` items require ``previous_path``,
   ``content`` and ``execute_filemode`` (GitLab's documentation and the server require
-  only ``action`` and ``file_path``); listing merge requests is described as one
-  object (it answers an array); ``start_project`` is ``int32`` (it takes an id or a
-  path). Each is corrected.
+  only ``action`` and ``file_path``); listing merge requests, the tree and users is
+  described as one object (each answers an array); ``start_project`` is ``int32``
+  (it takes an id or a path); the fields of `GITLAB_FIELD_TYPES` are typed ``string``
+  (GitLab answers numbers, label lists and booleans). Each is corrected.
 - The server is made absolute (``https://gitlab.com``, ``https://codeberg.org/api/v1``)
   so request URLs can be matched.
 - Error answers described without a body get the forge's error body; and both forges
@@ -59,6 +60,7 @@ GITLAB_SOURCE = "gitlab-v4-openapi_v2.yaml"
 GITLAB_SERVER = "https://gitlab.com"
 GITLAB_OPERATIONS: list[tuple[str, str]] = [
     ("get", "/api/v4/projects/{id}"),
+    ("get", "/api/v4/projects/{id}/repository/tree"),
     ("get", "/api/v4/projects/{id}/repository/files/{file_path}"),
     ("get", "/api/v4/projects/{id}/repository/branches/{branch}"),
     ("post", "/api/v4/projects/{id}/repository/commits"),
@@ -67,7 +69,32 @@ GITLAB_OPERATIONS: list[tuple[str, str]] = [
     ("get", "/api/v4/projects/{id}/merge_requests/{merge_request_iid}"),
     ("post", "/api/v4/projects/{id}/fork"),
     ("get", "/api/v4/projects/{id}/forks"),
+    ("get", "/api/v4/users"),
 ]
+GITLAB_LISTS = (
+    "/api/v4/projects/{id}/merge_requests",
+    "/api/v4/projects/{id}/repository/tree",
+    "/api/v4/users",
+)
+"""Listings GitLab's description calls one object (they answer arrays)."""
+GITLAB_FIELD_TYPES: dict[tuple[str, str], dict] = {
+    ("API_Entities_ProjectAccess", "access_level"): {"type": "integer"},
+    ("API_Entities_ProjectAccess", "notification_level"): {"type": "integer"},
+    ("API_Entities_GroupAccess", "access_level"): {"type": "integer"},
+    ("API_Entities_GroupAccess", "notification_level"): {"type": "integer"},
+    **{
+        (entity, name): kind
+        for entity in ("API_Entities_MergeRequestBasic", "API_Entities_MergeRequest")
+        for name, kind in (
+            ("source_project_id", {"type": "integer"}),
+            ("target_project_id", {"type": "integer"}),
+            ("labels", {"type": "array", "items": {"type": "string"}}),
+            ("draft", {"type": "boolean"}),
+        )
+    },
+}
+"""Fields GitLab's description types as strings that GitLab answers as numbers, lists
+of label names and booleans (its Grape entities document them as ``string``)."""
 
 FORGEJO_SOURCE = "forgejo-v15.0.3-swagger.v1.json"
 FORGEJO_SERVER = "https://codeberg.org/api/v1"
@@ -77,6 +104,7 @@ FORGEJO_OPERATIONS: list[tuple[str, str]] = [
     ("get", "/repos/{owner}/{repo}/contents/{filepath}"),
     ("post", "/repos/{owner}/{repo}/contents"),
     ("get", "/repos/{owner}/{repo}/branches/{branch}"),
+    ("post", "/repos/{owner}/{repo}/branches"),
     ("post", "/repos/{owner}/{repo}/forks"),
     ("get", "/repos/{owner}/{repo}/pulls"),
     ("post", "/repos/{owner}/{repo}/pulls"),
@@ -136,16 +164,25 @@ def patch_gitlab(spec: dict) -> None:
     for param in paths["/api/v4/projects/{id}/repository/branches/{branch}"]["get"]["parameters"]:
         if param["name"] == "branch":
             param["type"] = "string"
+    for (entity, name), kind in GITLAB_FIELD_TYPES.items():
+        field = spec["definitions"][entity]["properties"][name]
+        spec["definitions"][entity]["properties"][name] = {**kind, **_described(field)}
     commit = spec["definitions"]["postApiV4ProjectsIdRepositoryCommits"]["properties"]
     commit["actions"]["items"]["required"] = ["action", "file_path"]
     commit["start_project"] = {"description": commit["start_project"].get("description", "")}
-    listing = paths["/api/v4/projects/{id}/merge_requests"]["get"]["responses"]["200"]
-    listing["schema"] = {"type": "array", "items": listing["schema"]}
+    for path in GITLAB_LISTS:
+        listing = paths[path]["get"]["responses"]["200"]
+        if listing["schema"].get("type") != "array":
+            listing["schema"] = {"type": "array", "items": listing["schema"]}
     for item in paths.values():
         for method, operation in item.items():
             if method != "parameters":
                 operation.pop("produces", None)
                 operation.pop("consumes", None)
+
+
+def _described(field: dict) -> dict:
+    return {"description": field["description"]} if "description" in field else {}
 
 
 def convert(swagger: dict) -> dict:

@@ -355,17 +355,6 @@ class GitHubStandIn(StandInServer):
         if not repo.can_push(user):
             raise ApiError(403, "Resource not accessible by personal access token")
 
-    def _page(self, items: list, query: dict, template: str) -> tuple[list, dict[str, str]]:
-        """One page of ``items`` and the ``Link`` header to the next page, if any."""
-        per_page = min(int(query.get("per_page", 30)), 100)
-        page = max(int(query.get("page", 1)), 1)
-        headers = {}
-        if page * per_page < len(items):
-            args = {**query, "page": str(page + 1), "per_page": str(per_page)}
-            url = f"{self.url}{template}?{urllib.parse.urlencode(args)}"
-            headers["Link"] = f'<{url}>; rel="next"'
-        return items[(page - 1) * per_page : page * per_page], headers
-
     # -- operations -------------------------------------------------------------------
 
     def _op_get_user(self, user, params, query, payload):

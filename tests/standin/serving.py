@@ -133,12 +133,16 @@ class StandInServer:
     """A threaded HTTP stand-in for one forge; subclasses give routes and operations.
 
     Class attributes: ``routes`` (`Route` list), ``greedy`` (path parameters that may
-    hold slashes), ``name`` (the forge's name in messages).
+    hold slashes), ``name`` (the forge's name in messages), and how lists are paged
+    (``page_size_key``, ``page_size``, ``counts_pages``: see `_page`).
     """
 
     routes: tuple[Route, ...] = ()
     greedy: tuple[str, ...] = ()
     name = "forge"
+    page_size_key = "per_page"
+    page_size = 30
+    counts_pages = False
 
     def __init__(self, description: ApiDescription, host: str = "127.0.0.1", port: int = 0):
         self.description = description
@@ -393,6 +397,28 @@ class StandInServer:
         if record is None:
             raise ApiError(404, "Not Found")
         return record
+
+    def _page(self, items: list, query: dict, template: str) -> tuple[list, dict[str, str]]:
+        """One page of ``items`` and the ``Link`` header to the next page, if any.
+
+        The page size is ``per_page`` (``limit`` on Forgejo: `page_size_key`), at most
+        100; forges that count (`counts_pages`) add their total and next-page headers.
+        """
+        key = self.page_size_key
+        per_page = min(int(query.get(key, self.page_size)), 100)
+        page = max(int(query.get("page", 1)), 1)
+        headers = {}
+        if page * per_page < len(items):
+            args = {**query, "page": str(page + 1), key: str(per_page)}
+            url = f"{self.url}{template}?{urllib.parse.urlencode(args)}"
+            headers["Link"] = f'<{url}>; rel="next"'
+            if self.counts_pages:
+                headers["X-Next-Page"] = str(page + 1)
+        if self.counts_pages:
+            headers.update(
+                {"X-Total": str(len(items)), "X-Total-Count": str(len(items)), "X-Page": str(page)}
+            )
+        return items[(page - 1) * per_page : page * per_page], headers
 
     def _new_comment(self, record: Record, user: str, body: str) -> dict:
         comment = {"id": next(self._ids), "body": body, "user": user, "created_at": now()}

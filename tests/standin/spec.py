@@ -1,9 +1,11 @@
-"""GitHub's REST description (the committed subset): validation and complete answers.
+"""A forge's REST description (a committed subset): validation and complete answers.
 
 `ApiDescription.validate` checks one request and its response with openapi-core against
-``openapi_subset.json`` (made by ``make_openapi_subset.py``). `ApiDescription.complete`
+a subset: GitHub's ``openapi_subset.json`` (made by ``make_openapi_subset.py``), or
+GitLab's and Forgejo's ``gitlab_subset.json`` and ``forgejo_subset.json`` (made by
+``make_swagger_subsets.py``). `ApiDescription.complete`
 fills in every required field that the stand-in does not care about, following the
-schema, so answers look like GitHub's in shape while the stand-in sets the fields that
+schema, so answers look like the forge's in shape while the stand-in sets the fields that
 matter (ids, URLs, shas, bodies).
 """
 
@@ -22,10 +24,11 @@ SUBSET = pathlib.Path(__file__).with_name("openapi_subset.json")
 _MISSING = object()
 
 
-@functools.lru_cache(maxsize=1)
-def load_description() -> ApiDescription:
-    """The committed subset, parsed once per process."""
-    return ApiDescription(json.loads(SUBSET.read_text(encoding="utf-8")))
+@functools.cache
+def load_description(name: str = SUBSET.name) -> ApiDescription:
+    """The committed subset ``name`` (GitHub's by default), parsed once per process."""
+    path = SUBSET.with_name(name)
+    return ApiDescription(json.loads(path.read_text(encoding="utf-8")))
 
 
 class ApiDescription:
@@ -45,7 +48,7 @@ class ApiDescription:
         responses = self.operation(method, template)["responses"]
         response = responses.get(str(status)) or responses[f"{str(status)[0]}XX"]
         response = self.resolve(response)
-        return response["content"]["application/json"]["schema"]
+        return response.get("content", {}).get("application/json", {}).get("schema", {})
 
     def resolve(self, node: dict) -> dict:
         """Follow ``$ref`` until a plain object."""
