@@ -37,7 +37,10 @@ class ApiDescription:
     def __init__(self, spec: dict):
         self.spec = spec
         self.openapi = OpenAPI.from_dict(spec)
-        self.host_url = spec["servers"][0]["url"]
+        server = urllib.parse.urlsplit(spec["servers"][0]["url"])
+        self.host_url = f"{server.scheme}://{server.netloc}"
+        self.base_path = server.path.rstrip("/")
+        """The server's path (``/api/v1`` on Forgejo), which request paths go under."""
 
     def operation(self, method: str, template: str) -> dict:
         """The operation object for ``method`` on the path ``template``."""
@@ -84,7 +87,7 @@ class ApiDescription:
         request = MockRequest(
             self.host_url,
             method,
-            path,
+            self.base_path + path,
             args=args,
             headers=headers,
             data=body or None,
