@@ -22,6 +22,9 @@ forge; the stand-ins then answer as the forge does):
   described as one object (each answers an array); ``start_project`` is ``int32``
   (it takes an id or a path); the fields of `GITLAB_FIELD_TYPES` are typed ``string``
   (GitLab answers numbers, label lists and booleans). Each is corrected.
+- Forgejo: ``GET /repos/{owner}/{repo}/contents/{filepath}`` is described as one
+  ``ContentsResponse``; for a folder it answers a list of them (as its summary says).
+  Its answer becomes ``oneOf`` the two (in OpenAPI 3: Swagger 2.0 has no ``oneOf``).
 - The server is made absolute (``https://gitlab.com``, ``https://codeberg.org/api/v1``)
   so request URLs can be matched.
 - Error answers described without a body get the forge's error body; and both forges
@@ -185,6 +188,19 @@ def _described(field: dict) -> dict:
     return {"description": field["description"]} if "description" in field else {}
 
 
+def patch_forgejo(openapi: dict) -> None:
+    """Correct the Forgejo description's known flaw (after conversion: see the docstring)."""
+    answer = openapi["paths"]["/repos/{owner}/{repo}/contents/{filepath}"]["get"]["responses"]
+    content = openapi["components"]["responses"]["ContentsResponse"]["content"]
+    one = content["application/json"]["schema"]
+    answer["200"] = {
+        "description": "ContentsResponse, or a list of them for a folder",
+        "content": {
+            "application/json": {"schema": {"oneOf": [one, {"type": "array", "items": one}]}}
+        },
+    }
+
+
 def convert(swagger: dict) -> dict:
     """OpenAPI 3.0 from Swagger 2.0, by ``swagger2openapi`` (``--patch`` fixes trifles)."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -236,10 +252,12 @@ def make(specs: pathlib.Path) -> dict[str, dict]:
     forgejo_full = json.loads((specs / FORGEJO_SOURCE).read_text(encoding="utf-8"))
     forgejo = trim(forgejo_full, FORGEJO_OPERATIONS)
     forgejo_error = copy.deepcopy(forgejo_full["definitions"]["APIError"])
+    forgejo_openapi = convert(forgejo)
+    patch_forgejo(forgejo_openapi)
     return {
         "gitlab_subset.json": finish(convert(gitlab), GITLAB_SERVER, GITLAB_ERROR, GITLAB_SOURCE),
         "forgejo_subset.json": finish(
-            convert(forgejo), FORGEJO_SERVER, forgejo_error, FORGEJO_SOURCE
+            forgejo_openapi, FORGEJO_SERVER, forgejo_error, FORGEJO_SOURCE
         ),
     }
 
