@@ -290,3 +290,16 @@ def test_committed_subsets_are_the_listed_operations(name, operations):
     if name == "gitlab":
         commit = spec["components"]["schemas"]["postApiV4ProjectsIdRepositoryCommits"]
         assert commit["properties"]["actions"]["items"]["required"] == ["action", "file_path"]
+
+
+@pytest.mark.parametrize(
+    ("module", "library"),
+    [("mkdocs_erratum.forges.gitlab", "gitlab"), ("mkdocs_erratum.forges.forgejo", "httpx")],
+)
+def test_each_forge_module_imports_its_own_library(module, library):
+    from test_layers import loaded_by
+
+    loaded = loaded_by(module)
+    assert library in loaded
+    others = {"gitlab": {"github", "httpx"}, "httpx": {"github", "gitlab"}}[library]
+    assert loaded & others == set()
