@@ -15,12 +15,9 @@ Tokens go in ``Authorization: token ...`` (or ``Bearer``). Logins in ``collabora
 from __future__ import annotations
 
 import base64
-import os
 import posixpath
-import time
-from typing import Any
 
-from .git_store import GitError, GitStore
+from .git_store import GitError
 from .serving import ApiError, HostedRepo, Record, Route, StandInServer
 from .spec import ApiDescription, load_description
 
@@ -84,43 +81,23 @@ class ForgejoStandIn(StandInServer):
         super().__init__(description or load_description("forgejo_subset.json"), host, port)
         self.tokens = dict(tokens or {"maintainer-token": "maintainer", "reader-token": "reader"})
         self.fork_delay = fork_delay
-        owner, name = repository.split("/")
-        store = GitStore(git_dir)
-        self.repo = HostedRepo(
-            owner,
-            name,
-            store,
-            next(self._ids),
-            default_branch=store.default_branch(),
+        self._serve_repo(
+            git_dir,
+            repository,
             owner_type="Organization",
-            collaborators=set(collaborators),
+            collaborators=collaborators,
+            logins={*self.tokens.values(), *known_users, *collaborators, repository.split("/")[0]},
         )
-        self.repos[repository.lower()] = self.repo
-        logins = {*self.tokens.values(), *known_users, *collaborators, owner}
-        self.user_ids = {login: next(self._ids) for login in sorted(logins)}
         self.labels: dict[str, dict[str, int]] = {}
         """Repository full name -> label name -> label id."""
 
     # -- what tests use ---------------------------------------------------------------
 
     def add_issue(self, title: str, body: str, *, user: str = "reader", labels=()) -> Record:
-        """Create an issue directly, as a reader would in Forgejo's web page."""
         with self._lock:
             for name in labels:
                 self._label_id(self.repo, name)
-            return self._new_record(self.repo, title, body, user, list(labels))
-
-    def issues(self, repo: HostedRepo | None = None) -> list[Record]:
-        """Issues (not pull requests) of ``repo`` (default: the served repository)."""
-        return [r for r in (repo or self.repo).records.values() if r.pull is None]
-
-    def pulls(self, repo: HostedRepo | None = None) -> list[Record]:
-        """Pull requests of ``repo`` (default: the served repository)."""
-        return [r for r in (repo or self.repo).records.values() if r.pull is not None]
-
-    def fork_of(self, login: str) -> HostedRepo | None:
-        """The fork of the served repository owned by ``login``, if any."""
-        return self.repos.get(f"{login}/{self.repo.name}".lower())
+            return super().add_issue(title, body, user=user, labels=labels)
 
     # -- hooks ------------------------------------------------------------------------
 
@@ -141,10 +118,6 @@ class ForgejoStandIn(StandInServer):
         return login
 
     # -- JSON shapes ------------------------------------------------------------------
-
-    def _complete(self, method: str, template: str, status: int, value: Any) -> Any:
-        schema = self.description.response_schema(method, self._described(template), status)
-        return self.description.complete(schema, value, url=self.url)
 
     def _user(self, login: str) -> dict:
         return {
@@ -462,17 +435,7 @@ class ForgejoStandIn(StandInServer):
         name = (payload or {}).get("name") or repo.name
         if f"{owner}/{name}".lower() in self.repos:
             raise ApiError(409, "repository is already forked by user")
-        store = repo.store.fork_to(os.path.join(self._workdir.name, f"{owner}-{name}.git"))
-        fork = HostedRepo(
-            owner,
-            name,
-            store,
-            next(self._ids),
-            default_branch=repo.default_branch,
-            parent=repo,
-            visible_at=time.time() + self.fork_delay,
-        )
-        self.repos[fork.full_name.lower()] = fork
+        fork = self._new_fork(repo, owner, name)
         return 202, self._complete("POST", _R + "/forks", 202, self._repo_json(fork, user))
 
     def _op_list_pulls(self, user, params, query, payload):

@@ -23,12 +23,10 @@ writes to these APIs (403).
 from __future__ import annotations
 
 import base64
-import os
 import posixpath
 import time
-from typing import Any
 
-from .git_store import GitError, GitStore
+from .git_store import GitError
 from .serving import ApiError, Fault, HostedRepo, Record, Route, StandInServer
 from .spec import ApiDescription, load_description
 
@@ -64,6 +62,7 @@ NOT_VALIDATED = [(r.method, r.template) for r in ROUTES if not r.validated]
 
 MAX_DESCRIPTION_CHARS = 1_048_576
 """GitLab refuses issue and merge request descriptions longer than this."""
+_TOO_LONG = {"description": ["is too long (maximum is 1048576 characters)"]}
 
 
 class GitLabStandIn(StandInServer):
@@ -105,41 +104,19 @@ class GitLabStandIn(StandInServer):
         self.tokens = dict(tokens or {"maintainer-token": "maintainer", "reader-token": "reader"})
         self.job_tokens = set(job_tokens)
         self.fork_delay = fork_delay
-        namespace, _, name = project.rpartition("/")
-        store = GitStore(git_dir)
-        self.repo = HostedRepo(
-            namespace,
-            name,
-            store,
-            next(self._ids),
-            default_branch=store.default_branch(),
+        self._serve_repo(
+            git_dir,
+            project,
             owner_type="group",
-            collaborators=set(members),
+            collaborators=members,
+            logins={*self.tokens.values(), *known_users, *members},
         )
-        self.repos[project.lower()] = self.repo
-        logins = {*self.tokens.values(), *known_users, *members}
-        self.user_ids = {login: next(self._ids) for login in sorted(logins)}
 
     # -- what tests use ---------------------------------------------------------------
-
-    def add_issue(self, title: str, body: str, *, user: str = "reader", labels=()) -> Record:
-        """Create an issue directly, as a reader would in GitLab's web page."""
-        with self._lock:
-            return self._new_record(self.repo, title, body, user, list(labels))
-
-    def issues(self, repo: HostedRepo | None = None) -> list[Record]:
-        """Issues of ``repo`` (default: the served project)."""
-        return list((repo or self.repo).records.values())
 
     def merge_requests(self, repo: HostedRepo | None = None) -> list[Record]:
         """Merge requests into ``repo`` (default: the served project)."""
         return list((repo or self.repo).merge_requests.values())
-
-    pulls = merge_requests
-
-    def fork_of(self, login: str) -> HostedRepo | None:
-        """The fork of the served project in ``login``'s namespace, if any."""
-        return self.repos.get(f"{login}/{self.repo.name}".lower())
 
     # -- hooks ------------------------------------------------------------------------
 
@@ -168,10 +145,6 @@ class GitLabStandIn(StandInServer):
         return {"RateLimit-Limit": "2000", "X-Request-Id": f"standin-{len(self.requests)}"}
 
     # -- JSON shapes ------------------------------------------------------------------
-
-    def _complete(self, method: str, template: str, status: int, value: Any) -> Any:
-        schema = self.description.response_schema(method, template, status)
-        return self.description.complete(schema, value, url=self.url)
 
     def _user(self, login: str) -> dict:
         return {
@@ -534,8 +507,7 @@ class GitLabStandIn(StandInServer):
                     ],
                 )
         body = payload.get("description") or ""
-        if len(body) > MAX_DESCRIPTION_CHARS:
-            raise ApiError(400, {"description": ["is too long (maximum is 1048576 characters)"]})
+        self._check_length(body, MAX_DESCRIPTION_CHARS, _TOO_LONG)
         pull = {
             "head_repo": source.full_name,
             "head_ref": head_ref,
@@ -560,22 +532,11 @@ class GitLabStandIn(StandInServer):
         user = self._need_user(user)
         namespace = (payload or {}).get("namespace_path") or user
         name = (payload or {}).get("path") or repo.name
-        key = f"{namespace}/{name}".lower()
-        if key in self.repos:
+        if f"{namespace}/{name}".lower() in self.repos:
             raise ApiError(
                 409, {"name": ["has already been taken"], "path": ["has already been taken"]}
             )
-        store = repo.store.fork_to(os.path.join(self._workdir.name, f"{namespace}-{name}.git"))
-        fork = HostedRepo(
-            namespace,
-            name,
-            store,
-            next(self._ids),
-            default_branch=repo.default_branch,
-            parent=repo,
-            visible_at=time.time() + self.fork_delay,
-        )
-        self.repos[key] = fork
+        fork = self._new_fork(repo, namespace, name)
         data = self._project_json(fork, user)
         return 201, self._complete("POST", f"{_P}/fork", 201, data)
 
@@ -616,8 +577,7 @@ class GitLabStandIn(StandInServer):
         repo = self._project(params["id"])
         user = self._need_user(user)
         body = payload.get("description") or ""
-        if len(body) > MAX_DESCRIPTION_CHARS:
-            raise ApiError(400, {"description": ["is too long (maximum is 1048576 characters)"]})
+        self._check_length(body, MAX_DESCRIPTION_CHARS, _TOO_LONG)
         labels = _label_list(payload.get("labels")) if repo.can_push(user) else []
         record = self._new_record(repo, str(payload["title"]), body, user, labels)
         return 201, self._issue_json(repo, record)
@@ -655,8 +615,9 @@ class GitLabStandIn(StandInServer):
         user = self._need_user(user)
         record = self._record(repo, params["issue_iid"])
         body = payload["body"]
-        if len(body) > MAX_DESCRIPTION_CHARS:
-            raise ApiError(400, {"note": ["is too long (maximum is 1000000 characters)"]})
+        self._check_length(
+            body, 1_000_000, {"note": ["is too long (maximum is 1000000 characters)"]}
+        )
         return 201, self._note_json(record, self._new_comment(record, user, body))
 
 

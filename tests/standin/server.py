@@ -16,14 +16,12 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import posixpath
 import shlex
 import time
 import urllib.parse
-from typing import Any
 
-from .git_store import GitError, GitStore
+from .git_store import GitError
 from .serving import ApiError, Fault, HostedRepo, Record, Route, StandInServer
 from .spec import ApiDescription, load_description
 
@@ -101,7 +99,7 @@ class GitHubStandIn(StandInServer):
         port: int = 0,
         description: ApiDescription | None = None,
     ):
-        owner, name = repository.split("/")
+        owner, _ = repository.split("/")
         self.tokens = dict(
             tokens
             or {
@@ -115,40 +113,16 @@ class GitHubStandIn(StandInServer):
         self.workflows_open_pulls = workflows_open_pulls
         self.fork_delay = fork_delay
         super().__init__(description or load_description(), host, port)
-        store = GitStore(git_dir)
-        default = store.default_branch()
-        self.repo = HostedRepo(
-            owner,
-            name,
-            store,
-            next(self._ids),
-            default_branch=default,
+        self._serve_repo(
+            git_dir,
+            repository,
             owner_type="Organization",
             collaborators={*collaborators, self.app_login, WORKFLOW_LOGIN},
+            logins={*self.tokens.values(), *known_users, *collaborators, owner, self.app_login},
         )
-        self.repos[repository.lower()] = self.repo
-        logins = {*self.tokens.values(), *known_users, *collaborators, owner, self.app_login}
-        self.user_ids = {login: next(self._ids) for login in sorted(logins)}
         self.rate_remaining = 5000
 
     # -- what tests use ---------------------------------------------------------------
-
-    def add_issue(self, title: str, body: str, *, user: str = "reader", labels=()) -> Record:
-        """Create an issue directly (no size limit: to test what GitHub would refuse)."""
-        with self._lock:
-            return self._new_record(self.repo, title, body, user, list(labels))
-
-    def issues(self, repo: HostedRepo | None = None) -> list[Record]:
-        """Issues (not pull requests) of ``repo`` (default: the served repository)."""
-        return [r for r in (repo or self.repo).records.values() if r.pull is None]
-
-    def pulls(self, repo: HostedRepo | None = None) -> list[Record]:
-        """Pull requests of ``repo`` (default: the served repository)."""
-        return [r for r in (repo or self.repo).records.values() if r.pull is not None]
-
-    def fork_of(self, login: str) -> HostedRepo | None:
-        """The fork of the served repository owned by ``login``, if any."""
-        return self.repos.get(f"{login}/{self.repo.name}".lower())
 
     # -- request handling -------------------------------------------------------------
 
@@ -191,10 +165,6 @@ class GitHubStandIn(StandInServer):
         return login
 
     # -- JSON shapes ------------------------------------------------------------------
-
-    def _complete(self, method: str, template: str, status: int, value: Any) -> Any:
-        schema = self.description.response_schema(method, template, status)
-        return self.description.complete(schema, value, url=self.url)
 
     def _user(self, login: str) -> dict:
         kind = "Organization" if login == self.repo.owner else "User"
@@ -550,19 +520,7 @@ class GitHubStandIn(StandInServer):
             raise ApiError(403, "Resource not accessible by integration")
         owner = (payload or {}).get("organization") or user
         name = (payload or {}).get("name") or repo.name
-        fork = self.repos.get(f"{owner}/{name}".lower())
-        if fork is None:
-            store = repo.store.fork_to(os.path.join(self._workdir.name, f"{owner}-{name}.git"))
-            fork = HostedRepo(
-                owner,
-                name,
-                store,
-                next(self._ids),
-                default_branch=repo.default_branch,
-                parent=repo,
-                visible_at=time.time() + self.fork_delay,
-            )
-            self.repos[fork.full_name.lower()] = fork
+        fork = self.repos.get(f"{owner}/{name}".lower()) or self._new_fork(repo, owner, name)
         data = self._repo_json(fork, user)
         return 202, self._complete("POST", "/repos/{owner}/{repo}/forks", 202, data)
 

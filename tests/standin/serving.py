@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import os
 import re
 import socket
 import tempfile
@@ -186,7 +187,48 @@ class StandInServer:
         self._server.server_close()
         self._workdir.cleanup()
 
+    def _serve_repo(
+        self, git_dir: str, full_name: str, *, owner_type: str, collaborators, logins
+    ) -> HostedRepo:
+        """Serve ``git_dir`` as ``full_name`` (`repo`) and give ``logins`` their ids."""
+        owner, _, name = full_name.rpartition("/")
+        store = GitStore(git_dir)
+        self.repo = HostedRepo(
+            owner,
+            name,
+            store,
+            next(self._ids),
+            default_branch=store.default_branch(),
+            owner_type=owner_type,
+            collaborators=set(collaborators),
+        )
+        self.repos[full_name.lower()] = self.repo
+        self.user_ids = {login: next(self._ids) for login in sorted(logins)}
+        return self.repo
+
     # -- what tests use ---------------------------------------------------------------
+
+    def add_issue(self, title: str, body: str, *, user: str = "reader", labels=()) -> Record:
+        """Create an issue directly, as a reader would in the forge's web page (no size
+        limit: to test what the forge would refuse)."""
+        with self._lock:
+            return self._new_record(self.repo, title, body, user, list(labels))
+
+    def issues(self, repo: HostedRepo | None = None) -> list[Record]:
+        """Issues (not pull requests) of ``repo`` (default: the served repository)."""
+        return [r for r in (repo or self.repo).records.values() if r.pull is None]
+
+    def pulls(self, repo: HostedRepo | None = None) -> list[Record]:
+        """Pull/merge requests into ``repo`` (default: the served repository)."""
+        records = [
+            *(repo or self.repo).records.values(),
+            *(repo or self.repo).merge_requests.values(),
+        ]
+        return [r for r in records if r.pull is not None]
+
+    def fork_of(self, login: str) -> HostedRepo | None:
+        """The fork of the served repository owned by ``login``, if any."""
+        return self.repos.get(f"{login}/{self.repo.name}".lower())
 
     def inject(self, kind: str, **options: Any) -> Fault:
         """Add a `Fault` (see its docstring for ``kind`` and options)."""
@@ -361,7 +403,34 @@ class StandInServer:
         """Headers every answer carries (rate limits, request ids)."""
         return {}
 
-    # -- records ----------------------------------------------------------------------
+    # -- JSON shapes and records -------------------------------------------------------
+
+    def _complete(self, method: str, template: str, status: int, value: Any) -> Any:
+        """``value`` with what the description requires of the answer filled in."""
+        schema = self.description.response_schema(method, self._described(template), status)
+        return self.description.complete(schema, value, url=self.url)
+
+    def _new_fork(self, repo: HostedRepo, owner: str, name: str) -> HostedRepo:
+        """A fork of ``repo`` as ``owner/name`` (a bare clone sharing its objects), which
+        answers after ``fork_delay`` seconds (forges fork asynchronously)."""
+        store = repo.store.fork_to(os.path.join(self._workdir.name, f"{owner}-{name}.git"))
+        fork = HostedRepo(
+            owner,
+            name,
+            store,
+            next(self._ids),
+            default_branch=repo.default_branch,
+            parent=repo,
+            visible_at=time.time() + getattr(self, "fork_delay", 0.0),
+        )
+        self.repos[fork.full_name.lower()] = fork
+        return fork
+
+    @staticmethod
+    def _check_length(text: str, most: int, message) -> None:
+        """Refuse (400 or what ``message`` says) a body longer than ``most`` characters."""
+        if len(text) > most:
+            raise ApiError(400, message)
 
     def _find_repo(self, owner: str, name: str) -> HostedRepo:
         repo = self.repos.get(f"{owner}/{name}".lower())
