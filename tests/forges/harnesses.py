@@ -177,3 +177,8 @@ HARNESSES: dict[str, type] = {
     "git": LocalGitHarness,
 }
 """Harness classes by forge name: each takes the docs repository (see `Harness`)."""
+
+# GitLab and Forgejo (tests/forges/hosted_harnesses.py) build on the GitHub harness.
+from tests.forges.hosted_harnesses import ForgejoHarness, GitLabHarness  # noqa: E402
+
+HARNESSES.update({"gitlab": GitLabHarness, "forgejo": ForgejoHarness})

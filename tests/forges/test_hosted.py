@@ -84,6 +84,7 @@ def test_reads_retry_after_502_and_rate_limit(hosted):
 def test_read_file_keeps_crlf_and_refuses_links_and_folders(hosted):
     text = "# Windows\r\n\r\nA line with a typo, teh end.\r\n"
     (hosted.repo / "docs/crlf.md").write_bytes(text.encode())
+    (hosted.repo / "docs/up").symlink_to("guide")
     subprocess.run(["git", "add", "-A"], cwd=hosted.repo, check=True)
     subprocess.run(
         ["git", "-c", "user.name=T", "-c", "user.email=t@e", "commit", "-qm", "crlf"],
@@ -103,6 +104,13 @@ def test_read_file_keeps_crlf_and_refuses_links_and_folders(hosted):
     with pytest.raises(ObjectKindError, match="folder") as caught:
         forge.read_file("docs/guide", "main")
     assert caught.value.kind == "other"
+    # A link on the way: GitLab's tree tells where; Forgejo, like GitHub, finds nothing.
+    if hosted.kind.name == "gitlab":
+        with pytest.raises(ObjectKindError, match="docs/up is a symbolic link") as caught:
+            forge.read_file("docs/up/install.md", "main")
+        assert (caught.value.kind, caught.value.at) == ("link", "docs/up")
+    else:
+        assert forge.read_file("docs/up/install.md", "main") is None
 
     pull = open_request(forge, text=text.replace("teh", "the"), path="docs/crlf.md")
     assert pull.created

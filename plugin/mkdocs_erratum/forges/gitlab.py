@@ -190,10 +190,10 @@ class GitLabForge:
             return None
         if entry["mode"] == _SYMLINK:
             raise ObjectKindError(
-                f"{path} is a symbolic link; erratum does not change links", "link"
+                f"{path} is a symbolic link; erratum does not change links", "link", at=path
             )
         if entry["type"] != "blob":
-            raise ObjectKindError(f"{path} is a folder, not a file", "other")
+            raise ObjectKindError(f"{path} is a folder, not a file", "other", at=path)
         found = self._file(project, path, ref)
         if found is None:
             return None
@@ -214,7 +214,7 @@ class GitLabForge:
         return next((e for e in entries or [] if e["name"] == name), None)
 
     def _check_folders(self, project, folder: str, ref: str) -> None:
-        """Raise when a part of ``folder`` is a link or not a folder (its tree was a 404)."""
+        """Raise when a part of ``folder`` is a link (``folder``'s tree was a 404)."""
         parts = folder.split("/")
         for depth in range(len(parts)):
             above = "/".join(parts[:depth])
@@ -227,10 +227,10 @@ class GitLabForge:
                 return
             if entry["mode"] == _SYMLINK:
                 raise ObjectKindError(
-                    f"{at} is a symbolic link; erratum does not change links", "link"
+                    f"{at} is a symbolic link; erratum does not change links", "link", at=at
                 )
             if entry["type"] != "tree":
-                raise ObjectKindError(f"{at} is not a folder", "other")
+                return  # a file where a folder should be: the path does not exist
 
     def _tree(self, project, folder: str, ref: str) -> list[dict] | None:
         try:
