@@ -311,3 +311,20 @@ def test_each_forge_module_imports_its_own_library(module, library):
     assert library in loaded
     others = {"gitlab": {"github", "httpx"}, "httpx": {"github", "gitlab"}}[library]
     assert loaded & others == set()
+
+
+def test_forgejo_finds_an_older_pull_request_by_the_issue_search(docs_repo, monkeypatch):
+    from mkdocs_erratum.forges import forgejo
+
+    setup = Hosted("forgejo", docs_repo)
+    try:
+        opened = open_request(setup.forge())
+        # As if the request were older than the recently updated pages looked through.
+        monkeypatch.setattr(forgejo, "PULL_PAGES", 0)
+        forge = setup.forge()
+        assert forge.find_pull_request("erratum/r-1") is None
+        found = forge.find_pull_request("erratum/renamed", REPORT_ID)
+        assert (found.number, found.branch, found.created) == (opened.number, "erratum/r-1", False)
+        assert setup.standin.count("GET", r"/pulls$") == 2  # the first client's look-ups only
+    finally:
+        setup.stop()

@@ -46,6 +46,8 @@ from .retrying import Attempts, Failure
 
 PAGE = 50
 """Items per page (Forgejo's default ``MAX_RESPONSE_ITEMS``)."""
+PULL_PAGES = 4
+"""Pages of recently updated pull requests looked through before the issue search."""
 LABEL_COLOR = "#d73a4a"
 """The color of labels erratum creates."""
 _NAMES = {"forgejo": "Forgejo", "gitea": "Gitea"}
@@ -150,17 +152,20 @@ class ForgejoForge:
                 return None
             raise
 
-    def _pages(self, what: str, path: str, *, most: int | None = None, **params) -> list:
-        """Every item of a paged listing (at most ``most`` pages)."""
-        items: list = []
+    def _items(self, what: str, path: str, *, most: int | None = None, **params):
+        """The items of a paged listing, page after page as they are used (at most
+        ``most`` pages)."""
         page = 1
         while most is None or page <= most:
             batch = self._get(what, path, page=page, limit=PAGE, **params)
-            items += batch
+            yield from batch
             if len(batch) < PAGE:
-                break
+                return
             page += 1
-        return items
+
+    def _pages(self, what: str, path: str, **params) -> list:
+        """Every item of a paged listing."""
+        return list(self._items(what, path, **params))
 
     def _classify(self, what: str, exc: Exception) -> Failure | None:
         """An httpx error as a neutral `Failure` (see `retrying`)."""
@@ -295,8 +300,15 @@ class ForgejoForge:
         if not self.can_push() and self.identity():
             heads.add(f"{self.identity()}/{self.project.split('/')[1]}".lower())
         marker = report_marker(report_id) if report_id else None
-        pulls = self._pages("list pull requests", f"{self._repo_path()}/pulls", state="all")
         by_marker = None
+        # Recently updated first: a request erratum opened or found is near the top.
+        pulls = self._items(
+            "list pull requests",
+            f"{self._repo_path()}/pulls",
+            most=PULL_PAGES,
+            state="all",
+            sort="recentupdate",
+        )
         for pull in pulls:
             head = pull.get("head") or {}
             repo = ((head.get("repo") or {}).get("full_name") or "").lower()
@@ -304,6 +316,20 @@ class ForgejoForge:
                 return _pull_info(pull, created=False)
             if by_marker is None and marker and marker in (pull.get("body") or ""):
                 by_marker = _pull_info(pull, created=False)
+        if by_marker is None and marker:
+            # Older ones: the issue search (it lists pull requests too) finds the marker.
+            found = self._get(
+                "search pull requests",
+                f"{self._repo_path()}/issues",
+                state="all",
+                type="pulls",
+                q=report_id,
+                limit=PAGE,
+            )
+            for hit in found:
+                if marker in (hit.get("body") or ""):
+                    path = f"{self._repo_path()}/pulls/{hit['number']}"
+                    return _pull_info(self._get("read a pull request", path), created=False)
         return by_marker
 
     # -- creating ---------------------------------------------------------------------
