@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import git
 
 from mkdocs_erratum.forges.base import ForgeError, ObjectKindError, report_marker
 from tests.forges.hosted import Hosted
@@ -85,12 +86,8 @@ def test_read_file_keeps_crlf_and_refuses_links_and_folders(hosted):
     text = "# Windows\r\n\r\nA line with a typo, teh end.\r\n"
     (hosted.repo / "docs/crlf.md").write_bytes(text.encode())
     (hosted.repo / "docs/up").symlink_to("guide")
-    subprocess.run(["git", "add", "-A"], cwd=hosted.repo, check=True)
-    subprocess.run(
-        ["git", "-c", "user.name=T", "-c", "user.email=t@e", "commit", "-qm", "crlf"],
-        cwd=hosted.repo,
-        check=True,
-    )
+    git(hosted.repo, "add", "-A")
+    git(hosted.repo, "commit", "-qm", "crlf")
     forge = hosted.forge()
     version = forge.read_file("docs/crlf.md", "main")
     assert version.text == text

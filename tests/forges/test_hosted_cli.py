@@ -11,6 +11,7 @@ from __future__ import annotations
 import subprocess
 
 import pytest
+from conftest import git
 from test_cli import erratum
 from test_fixer_github import FIXED, TYPO, commit, report_for
 
@@ -75,25 +76,14 @@ def test_fix_opens_one_request_and_a_second_run_opens_nothing(hosted):
     assert [c["body"].splitlines()[0] for c in issue.comments if not c.get("system")] == [
         f"Pull request: {url}"
     ]
-    log = subprocess.run(
-        ["git", "log", "-1", "--format=%B", f"erratum/{number}"],
-        cwd=hosted.repo,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    log = git(hosted.repo, "log", "-1", "--format=%B", f"erratum/{number}")
     assert "Co-authored-by: alice <" in log
 
 
 def test_fix_keeps_a_crlf_file_crlf_and_changes_one_line(hosted):
     text = (hosted.repo / "docs/index.md").read_text().replace("\n", "\r\n")
     (hosted.repo / "docs/index.md").write_bytes(text.encode())
-    subprocess.run(["git", "add", "docs/index.md"], cwd=hosted.repo, check=True)
-    subprocess.run(
-        ["git", "-c", "user.name=T", "-c", "user.email=t@e", "commit", "-qm", "CRLF"],
-        cwd=hosted.repo,
-        check=True,
-    )
+    git(hosted.repo, "commit", "-qam", "CRLF")
     number = file_issue(hosted, report_for())
     # list sees the CRLF file's lines where fix will find them.
     status, out, err = erratum("list", *config(hosted), token=None)
@@ -107,13 +97,7 @@ def test_fix_keeps_a_crlf_file_crlf_and_changes_one_line(hosted):
         show(hosted, f"erratum/{number}", "docs/index.md")
         == text.replace("jumsp", "jumps").encode()
     )
-    numstat = subprocess.run(
-        ["git", "diff", "--numstat", "main", f"erratum/{number}"],
-        cwd=hosted.repo,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    numstat = git(hosted.repo, "diff", "--numstat", "main", f"erratum/{number}")
     assert numstat.split() == ["1", "1", "docs/index.md"]
 
 
