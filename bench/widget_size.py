@@ -2,8 +2,9 @@
 
 - before the reader acts: ``erratum.js`` and ``erratum.css`` (the button, the
   per-paragraph link, the selection mode and Ctrl+Enter; goal <= 2,500 bytes);
-- on the first press: the dialog's module and stylesheet and one language's strings;
-- the whole widget a reader who reports downloads (goal <= 8,000 bytes);
+- on the first press: the dialog's module and stylesheet, and one language's strings;
+- the whole widget: all its JS and CSS (goal <= 8,000 bytes; 8,497 before the split),
+  and with the largest strings file, what a Japanese reader who reports downloads;
 
 each as the site gets it (`widget.asset_text`: rJSmin/rCSSmin) and as the package's
 sources, with their ratio. Also the settings a page embeds, for one and for two
@@ -34,24 +35,16 @@ def sizes(names: list[str]) -> tuple[int, int]:
 
 def main() -> None:
     largest = max(widget.LANGUAGES, key=lambda code: gz(widget.asset_text(f"strings.{code}.json")))
+    dialog = ["erratum-dialog.js", "erratum-dialog.css"]
     groups = {
         "before the reader acts (loader JS + CSS)": list(widget.LOADER),
-        "on the first press (dialog JS + CSS, English strings)": [
-            "erratum-dialog.js",
-            "erratum-dialog.css",
-            "strings.en.json",
-        ],
-        f"the largest strings file ({largest})": [f"strings.{largest}.json"],
-        "whole widget, English (loader + dialog + strings)": [
+        "on the first press: the dialog's JS + CSS": dialog,
+        "on the first press: the English strings": ["strings.en.json"],
+        f"on the first press: the largest strings ({largest})": [f"strings.{largest}.json"],
+        "whole widget, JS + CSS (loader + dialog)": [*widget.LOADER, *dialog],
+        f"whole widget with the largest strings ({largest})": [
             *widget.LOADER,
-            "erratum-dialog.js",
-            "erratum-dialog.css",
-            "strings.en.json",
-        ],
-        f"whole widget, {largest} (loader + dialog + strings)": [
-            *widget.LOADER,
-            "erratum-dialog.js",
-            "erratum-dialog.css",
+            *dialog,
             f"strings.{largest}.json",
         ],
     }

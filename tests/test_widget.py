@@ -19,10 +19,13 @@ from mkdocs.exceptions import Abort
 from mkdocs_erratum import widget
 
 GUIDE = Path(__file__).parent / "browser" / "sites" / "guide" / "docs"
-LOADER_BUDGET = 3600
+LOADER_BUDGET = 3250
 """Bytes gzipped of what every page loads (erratum.js and .css); the goal is 2,500."""
-WHOLE_BUDGET = 9600
-"""Bytes gzipped of the whole widget with its largest strings file; the goal is 8,000."""
+WHOLE_BUDGET = 8400
+"""Bytes gzipped of all the widget's JS and CSS (8,497 before the split, unminified); the
+goal is 8,000."""
+STRINGS_BUDGET = 900
+"""Bytes gzipped of the largest strings file the dialog loads."""
 
 
 @pytest.mark.parametrize(
@@ -399,16 +402,13 @@ def test_valid_options_build(tmp_path):
 
 
 def test_assets_stay_within_their_budgets_gzipped():
-    """What every page loads, and the whole widget with the largest strings file (as
-    ``bench/widget_size.py`` measures them): in bytes, gzipped."""
-    sizes = {
-        name: len(gzip.compress(widget.asset_text(name).encode(), 9)) for name in widget.ASSETS
-    }
-    loader = sum(sizes[name] for name in widget.LOADER)
-    strings = max(sizes[f"strings.{code}.json"] for code in widget.LANGUAGES)
-    whole = loader + sizes["erratum-dialog.js"] + sizes["erratum-dialog.css"] + strings
-    assert loader <= LOADER_BUDGET, sizes
-    assert whole <= WHOLE_BUDGET, sizes
+    """What every page loads, all the JS and CSS, the largest strings file (as
+    ``bench/widget_size.py`` measures them): in bytes, gzipped, as the site gets them."""
+    sizes = {n: len(gzip.compress(widget.asset_text(n).encode(), 9)) for n in widget.ASSETS}
+    code = [n for n in widget.ASSETS if n.endswith((".js", ".css"))]
+    assert sum(sizes[n] for n in widget.LOADER) <= LOADER_BUDGET, sizes
+    assert sum(sizes[n] for n in code) <= WHOLE_BUDGET, sizes
+    assert max(sizes[f"strings.{c}.json"] for c in widget.LANGUAGES) <= STRINGS_BUDGET, sizes
 
 
 def test_browser_settings_take_the_title_template_and_end_the_service_url_with_a_slash():

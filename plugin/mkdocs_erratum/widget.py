@@ -398,7 +398,8 @@ def asset_text(name: str) -> str:
     """The text of asset ``name`` as the site gets it: comments and spacing left out.
 
     The package holds the readable sources; rJSmin and rCSSmin (regular-expression
-    minifiers, no build step) take out what only a reader of the source needs.
+    minifiers, no build step) take out what only a reader of the source needs. A strings
+    file leaves out `PAGE_STRINGS`, which the page's settings hold.
     """
     with open(os.path.join(_ASSET_SOURCES, name), encoding="utf-8") as fh:
         text = fh.read()
@@ -410,7 +411,9 @@ def asset_text(name: str) -> str:
         import rcssmin
 
         return rcssmin.cssmin(text) + "\n"
-    return text
+    # A strings file, less what every page embeds already (PAGE_STRINGS).
+    strings = {k: v for k, v in json.loads(text).items() if k not in PAGE_STRINGS}
+    return json.dumps(strings, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def write_site_files(site_dir: str, sources: Mapping[str, tuple[Sequence[str], set[int]]]) -> None:

@@ -43,33 +43,28 @@ function style(el) {
 }
 
 // -- Forges ---------------------------------------------------------------------------------
-// The forge's name and its URLs, from the settings "forge" and "web" (default: GitHub).
+// Per forge: its name, where a file's lines are at a commit, how a line range ends, where
+// a new issue is, and its fields (title, body); the settings "forge" and "web" pick one.
+const FORGES = {
+  github: ["GitHub", "/blob/", "-L", "/issues/new?", "title", "body"],
+  gitlab: ["GitLab", "/-/blob/", "-", "/-/issues/new?", "issue[title]", "issue[description]"],
+  forgejo: ["Forgejo", "/src/commit/", "-L", "/issues/new?", "title", "body"],
+};
+FORGES.gitea = ["Gitea", ...FORGES.forgejo.slice(1)];
+
 function forge(C) {
   const kind = C.forge || "github", web = (C.web || "https://github.com").replace(/\/+$/, "");
-  const base = web + "/" + C.repository;
-  const name = /^https?:\/\/codeberg\.org$/i.test(web) ? "Codeberg" : { github: "GitHub", gitlab: "GitLab", forgejo: "Forgejo", gitea: "Gitea" }[kind];
+  const [name, blob, to, issues, title, body] = FORGES[kind], base = web + "/" + C.repository;
+  const form = kind === "github" && C.form, ref = C.commit || C.branch || "HEAD";
   return {
-    name,
-    permalink(b) {
-      const ref = encodeURIComponent(C.commit || C.branch || "HEAD"), path = encodePath(b.path);
-      if (kind === "gitlab") return base + "/-/blob/" + ref + "/" + path + "#L" + b.start + "-" + b.end;
-      if (kind === "github") return base + "/blob/" + ref + "/" + path + "#L" + b.start + "-L" + b.end;
-      return base + "/src/" + (C.commit ? "commit/" : "branch/") + ref + "/" + path + "#L" + b.start + "-L" + b.end;
-    },
-    issue(title, body) {
-      const q = new URLSearchParams();
-      if (kind === "gitlab") {
-        if (C.form) q.set("issuable_template", C.form);
-        q.set("issue[title]", title);
-        q.set("issue[description]", body);
-        return base + "/-/issues/new?" + q;
-      }
-      if (kind === "github" && C.form) q.set("template", C.form);
-      q.set("title", title);
-      q.set(kind === "github" && C.form ? "report" : "body", body);
-      if (kind === "github" && C.labels.length) q.set("labels", C.labels.join(","));
-      return base + "/issues/new?" + q;
-    },
+    name: /^https?:\/\/codeberg\.org$/i.test(web) ? "Codeberg" : name,
+    permalink: (b) => base + (C.commit ? blob : blob.replace("commit", "branch")) + encodeURIComponent(ref) +
+      "/" + encodePath(b.path) + "#L" + b.start + to + b.end,
+    // GitHub's issue forms take the body in their field "report"; GitLab names a template.
+    issue: (t, text) => base + issues + new URLSearchParams(Object.entries({
+      template: form, issuable_template: kind === "gitlab" && C.form, [title]: t, [form ? "report" : body]: text,
+      labels: kind === "github" && C.labels.join(","),
+    }).filter(([, v]) => v)),
   };
 }
 
@@ -84,24 +79,20 @@ export async function open(list, quoted, ctx) {
   const F = forge(C);
   const span = (b) => fill(b.start === b.end ? T.body_line : T.body_lines, b);
   list.sort((a, b) => (a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1));
-  const picks = [];
-  for (const [, path, a, b] of list.map(where)) {
-    const p = { path, start: +a, end: +b };
-    // One entry per range: a cell takes its row's range; a range inside another is kept once.
-    if (picks.some((o) => o.path === p.path && o.start <= p.start && p.end <= o.end)) continue;
-    for (let i = picks.length - 1; i >= 0; i--) {
-      if (picks[i].path === p.path && p.start <= picks[i].start && picks[i].end <= p.end) picks.splice(i, 1);
-    }
-    picks.push(p);
-  }
+  // One entry per range: a cell takes its row's range; a range inside another is left out,
+  // and of equal ones the first is kept.
+  const all = list.map(where).map(([, path, a, b]) => ({ path, start: +a, end: +b }));
+  const picks = all.filter((p, i) => !all.some((o, j) => j !== i && o.path === p.path &&
+    o.start <= p.start && p.end <= o.end && (j < i || o.start < p.start || p.end < o.end)));
   const opener = document.activeElement;
   const key = "erratum:" + location.pathname + ":" + picks.map(range).join(",");
-  // What the reader typed before choosing more blocks comes along.
+  // What the reader typed before choosing more blocks comes along (edits by range).
   const saved = JSON.parse(keep(() => sessionStorage.getItem(key)) || "null") ||
-    { id: carried?.id || "r-" + hex(crypto.getRandomValues(new Uint8Array(8))), comment: carried?.comment ?? quoted, edits: {} };
+    { id: "r-" + hex(crypto.getRandomValues(new Uint8Array(8))), comment: quoted, edits: {}, ...carried };
+  carried = null;
   const save = () => {
     saved.comment = comment.value;
-    picks.forEach((p, i) => p.original != null && (saved.edits[i] = boxes[i].value));
+    picks.forEach((p, i) => p.original != null && (saved.edits[range(p)] = boxes[i].value));
     keep(() => sessionStorage.setItem(key, JSON.stringify(saved)));
   };
   const boxes = picks.map((p, i) => el("textarea", { id: "erratum-b" + i, rows: 4, maxlength: 20000, input: save }));
@@ -113,7 +104,9 @@ export async function open(list, quoted, ctx) {
     C.service ? T.send : fill(T.open_issue, { forge: F.name }));
   const cancel = el("button", { type: "button", class: "erratum-secondary", click: () => dialog.close() }, T.cancel);
   const more = el("button", { type: "button", class: "erratum-secondary", click: () => {
-    carried = { id: saved.id, comment: comment.value, edits: Object.fromEntries(picks.map((p, i) => [range(p), boxes[i].value])) };
+    save();
+    keep(() => sessionStorage.removeItem(key)); // one draft per report id
+    carried = saved;
     dialog.close();
     ctx.more(list);
   } }, T.add);
@@ -160,9 +153,8 @@ export async function open(list, quoted, ctx) {
       if (text.length !== p.end - p.start + 1 || text.includes(null)) throw new Error("range not published");
       p.original = text.join("\n");
       p.hash = await sha256(p.original);
-      boxes[i].value = saved.edits[i] ?? carried?.edits[range(p)] ?? p.original;
+      boxes[i].value = saved.edits[range(p)] ?? p.original;
     }
-    carried = null;
     fixes.append(...picks.flatMap((p, i) => [
       el("label", { for: "erratum-b" + i }, T.correction + " — " + p.path + ", " + span(p)),
       boxes[i]]));

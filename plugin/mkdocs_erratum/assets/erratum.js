@@ -6,7 +6,7 @@
 const ATTR = "data-erratum-src";
 const NOT_SELECTABLE = /^(TABLE|THEAD|TBODY|TFOOT|TR|UL|OL|DL|HR|IMG|BR|SUMMARY|DETAILS)$/;
 const chosen = new Set();
-let C, T, lang, only, button, link, banner, plain, dialog, selecting = false;
+let C, T, lang, only, button, link, banner, dialog, selecting = false;
 
 function el(tag, attrs = {}, ...kids) {
   const e = document.createElement(tag);
@@ -137,20 +137,12 @@ function leave(refocus) {
   if (refocus) button.focus();
 }
 
-// Open the dialog on these blocks. Should the dialog fail to load (offline), the page's
-// plain issue link still opens.
+// Open the dialog on these blocks (a failed import is tried again on the next press).
 async function go(list, quoted = "") {
   leave(false);
   if (!list.length) return;
-  try {
-    dialog ||= import("./erratum-dialog.js");
-    const { open } = await dialog;
-    await open(list, quoted, { C, T, lang, el, where, textOf, button, more: enter });
-  } catch (e) {
-    dialog = null;
-    console.warn("erratum: the dialog could not be opened", e);
-    if (plain) window.open(plain, "_blank", "noopener");
-  }
+  dialog ||= import("./erratum-dialog.js").catch((e) => (dialog = null, Promise.reject(e)));
+  (await dialog).open(list, quoted, { C, T, lang, el, where, textOf, button, more: enter });
 }
 
 // -- Start ----------------------------------------------------------------------------------
@@ -168,7 +160,6 @@ function start() {
   }
   let holder = document.querySelector(".erratum-nojs");
   if (!holder) document.body.append((holder = el("p", { class: "erratum-nojs" })));
-  plain = holder.querySelector("a")?.href || plain;
   button = el("button", { type: "button", class: "erratum-button", lang, click: () => enter() }, T.button);
   holder.replaceChildren(button);
   link?.remove();
@@ -200,14 +191,10 @@ if (window.crypto?.subtle) {
       go(inner, text && text.split("\n").map((l) => "> " + l).join("\n") + "\n\n");
     }
   });
-  // The link follows the mouse and the focus; a touch or a text selection also shows it.
+  // The link follows the mouse and the focus; a touch (a tap, a long press) shows it.
   for (const type of ["pointerover", "pointerdown", "focusin"]) {
     document.addEventListener(type, (e) => link && e.target !== link && place(blockAt(e.target), e.pointerType && e.pointerType !== "mouse"));
   }
-  document.addEventListener("selectionchange", () => {
-    const sel = getSelection();
-    if (link && sel && !sel.isCollapsed) place(blockAt(sel.anchorNode?.parentElement), true);
-  });
 
   start();
   // Material's instant navigation swaps the page without reloading: start again on each page.
