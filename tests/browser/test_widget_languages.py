@@ -208,3 +208,35 @@ def test_a_french_reader_on_material_sends_a_correction(browser, french_material
     expect(dialog.get_by_role("button", name="Fermer")).to_be_visible()
     assert widget_errors(page) == []
     context.close()
+
+
+def test_material_instant_navigation_follows_each_pages_language(browser, tmp_path):
+    """Material swaps <head> on instant navigation, not the end of <body>: the page's
+    language (a <meta> in <head>) comes along, and the widget starts again in it."""
+    root = tmp_path / "site"
+    with serve(root / "site") as base:
+        nav = [{"Home": "index.md"}, {"Français": "fr.md"}, {"Other": "other.md"}]
+        build_site(root, MATERIAL, files={"docs/fr.md": FRENCH_PAGE}, site_url=base, nav=nav)
+        context, page = new_page(browser)
+        page.goto(base)
+        page.evaluate("window.sameDocument = true")
+        expect(page.locator(".erratum-button")).to_have_text("Report an error")
+        page.get_by_role("link", name="Français").first.click()
+        page.get_by_role("heading", name="Page en français").wait_for()
+        assert page.evaluate("window.sameDocument") is True
+        expect(page.locator(".erratum-button")).to_have_text("Signaler une erreur")
+        assert page.locator(".erratum-button").count() == 1
+        report_on(page, "Ce paragraphe contient")
+        dialog = page.get_by_role("dialog", name="Signaler une erreur")
+        expect(dialog.get_by_label("Correction proposée — docs/fr.md, ligne 7")).to_be_enabled()
+        assert english_left(page) == []
+        dialog.get_by_role("button", name="Annuler").click()
+        page.get_by_role("link", name="Other").first.click()
+        page.get_by_role("heading", name="Other page").wait_for()
+        assert page.evaluate("window.sameDocument") is True
+        expect(page.locator(".erratum-button")).to_have_text("Report an error")
+        report_on(page, "This other page has one paragraph")
+        dialog = page.get_by_role("dialog", name="Report an error")
+        expect(dialog.get_by_label("Suggested correction — docs/other.md, line 3")).to_be_enabled()
+        assert widget_errors(page) == []
+        context.close()
