@@ -201,8 +201,13 @@ class ErratumPlugin(BasePlugin[ErratumConfig]):
             return None
         try:
             asset_url = get_relative_url(widget.ASSET_DIR + "/", page.url)
-            # The page's own language (front matter) when the site has its texts.
+            # The page's own language when the site has its texts: its front matter's,
+            # else the theme's now (an i18n plugin such as mkdocs-static-i18n sets it
+            # per language, after this plugin's on_config).
             lang = page.meta.get("lang") if isinstance(page.meta.get("lang"), str) else None
+            current = config.theme.get("language") or config.theme.get("locale")
+            if not lang and current and widget.language_code(str(current)) != settings["lang"]:
+                lang = str(current)
             code = widget.language_code(lang) if lang else settings["lang"]
             if code not in self.widget_texts:
                 lang, code = None, settings["lang"]

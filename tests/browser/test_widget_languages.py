@@ -240,3 +240,34 @@ def test_material_instant_navigation_follows_each_pages_language(browser, tmp_pa
         expect(dialog.get_by_label("Suggested correction — docs/other.md, line 3")).to_be_enabled()
         assert widget_errors(page) == []
         context.close()
+
+
+def test_a_site_translated_with_mkdocs_static_i18n(browser, tmp_path):
+    """mkdocs-static-i18n builds each language with its own theme language and
+    ``<html lang>``: the French pages speak French, the plain link without JavaScript too."""
+    i18n = {
+        "docs_structure": "suffix",
+        "languages": [
+            {"locale": "en", "default": True, "name": "English", "build": True},
+            {"locale": "fr", "name": "Français", "build": True},
+        ],
+    }
+    french = "# Guide de terrain\n\nLe premier paragraphe a une fote.\n"
+    site = build_site(
+        tmp_path, {"name": "mkdocs"}, files={"docs/index.fr.md": french},
+        plugins=[{"i18n": i18n}, {"erratum": {}}],
+    )  # fmt: skip
+    assert ">Signaler une erreur</a>" in (site / "fr" / "index.html").read_text(encoding="utf-8")
+    with serve(site) as base:
+        context, page = new_page(browser)
+        page.goto(base + "fr/")
+        report_on(page, "Le premier paragraphe")
+        dialog = page.get_by_role("dialog", name="Signaler une erreur")
+        expect(
+            dialog.get_by_label("Correction proposée — docs/index.fr.md, ligne 3")
+        ).to_be_enabled()
+        assert english_left(page) == []
+        page.goto(base)
+        expect(page.locator(".erratum-button")).to_have_text("Report an error")
+        assert widget_errors(page) == []
+        context.close()
