@@ -1,4 +1,5 @@
-"""The ``erratum`` command: fix a report, list open reports, set a repository up.
+"""The ``erratum`` command: fix a report, list open reports, set a repository up, make a
+Zensical site's files.
 
 A click group; each sub-command is a thin edge over a forge (`mkdocs_erratum.forges`,
 detected from the site's ``repo_url`` and ``forge`` option, or named by ``--forge``,
@@ -494,6 +495,60 @@ def init(directory, dry_run, force, action, config_path):
             "On GitHub, allow the workflow to open pull requests: Settings > Actions > "
             "General > Workflow permissions > Allow GitHub Actions to create and approve "
             "pull requests."
+        )
+
+
+@main.command(short_help="Write what a Zensical-built site needs beyond its HTML.")
+@click.argument("site_dir", type=click.Path(file_okay=False))
+@click.option(
+    "-f",
+    "--config-file",
+    "config_path",
+    help="The site configuration (default: zensical.toml, else mkdocs.yml).",
+)
+def assets(site_dir, config_path):
+    """Make SITE_DIR, just built by `zensical build`, ready for readers' reports.
+
+    Writes the widget's assets, one source file per Markdown file (the lines of the
+    build's commit that the pages' blocks show), the service manifest when service_url
+    is set, and the widget's tags (settings with the build's commit) into every page
+    that carries source lines; tags of an earlier run are replaced. Options are those
+    of erratum_sourcemap under markdown_extensions. A page Zensical kept from its cache
+    whose lines no longer match the commit is left without source lines, with a
+    warning: `zensical build --clean` renders it again. Run it after every build.
+    """
+    from .site_files import SiteFilesError, make_site_files
+
+    if config_path is None:
+        config_path = "zensical.toml" if os.path.exists("zensical.toml") else "mkdocs.yml"
+    shown: dict[str, int] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        step = max(total // 10, 1)
+        if total >= 200 and (done % step == 0 or done == total) and shown.get(stage) != done:
+            shown[stage] = done
+            verb = "read" if stage == "read" else "updated"
+            click.echo(f"  {verb} {done}/{total} pages", err=True)
+
+    try:
+        result = make_site_files(site_dir, config_path, progress=progress)
+    except SiteFilesError as exc:
+        raise click.ClickException(str(exc)) from None
+    for message in result.warnings:
+        click.echo(f"WARNING: {message}", err=True)
+    if result.stale:
+        listed = ", ".join(result.stale[:5]) + (" ..." if len(result.stale) > 5 else "")
+        click.echo(
+            f"WARNING: {_count(len(result.stale), 'page')} left without source lines: "
+            f"Zensical kept them from an earlier build, mapped on other versions of their "
+            f"files ({listed}). Run `zensical build --clean`, then `erratum assets` again.",
+            err=True,
+        )
+    if result.pages:
+        click.echo(
+            f"{_count(result.pages, 'page')} with source lines, "
+            f"{_count(result.files, 'source file')}, widget tags in "
+            f"{_count(result.tagged, 'page')}" + (", manifest written." if result.manifest else ".")
         )
 
 

@@ -1,12 +1,14 @@
 """Python-Markdown extension that annotates whole pages with their source lines.
 
-The MkDocs plugin (or any other host, such as Zensical) announces each page with
-`SourceMapExtension.expect_page` before converting it. Only the conversion whose input
-is exactly that page's text is annotated: toc's heading fragments, mkdocstrings' or
-markdown-exec's nested conversions are left alone. The extension records what the
-include extension (pymdownx.snippets) read, walks the final element tree into a token
-stream, lets `mkdocs_erratum.sourcemap` align it, and sets ``data-erratum-src`` on
-elements (or on the first tag of stashed raw HTML and code blocks). It never changes
+The MkDocs plugin announces each page with `SourceMapExtension.expect_page` before
+converting it; under Zensical, which runs no plugin, the extension finds the page in
+Zensical's rendering context instead (see `mkdocs_erratum.zensical_host`). Only the
+conversion whose input is exactly that page's text is annotated: toc's heading
+fragments, mkdocstrings' or markdown-exec's nested conversions are left alone. The
+extension records what the include extension (pymdownx.snippets) read, walks the final
+element tree into a token stream, lets `mkdocs_erratum.sourcemap` align it, and sets
+``data-erratum-src`` on elements (or on the first tag of stashed raw HTML and code
+blocks). It never changes
 anything else, and a failure leaves the page unannotated with one warning.
 """
 
@@ -25,6 +27,7 @@ from markdown.extensions import Extension
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
+from mkdocs_erratum import zensical_host
 from mkdocs_erratum.repository import RepositoryFacts
 from mkdocs_erratum.sourcemap import (
     WORD_RE,
@@ -42,8 +45,10 @@ from mkdocs_erratum.sourcemap import (
 ATTRIBUTE = "data-erratum-src"
 
 # Priorities: claim before any other preprocessor touches the text; capture right after
-# pymdownx.snippets (32) has expanded includes; annotate after inline (20), toc (5) and
-# attr_list (8) have finished the tree, before MkDocs' relpath (0) runs.
+# pymdownx.snippets (32) has expanded includes (Zensical's include-markdown tags at 36 and
+# its macros at 35 run before it, its include extension replaces "snippet" at 32); annotate
+# after inline (20), toc (5) and attr_list (8) have finished the tree, before MkDocs'
+# relpath (0) runs.
 CLAIM_PRIORITY = 1000
 CAPTURE_PRIORITY = 31.5
 ANNOTATE_PRIORITY = 4
@@ -114,19 +119,31 @@ class _PageState:
     markdown: str
     converted: list[str] | None = None
     included: dict[str, list[str]] = field(default_factory=dict)
+    repository: RepositoryFacts | None = None
+    """The host's repository when it is not the extension's own (Zensical)."""
+    marked: bool = False
+    """Whether the page carries `zensical_host.PAGE_ATTRIBUTE` (its HTML is cached)."""
 
 
 class SourceMapExtension(Extension):
-    """Adds ``data-erratum-src`` to the blocks of whole pages announced by `expect_page`."""
+    """Adds ``data-erratum-src`` to the blocks of whole pages announced by `expect_page`
+    (or, under Zensical, named by its rendering context).
 
-    def __init__(self, repository: RepositoryFacts | None = None, logger=None, **kwargs):
+    Listed under ``markdown_extensions`` (``erratum_sourcemap``), it takes the options of
+    the plugin: ``enabled`` and ``sourcemap_enabled`` are honoured here, the others are
+    read from the site configuration by ``erratum assets``, which checks them all.
+    """
+
+    def __init__(self, repository: RepositoryFacts | None = None, logger=None, **options):
         self.config = {}
-        super().__init__(**kwargs)
+        super().__init__()
+        self.options = options
         self.repository = repository or RepositoryFacts(base_dir=os.getcwd())
         self.log = logger or logging.getLogger(__name__)
         self.results: dict[str, PageSourceMap] = {}
         self._expected: _PageState | None = None
         self._claims: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._watched: weakref.WeakSet = weakref.WeakSet()
 
     # -- API for the host -------------------------------------------------------------
 
@@ -147,22 +164,48 @@ class SourceMapExtension(Extension):
     # -- Python-Markdown ------------------------------------------------------------
 
     def extendMarkdown(self, md):
+        if self.options.get("enabled") is False or self.options.get("sourcemap_enabled") is False:
+            return
         md.registerExtension(self)
         md.preprocessors.register(_Claim(md, self), "erratum_claim", CLAIM_PRIORITY)
         md.preprocessors.register(_Capture(md, self), "erratum_capture", CAPTURE_PRIORITY)
         md.treeprocessors.register(_Annotate(md, self), "erratum_annotate", ANNOTATE_PRIORITY)
-        if "snippet" in md.preprocessors:
-            self._watch_snippets(md, md.preprocessors["snippet"])
+
+    def _claim(self, md, state: _PageState) -> None:
+        self._claims[md] = state
+        # Looked up now, not in extendMarkdown: an extension listed after this one may
+        # still replace "snippet" (Zensical's include-markdown does).
+        snippets = md.preprocessors["snippet"] if "snippet" in md.preprocessors else None  # noqa: SIM401 (a Registry has no get)
+        if snippets is not None and snippets not in self._watched:
+            self._watched.add(snippets)
+            self._watch_snippets(md, snippets)
+
+    def _host_page(self, md, lines: list[str]) -> _PageState | None:
+        """The page Zensical is converting, when ``lines`` are exactly its file's text."""
+        page = zensical_host.rendered_page(md)
+        if page is None:
+            return None
+        text = "\n".join(lines)
+        try:
+            with open(page.abs_src_path, "rb") as fh:
+                on_disk = fh.read()
+        except OSError:
+            return None
+        if not zensical_host.is_page_text("\n".join(_decode_lines(on_disk)), text):
+            return None  # not the page itself (a nested conversion), or unsure: no lines
+        repository = zensical_host.repository_for(page, zensical_host.context_config(md))
+        path = repository.relative_path(page.abs_src_path)
+        return _PageState(page.abs_src_path, path, text, repository=repository, marked=True)
 
     def _watch_snippets(self, md, snippets) -> None:
         """Record every file pymdownx.snippets reads while converting a claimed page."""
         read_lines = getattr(snippets, "read_lines", None)
         claims = self._claims
-        repository = self.repository
 
         def record(path, lines) -> None:
             state = claims.get(md)
             if state is not None:
+                repository = state.repository or self.repository
                 rel = repository.relative_path(os.path.abspath(path))
                 if rel is not None and rel not in state.included:
                     committed = repository.committed_text(rel)
@@ -201,7 +244,9 @@ class SourceMapExtension(Extension):
         if state is None or state.path is None:
             return
         try:
-            result = _annotate_page(md, root, state, self.repository)
+            result = _annotate_page(md, root, state, state.repository or self.repository)
+            if state.marked and result.ranges:
+                _mark_page(md, root, zensical_host.page_marker(state.path, result.files))
         except Exception as exc:  # never break a user's build over the source map
             self.log.warning(
                 "Could not map page '%s' to its Markdown source (%s: %s); "
@@ -223,7 +268,11 @@ class _Claim(Preprocessor):
         expected = self.ext._expected
         if expected is not None and "\n".join(lines) == expected.markdown:
             self.ext._expected = None
-            self.ext._claims[self.md] = expected
+            self.ext._claim(self.md, expected)
+        elif expected is None and self.md not in self.ext._claims:
+            found = self.ext._host_page(self.md, lines)
+            if found is not None:
+                self.ext._claim(self.md, found)
         return lines
 
 
@@ -289,6 +338,21 @@ def _set_attributes(md, path, walker: _Walker, ranges, files) -> PageSourceMap:
         result.ranges.append((found.path, found.start, found.end))
         result.files.setdefault(found.path, files[found.path])
     return result
+
+
+def _mark_page(md, root: etree.Element, marker: str) -> None:
+    """Put `zensical_host.PAGE_ATTRIBUTE` on the page's first annotated element."""
+    for el in root.iter():
+        if el.get(ATTRIBUTE) is not None:
+            el.set(zensical_host.PAGE_ATTRIBUTE, marker)
+            return
+    stash = md.htmlStash.rawHtmlBlocks
+    attribute = f' {zensical_host.PAGE_ATTRIBUTE}="{html.escape(marker, quote=True)}"'
+    for index, text in enumerate(stash):
+        m = _FIRST_TAG_RE.match(text) if isinstance(text, str) else None
+        if m and text.startswith(f' {ATTRIBUTE}="', m.end()):
+            stash[index] = text[: m.end()] + attribute + text[m.end() :]
+            return
 
 
 def _annotate_stash(md, index: int, found: SourceRange) -> bool:
