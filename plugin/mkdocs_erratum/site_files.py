@@ -33,6 +33,7 @@ from mkdocs_erratum.repository import RepositoryFacts, github_repository, read_r
 from mkdocs_erratum.zensical_host import (
     PAGE_ATTRIBUTE,
     SiteConfig,
+    SiteConfigError,
     files_fingerprint,
     parse_page_marker,
     read_site_config,
@@ -412,9 +413,12 @@ def make_site_files(
         SiteFilesError: for a missing site, a bad configuration or option, or a site with
             no source lines; nothing is written then.
     """
-    if not os.path.isfile(os.path.join(site_dir, "index.html")) and not os.path.isdir(site_dir):
+    if not os.path.isdir(site_dir):
         raise SiteFilesError(f"{site_dir} is not a built site (no such folder)")
-    site = read_site_config(config_path)
+    try:
+        site = read_site_config(config_path)
+    except SiteConfigError as exc:
+        raise SiteFilesError(str(exc)) from None
     result = AssetsResult()
     options = _checked_options(site)
     if not options.enabled:

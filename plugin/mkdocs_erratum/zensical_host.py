@@ -41,7 +41,9 @@ CONTEXT_PROCESSOR = "rendering_context"
 PAGE_ATTRIBUTE = "data-erratum-page"
 """``"<fingerprint> <path>"`` on a Zensical page's first annotated element."""
 
-_FRONT_MATTER_RE = re.compile(r"(?:-{3}[ \t]*\n.*?\n(?:-{3}|\.{3})[ \t]*\n)?[ \t]*(?:\n[ \t]*)*")
+_FRONT_MATTER_RE = re.compile(
+    r"(?:-{3}[ \t]*\n(?:.*?\n)?(?:-{3}|\.{3})[ \t]*\n)?[ \t]*(?:\n[ \t]*)*", re.S
+)
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,8 @@ def is_page_text(file_text: str, converted: str) -> bool:
     >>> is_page_text("---\\ntitle: A\\n---\\n\\n# A\\n", "# A")
     True
     >>> is_page_text("# A\\n\\nText\\n", "# A\\n\\nText\\n")
+    True
+    >>> is_page_text("---\\na: 1\\nb: 2\\n---\\n# A\\n", "# A")
     True
     >>> is_page_text("# A\\n\\nText\\n", "Text")
     False
