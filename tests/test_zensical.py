@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -20,7 +19,7 @@ import pytest
 
 from mkdocs_erratum.site_files import TAGS_BEGIN, page_file
 from tests.conftest import git
-from tests.test_build import annotated
+from tests.test_build import annotated, run_build
 
 # Zensical needs Python 3.11 or newer: on 3.10 (CI runs the suite there too) it does not
 # install, so these tests cannot run there.
@@ -115,18 +114,6 @@ def erratum_assets(root: Path, *args: str, check: bool = True) -> subprocess.Com
     return proc
 
 
-def mkdocs_build(root: Path) -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "-q", "-d", "site"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-
-
 def tables(site: Path) -> dict[str, list[tuple[str, str, str]]]:
     return {url: annotated(site / page_file(url)) for url in EXPECTED}
 
@@ -162,7 +149,8 @@ def site_digest(site: Path) -> dict[str, str]:
 def test_both_hosts_give_the_same_ranges_element_by_element(tmp_path, host):
     root = make_repo(tmp_path / "repo")
     if host == "mkdocs":
-        mkdocs_build(root)
+        proc = run_build(root / "mkdocs.yml", root / "site")
+        assert proc.returncode == 0, proc.stderr
     else:
         zensical_build(root)
     assert tables(root / "site") == EXPECTED
