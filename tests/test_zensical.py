@@ -308,3 +308,19 @@ def test_a_site_without_source_lines_is_refused(tmp_path):
     shutil.rmtree(root / "site")
     proc = erratum_assets(root, check=False)
     assert proc.returncode == 1 and "is not a built site" in proc.stderr
+
+
+def test_zensical_include_markdown_tags_are_followed(tmp_path):
+    # Zensical's include-markdown replaces the "snippet" preprocessor after the extension
+    # is set up: the included file's lines are still named.
+    root = make_repo(tmp_path / "repo")
+    with (root / "zensical.toml").open("a") as fh:
+        fh.write("\n[project.plugins.include-markdown]\n")
+    with (root / "docs" / "guide.md").open("a") as fh:
+        fh.write('\n{% include-markdown "../includes/partage.md" %}\n')
+    git(root, "commit", "-qam", "include-markdown")
+    zensical_build(root)
+    assert annotated(root / "site/guide/index.html") == [
+        *GUIDE,
+        ("p", "Un paragraphe inclus depuis un autre fic", "includes/partage.md#L1-L1"),
+    ]
