@@ -324,3 +324,17 @@ def test_zensical_include_markdown_tags_are_followed(tmp_path):
         *GUIDE,
         ("p", "Un paragraphe inclus depuis un autre fic", "includes/partage.md#L1-L1"),
     ]
+
+
+def test_a_disabled_extension_writes_nothing(tmp_path):
+    root = make_repo(tmp_path / "repo")
+    config = root / "zensical.toml"
+    table = "[project.markdown_extensions.erratum_sourcemap]\n"
+    config.write_text(config.read_text().replace(table, table + "enabled = false\n"))
+    git(root, "commit", "-qam", "off")
+    zensical_build(root)
+    assert annotated(root / "site/index.html") == []
+    before = site_digest(root / "site")
+    proc = erratum_assets(root)
+    assert "enabled is false: nothing was written" in proc.stderr
+    assert site_digest(root / "site") == before

@@ -25,6 +25,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from mkdocs.config import base
+
 from mkdocs_erratum import widget
 from mkdocs_erratum.config import ErratumConfig
 from mkdocs_erratum.extension import ATTRIBUTE, _decode_lines
@@ -421,8 +423,9 @@ def make_site_files(
         raise SiteFilesError(str(exc)) from None
     result = AssetsResult()
     options = _checked_options(site)
-    if not options.enabled:
-        result.warnings.append("erratum is disabled (enabled: false): nothing was written.")
+    if not options.enabled or not options.sourcemap_enabled:
+        off = "enabled" if not options.enabled else "sourcemap_enabled"
+        result.warnings.append(f"{off} is false: nothing was written.")
         return result
     repository = read_repository(site.root_dir)
     if repository.root is None:
@@ -482,7 +485,7 @@ def _checked_options(site: SiteConfig) -> ErratumConfig:
     """The extension's options, checked by the plugin's own schema."""
     options = ErratumConfig()
     options.load_dict(dict(site.options))
-    known = {name for name, _option in options._schema}
+    known = {name for name, _option in base.get_schema(ErratumConfig)}
     errors = [f"{key}: unknown option" for key in site.options if key not in known]
     failed, _warnings = options.validate()
     errors += [f"{key}: {message}" for key, message in failed]

@@ -30,7 +30,7 @@ import os
 import re
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import yaml
 
@@ -201,8 +201,8 @@ class SiteConfig:
     """``docs_dir`` and the snippets' base paths, relative to `root_dir`."""
     markdown_extensions: tuple = ()
     """Names or ``{name: options}`` items, as Zensical renders with them."""
-    options: Mapping = None  # type: ignore[assignment]
-    """The options of ``erratum_sourcemap``, or None when it is not listed."""
+    options: Mapping = field(default_factory=dict)
+    """The options of ``erratum_sourcemap``."""
 
 
 def read_site_config(path: str) -> SiteConfig:
