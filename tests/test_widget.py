@@ -220,7 +220,7 @@ def test_build_injects_widget_outside_the_content(tmp_path):
     html_off = (off / "index.html").read_text()
     assert article(html_on) == article(html_off)
     assert html_on.replace(html_off[: html_off.index("</head>")], "", 1).startswith(
-        '<link rel="stylesheet" href="assets/erratum/erratum.css">'
+        '<!-- erratum:begin --><link rel="stylesheet" href="assets/erratum/erratum.css">'
     )
     settings = settings_of(html_on)
     head = subprocess.run(

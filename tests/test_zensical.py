@@ -192,6 +192,10 @@ def test_assets_make_the_widget_files_and_tags(tmp_path):
         assert html.count(TAGS_BEGIN) == 2  # in <head>, and the link before </body>
     fr = (site / "fr/index.html").read_text()
     assert 'href="../assets/erratum/erratum.css"' in fr
+    # The page's own language, from its front matter (Zensical writes <html lang="en">).
+    assert '<meta name="erratum-lang" content="fr">' in fr
+    assert settings_of(fr)["lang"] == "en" and set(settings_of(fr)["languages"]) == {"en", "fr"}
+    assert ">Signaler une erreur</a>" in fr
     assert "https://docs.example.org/fr/" in fr  # the no-JavaScript link names the page
     # Running it again changes nothing.
     before = site_digest(site)

@@ -2,11 +2,13 @@
 
 It registers `SourceMapExtension` with Python-Markdown in ``on_config`` (as mkdocstrings
 does), tells it which page is about to be rendered, and reads the repository facts once
-per build. Alignment itself lives in `mkdocs_erratum.sourcemap`.
+per build. Alignment itself lives in `mkdocs_erratum.sourcemap`; the widget's tags, its
+files and the manifest are made by `mkdocs_erratum.site_files`, as for Zensical.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import warnings
 from typing import Any
@@ -16,12 +18,10 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
-from mkdocs.utils import get_relative_url
 
-from mkdocs_erratum import widget
+from mkdocs_erratum import site_files, widget
 from mkdocs_erratum.config import ErratumConfig
-from mkdocs_erratum.extension import PageSourceMap, SourceMapExtension
-from mkdocs_erratum.manifest import build_manifest, write_site_manifest
+from mkdocs_erratum.extension import SourceMapExtension
 from mkdocs_erratum.repository import RepositoryFacts, github_repository, read_repository
 
 log = get_plugin_logger(__name__)
@@ -41,10 +41,8 @@ class ErratumPlugin(BasePlugin[ErratumConfig]):
         self.widget_settings: dict | None = None
         self.widget_texts: dict[str, dict[str, str]] = {}
         self.widget_page_languages: set[str] = set()
-        self.widget_sources: dict[str, tuple[list[str], set[int]]] = {}
-        self.widget_page_paths: dict[str, str] = {}
-        self.widget_page_titles: dict[str, str] = {}
-        self.manifest_pages: list[tuple[str, PageSourceMap]] = []
+        self.site_pages: dict[str, site_files.SitePage] = {}
+        """Pages with source lines, by ``src_uri``: what the site's files are made of."""
 
     def load_config(self, options: dict[str, Any], config_file_path: str | None = None):
         """Validate our options; an unknown option is an error, not a warning.
@@ -85,75 +83,27 @@ class ErratumPlugin(BasePlugin[ErratumConfig]):
                 raise
             except Exception as exc:  # never break a user's build over the widget
                 log.warning("Reader widget left out: %s: %s", type(exc).__name__, exc)
-        self.widget_sources = {}
-        self.widget_page_paths = {}
-        self.widget_page_titles = {}
-        self.manifest_pages = []
+        self.site_pages = {}
         return config
 
     def _widget_settings(self, config: MkDocsConfig) -> dict | None:
         """The widget's browser settings, or None (with a warning) when it cannot work."""
-        facts = self.repository
-        assert facts is not None
+        assert self.repository is not None
         theme = config.theme
         # The schema checked every name and text; pages' own languages join in on_env.
-        self.widget_texts = self._texts(
-            str(theme.get("language") or theme.get("locale") or "en"), _i18n_languages(config)
+        self.widget_texts = site_files.site_texts(
+            str(theme.get("language") or theme.get("locale") or "en"),
+            _i18n_languages(config),
+            self.config.widget_strings,
         )
-        language, strings = next(iter(self.widget_texts.items()))
-        repository = (
-            self.config.widget_repository
-            or github_repository(config.repo_url)
-            or github_repository(facts.remote_url)
+        return site_files.widget_settings(
+            self.config,
+            self.repository,
+            texts=self.widget_texts,
+            repo_url=config.repo_url,
+            edit_uri=_written_edit_uri(config),
+            warn=log.warning,
         )
-        if repository is None and not self.config.service_url:
-            # A warning (it fails --strict): a site on another forge that wants the source
-            # map alone says so with widget_enabled: false.
-            log.warning(
-                "No GitHub repository known for the reader widget: set repo_url, the "
-                "plugin's widget_repository or service_url (or widget_enabled: false). "
-                "The widget is left out."
-            )
-            return None
-        if not self.config.sourcemap_enabled:
-            log.warning(
-                "The reader widget needs the source map (sourcemap_enabled: true): it is left out."
-            )
-            return None
-        issue_form = self.config.widget_issue_form
-        if issue_form and not os.path.isfile(
-            os.path.join(facts.base_dir, ".github", "ISSUE_TEMPLATE", issue_form)
-        ):
-            log.warning(
-                "widget_issue_form: .github/ISSUE_TEMPLATE/%s is not in the repository "
-                "(`erratum init` writes erratum.yml); reports go into the issue body instead.",
-                issue_form,
-            )
-            issue_form = None
-        return widget.browser_settings(
-            repository=repository,
-            commit=facts.commit,
-            branch=self.config.widget_branch
-            or widget.branch_from_edit_uri(_written_edit_uri(config))
-            or facts.branch
-            or facts.default_branch,
-            strings=strings,
-            labels=self.config.widget_labels,
-            title=self.config.widget_title,
-            issue_form=issue_form,
-            url_cap=self.config.widget_url_cap,
-            blocks=self.config.widget_blocks,
-            service_url=self.config.service_url,
-            language=language,
-            languages=self.widget_texts,
-            paragraph_links=self.config.widget_paragraph_links,
-        )
-
-    def _texts(self, theme_language: str, languages: list[str]) -> dict[str, dict[str, str]]:
-        """The full texts of each language the site uses, the theme's first."""
-        overrides = self.config.widget_strings
-        codes = widget.site_languages(theme_language, languages, overrides)
-        return {code: widget.resolve_strings(code, overrides) for code in codes}
 
     # Every page's front matter has been read by now (pages are rendered before any is
     # written): the settings embed each language the pages use.
@@ -162,35 +112,32 @@ class ErratumPlugin(BasePlugin[ErratumConfig]):
         if self.config.enabled and settings is not None and self.widget_page_languages:
             theme = next(iter(self.widget_texts))
             extra = sorted(self.widget_page_languages)
-            self.widget_texts = self._texts(theme, [*_i18n_languages(config), *extra])
+            self.widget_texts = site_files.site_texts(
+                theme, [*_i18n_languages(config), *extra], self.config.widget_strings
+            )
             settings.update(widget.language_settings(self.widget_texts, self.config.widget_title))
         return None
 
     def on_page_content(
         self, html: str, /, *, page: Page, config: MkDocsConfig, files: Files
     ) -> str | None:
-        if self.config.enabled and self.config.service_url and self.extension is not None:
-            # The correction service checks every report against the manifest.
-            found = self.extension.page_result(page.file.abs_src_path or "")
-            if found is not None:
-                self.manifest_pages.append((page.url, found))
-        if not self.config.enabled or self.widget_settings is None or self.extension is None:
+        if not self.config.enabled or self.extension is None:
+            return None
+        if self.widget_settings is None and not self.config.service_url:
             return None
         try:
             result = self.extension.page_result(page.file.abs_src_path or "")
-            if result is None:
-                return None
-            if result.path:
-                self.widget_page_paths[page.file.src_uri] = result.path
-            heading = widget.first_heading(html)
-            if heading:
-                self.widget_page_titles[page.file.src_uri] = heading
-            ranges: dict[str, list[tuple[int, int]]] = {}
-            for path, start, end in result.ranges:
-                ranges.setdefault(path, []).append((start, end))
-            for path, spans in ranges.items():
-                _lines, covered = self.widget_sources.setdefault(path, (result.files[path], set()))
-                covered |= widget.covered_lines(spans)
+            lang = page.meta.get("lang")
+            self.site_pages[page.file.src_uri] = site_files.SitePage(
+                url=page.url,
+                path=result.path if result else None,
+                ranges=result.ranges if result else [],
+                files=result.files if result else {},
+                # The widget's rule: the first heading, else the page's title.
+                title=widget.first_heading(html) or page.title,
+                nav_title=page.title,
+                lang=lang if isinstance(lang, str) else None,
+            )
         except Exception as exc:  # never break a user's build over the widget
             log.warning("Reader widget: page '%s' left out (%s).", page.file.src_uri, exc)
         return None
@@ -200,7 +147,6 @@ class ErratumPlugin(BasePlugin[ErratumConfig]):
         if not self.config.enabled or settings is None:
             return None
         try:
-            asset_url = get_relative_url(widget.ASSET_DIR + "/", page.url)
             # The page's own language when the site has its texts: its front matter's,
             # else the theme's now (an i18n plugin such as mkdocs-static-i18n sets it
             # per language, after this plugin's on_config).
@@ -208,35 +154,19 @@ class ErratumPlugin(BasePlugin[ErratumConfig]):
             current = config.theme.get("language") or config.theme.get("locale")
             if not lang and current and widget.language_code(str(current)) != settings["lang"]:
                 lang = str(current)
-            code = widget.language_code(lang) if lang else settings["lang"]
-            if code not in self.widget_texts:
-                lang, code = None, settings["lang"]
-            strings = dict(self.widget_texts[code])
-            if self.config.widget_title:
-                strings["issue_title"] = self.config.widget_title
-            body = ""
-            if settings["repository"]:
-                page_url = page.canonical_url or "/" + page.url
-                body = widget.body_tags(
-                    widget.page_issue_url(
-                        repository=settings["repository"],
-                        ref=settings["commit"] or settings["branch"],
-                        # The widget's rule: the first heading, else the page's title.
-                        page_title=self.widget_page_titles.get(page.file.src_uri)
-                        or page.title
-                        or page.file.src_uri,
-                        page_url=page_url,
-                        path=self.widget_page_paths.get(page.file.src_uri),
-                        strings=strings,
-                        labels=settings["labels"],
-                        issue_form=settings["form"],
-                    ),
-                    strings,
-                    page_title=page.title or page.file.src_uri,
-                    lang=lang if code != settings["lang"] else None,
-                )
-            head = widget.head_tags(settings, asset_url, page_lang=lang)
-            return widget.inject(output, head, body)
+            known = dataclasses.replace(
+                self.site_pages.get(page.file.src_uri) or site_files.SitePage(page.url, None),
+                lang=lang,
+            )
+            return site_files.with_page_tags(
+                output,
+                settings,
+                self.widget_texts,
+                known,
+                canonical_url=page.canonical_url,
+                fallback_title=page.title or page.file.src_uri,
+                title_template=self.config.widget_title,
+            )
         except Exception as exc:  # never break a user's build over the widget
             log.warning("Reader widget: page '%s' left out (%s).", page.file.src_uri, exc)
             return None
@@ -255,40 +185,33 @@ class ErratumPlugin(BasePlugin[ErratumConfig]):
         return None
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
-        if self.manifest_pages:
-            self._write_manifest(config)
+        pages = [page for page in self.site_pages.values() if page.ranges]
+        self.site_pages = {}
         if self.extension is not None:
             self.extension.forget_pages()
-        if self.config.enabled and self.widget_settings is not None:
-            try:
-                widget.write_site_files(config.site_dir, self.widget_sources)
-            except OSError as exc:
-                raise PluginError(f"erratum: could not write the widget's files: {exc}") from exc
-        self.widget_sources = {}
+        if not self.config.enabled:
+            return
+        manifest = None
+        if self.config.service_url and pages:
+            from mkdocs_erratum import gate  # here: only sites with a service load lxml for it
 
-    def _write_manifest(self, config: MkDocsConfig) -> None:
-        """Write ``_erratum/manifest.json``: what the correction service accepts reports on."""
-        repository = (self.widget_settings or {}).get("repository") or github_repository(
-            config.repo_url
-        )
-        from mkdocs_erratum import gate  # here: only sites with a service load lxml for it
-
-        data = build_manifest(
-            self.manifest_pages,
-            repository=repository,
-            commit=self.repository.commit if self.repository else None,
-            site_url=config.site_url or None,
-            docs_dirs=_docs_dirs(config, self.repository),
-            # The service renders replacements as this site does (see mkdocs_erratum.gate).
-            markdown=gate.MarkdownConfig.from_mkdocs(
-                config.markdown_extensions, config.mdx_configs
-            ),
-        )
-        self.manifest_pages = []
+            manifest = {
+                "repository": (self.widget_settings or {}).get("repository")
+                or github_repository(config.repo_url),
+                "commit": self.repository.commit if self.repository else None,
+                "site_url": config.site_url or None,
+                "docs_dirs": _docs_dirs(config, self.repository),
+                # The service renders replacements as this site does (see mkdocs_erratum.gate).
+                "markdown": gate.MarkdownConfig.from_mkdocs(
+                    config.markdown_extensions, config.mdx_configs
+                ),
+            }
         try:
-            write_site_manifest(config.site_dir, data)
+            site_files.write_site_files(
+                config.site_dir, pages, settings=self.widget_settings, manifest=manifest
+            )
         except OSError as exc:
-            raise PluginError(f"erratum: could not write the site manifest: {exc}") from exc
+            raise PluginError(f"erratum: could not write the site's files: {exc}") from exc
 
     def on_build_error(self, *, error: Exception, **kwargs: Any) -> None:
         if self.extension is not None:
@@ -329,13 +252,8 @@ def _names(names: set[str]) -> str:
 
 def _docs_dirs(config: MkDocsConfig, repository: RepositoryFacts | None) -> list[str]:
     """Repository folders whose Markdown reports may change: docs_dir, snippet bases."""
-    folders = [config.docs_dir]
     base = (config.mdx_configs.get("pymdownx.snippets") or {}).get("base_path") or []
     config_dir = os.path.dirname(os.path.abspath(config.config_file_path or config.docs_dir))
-    folders += [os.path.join(config_dir, b) for b in ([base] if isinstance(base, str) else base)]
-    out = []
-    for folder in folders:
-        rel = repository.relative_path(folder) if repository else None
-        if rel is not None and rel not in out:
-            out.append(rel)
-    return out
+    return site_files.docs_dirs(
+        config_dir, [config.docs_dir, *([base] if isinstance(base, str) else base)], repository
+    )

@@ -69,16 +69,29 @@ class SitePage:
     """Its first heading (else its title): what issues about the page are named."""
     nav_title: str | None = None
     """Its title in the navigation, for the no-JavaScript link."""
+    lang: str | None = None
+    """Its own language (its front matter's ``lang``), when it has one."""
 
 
 # -- The widget's settings ------------------------------------------------------------
+
+
+def site_texts(
+    theme_language: str | None,
+    page_languages: Iterable[str | None],
+    overrides: Mapping[str, Mapping[str, str]],
+) -> dict[str, dict[str, str]]:
+    """The full texts of each language the site uses (`widget.site_languages`), the
+    theme's first, with the ``widget_strings`` overrides."""
+    codes = widget.site_languages(theme_language, page_languages, overrides)
+    return {code: widget.resolve_strings(code, overrides) for code in codes}
 
 
 def widget_settings(
     options: ErratumConfig,
     facts: RepositoryFacts,
     *,
-    language: str | None,
+    texts: Mapping[str, Mapping[str, str]],
     repo_url: str | None,
     edit_uri: str | None,
     warn: Callable[[str], None],
@@ -88,12 +101,12 @@ def widget_settings(
     Args:
         options: the checked options of the plugin (or of the extension).
         facts: the repository the site is built from.
-        language: the theme's language.
+        texts: `site_texts`' result.
         repo_url: the site's ``repo_url``.
         edit_uri: the ``edit_uri`` the user wrote (not a host's default).
         warn: called with a message the user can act on.
     """
-    strings = widget.resolve_strings(str(language or "en"), options.widget_strings)
+    language, strings = next(iter(texts.items()))
     repository = (
         options.widget_repository
         or github_repository(repo_url)
@@ -134,6 +147,9 @@ def widget_settings(
         url_cap=options.widget_url_cap,
         blocks=options.widget_blocks,
         service_url=options.service_url,
+        language=language,
+        languages=texts,
+        paragraph_links=options.widget_paragraph_links,
     )
 
 
@@ -143,12 +159,12 @@ def widget_settings(
 def with_page_tags(
     html: str,
     settings: Mapping,
+    texts: Mapping[str, Mapping[str, str]],
+    page: SitePage,
     *,
-    page_url: str,
     canonical_url: str | None,
-    title: str | None,
-    nav_title: str | None,
-    path: str | None,
+    fallback_title: str | None = None,
+    title_template: str | None = None,
 ) -> str:
     """``html`` with the widget's tags in ``<head>`` and before ``</body>``.
 
@@ -158,31 +174,40 @@ def with_page_tags(
     Args:
         html: the whole page.
         settings: `widget_settings`' result.
-        page_url: the page's URL relative to the site (``guide/``).
+        texts: `site_texts`' result: the no-JavaScript link is in the page's language
+            when the site has its texts, else in the theme's.
+        page: the page (its URL, Markdown file, titles and language).
         canonical_url: its public URL, when the site's URL is known.
-        title: what issues about the page are named (its first heading, else its title).
-        nav_title: its title in the navigation.
-        path: its Markdown file, relative to the repository root.
+        fallback_title: what names a page without a title of its own.
+        title_template: ``widget_title``, when set.
     """
     html = _TAGS_RE.sub("", html)
-    asset_url = posixpath.relpath(widget.ASSET_DIR, posixpath.dirname(page_file(page_url)))
-    head = widget.head_tags(settings, asset_url + "/")
+    lang = page.lang.strip() if page.lang and page.lang.strip() else None
+    code = widget.language_code(lang) if lang else settings["lang"]
+    if code not in texts:
+        lang, code = None, settings["lang"]
+    strings = dict(texts[code])
+    if title_template:
+        strings["issue_title"] = title_template
+    asset_url = posixpath.relpath(widget.ASSET_DIR, posixpath.dirname(page_file(page.url)))
+    head = widget.head_tags(settings, asset_url + "/", page_lang=lang)
     body = ""
     if settings["repository"]:
-        shown = nav_title or title or page_url or "/"
+        shown = page.nav_title or fallback_title or page.title or page.url or "/"
         body = widget.body_tags(
             widget.page_issue_url(
                 repository=settings["repository"],
                 ref=settings["commit"] or settings["branch"],
-                page_title=title or shown,
-                page_url=canonical_url or "/" + page_url,
-                path=path,
-                strings=settings["strings"],
+                page_title=page.title or shown,
+                page_url=canonical_url or "/" + page.url,
+                path=page.path,
+                strings=strings,
                 labels=settings["labels"],
                 issue_form=settings["form"],
             ),
-            settings["strings"],
+            strings,
             page_title=shown,
+            lang=lang if code != settings["lang"] else None,
         )
     return widget.inject(
         html, TAGS_BEGIN + head + TAGS_END, TAGS_BEGIN + body + TAGS_END if body else ""
@@ -323,6 +348,7 @@ def read_site_pages(
         if not complete or files_fingerprint(page.files) != marker:
             reading.stale.append(rel)
             continue
+        page.lang = front_matter_lang(_committed_lines(repository, page.path) or [])
         reading.pages.append(page)
     return reading
 
@@ -366,6 +392,30 @@ def _committed_lines(repository: RepositoryFacts, path: str) -> list[str] | None
         except OSError:
             return None
     return _decode_lines(data)
+
+
+def front_matter_lang(lines: Sequence[str]) -> str | None:
+    """The ``lang`` of a Markdown file's YAML front matter (Zensical does not write it
+    into the page), or None.
+
+    >>> front_matter_lang(["---", "lang: fr", "title: A", "---", "# A"])
+    'fr'
+    >>> front_matter_lang(["# A", "lang: fr"]) is None
+    True
+    """
+    if not lines or lines[0].rstrip() != "---":
+        return None
+    end = next((n for n, line in enumerate(lines) if n and line.rstrip() in ("---", "...")), 0)
+    if not end:
+        return None
+    import yaml
+
+    try:
+        meta = yaml.safe_load("\n".join(lines[1:end]))
+    except yaml.YAMLError:
+        return None
+    lang = meta.get("lang") if isinstance(meta, dict) else None
+    return lang.strip() if isinstance(lang, str) and lang.strip() else None
 
 
 def without_source_lines(html: str) -> str:
@@ -433,16 +483,6 @@ def make_site_files(
             f"The site is not in a git repository: source paths are relative to "
             f"{repository.base_dir} and reports carry no commit."
         )
-    settings = None
-    if options.widget_enabled:
-        settings = widget_settings(
-            options,
-            repository,
-            language=site.language,
-            repo_url=site.repo_url,
-            edit_uri=site.edit_uri,
-            warn=result.warnings.append,
-        )
     reading = read_site_pages(
         site_dir, repository, (lambda d, t: progress("read", d, t)) if progress else None
     )
@@ -458,6 +498,20 @@ def make_site_files(
             "`zensical build --clean` (a site built by MkDocs with the erratum plugin has "
             "its files already). Nothing was written."
         )
+    texts: dict[str, dict[str, str]] = {}
+    settings = None
+    if options.widget_enabled:
+        texts = site_texts(
+            site.language, [page.lang for page in reading.pages], options.widget_strings
+        )
+        settings = widget_settings(
+            options,
+            repository,
+            texts=texts,
+            repo_url=site.repo_url,
+            edit_uri=site.edit_uri,
+            warn=result.warnings.append,
+        )
     manifest = None
     if options.service_url:
         from mkdocs_erratum import gate  # here: only sites with a service load lxml for it
@@ -471,7 +525,7 @@ def make_site_files(
         }
     try:
         write_site_files(site_dir, reading.pages, settings=settings, manifest=manifest)
-        _rewrite_pages(site_dir, reading, settings, site, result, progress)
+        _rewrite_pages(site_dir, reading, settings, texts, site, options, result, progress)
     except OSError as exc:
         raise SiteFilesError(f"could not write the site's files: {exc}") from exc
     result.pages = len(reading.pages)
@@ -499,7 +553,9 @@ def _rewrite_pages(
     site_dir: str,
     reading: SiteReading,
     settings: Mapping | None,
+    texts: Mapping[str, Mapping[str, str]],
     site: SiteConfig,
+    options: ErratumConfig,
     result: AssetsResult,
     progress: Callable[[str, int, int], None] | None,
 ) -> None:
@@ -518,14 +574,14 @@ def _rewrite_pages(
             before = fh.read()
         after = _TAGS_RE.sub("", without_source_lines(before) if rel in stale else before)
         if page is not None and settings is not None:
+            page.nav_title = _without_site_name(page.nav_title, site.site_name)
             after = with_page_tags(
                 after,
                 settings,
-                page_url=url,
+                texts,
+                page,
                 canonical_url=site.site_url.rstrip("/") + "/" + url if site.site_url else None,
-                title=page.title,
-                nav_title=_without_site_name(page.nav_title, site.site_name),
-                path=page.path,
+                title_template=options.widget_title,
             )
             result.tagged += 1
         if after != before:

@@ -105,6 +105,18 @@ def test_select_describe_and_open_the_prefilled_issue(browser, issue_site):
     context.close()
 
 
+def test_the_french_page_speaks_french(browser, issue_site):
+    base, _commit = issue_site
+    context, page = new_page(browser)
+    page.goto(base + "fr/")
+    page.get_by_role("button", name="Signaler une erreur").click()
+    expect(
+        page.get_by_text("Sélectionnez les paragraphes qui contiennent une erreur")
+    ).to_be_visible()
+    assert widget_errors(page) == [], page.errors
+    context.close()
+
+
 def parse_qs_body(url: str) -> str:
     return parse_qs(urlsplit(url).query)["body"][0]
 
