@@ -10,8 +10,11 @@ The package is split by concern, lower layers first (a module never imports a la
 - `sourcemap` (pure alignment of rendered text with Markdown lines), `extension` (the
   Python-Markdown extension that annotates pages), `manifest` (what a published site
   lets readers report), `widget` (build-time side of the reader widget), `repository`
-  (git facts about the site being built);
-- `plugin` and `config`: the thin MkDocs adapter;
+  (git facts about the site being built), `zensical_host` (the page Zensical is
+  rendering, and its site configuration);
+- `config`, `site_files` (what a built site needs beyond its HTML, for both hosts: the
+  widget's tags and files, the manifest; ``erratum assets`` under Zensical) and
+  `plugin`: the thin MkDocs adapter;
 - `forges`: the `forges.base.Forge` protocol and one module per forge (GitHub, GitLab,
   Forgejo/Gitea, local git), the only importers of their client libraries; `fixer`:
   from a report to a pull request over any forge;

@@ -11,8 +11,9 @@ runs `make_site_files` after the build: it reads the source maps back from the
 ``data-erratum-*`` attributes of the built HTML (`read_site_pages`), the lines of each
 file at the build's commit, and the options from the site's configuration.
 
-Nothing here writes a file before every input was read and checked, and every file is
-replaced atomically: a bad configuration or a crash leaves the built site as it was.
+``erratum assets`` writes nothing before every input was read and checked, and replaces
+each page atomically: a bad configuration leaves the built site as it was, and a crash
+never leaves a page half written.
 """
 
 from __future__ import annotations

@@ -67,6 +67,7 @@ def select_and_describe(page, base: str):
     included = dialog.get_by_label("Suggested correction — includes/shared.md, line 1")
     expect(included).to_have_value(SHARED[0])
     own.fill(own.input_value().replace("same\nMarkdown", "very same\nMarkdown"))
+    included.fill("A paragraph that lives in a file of its own.")
     dialog.get_by_label("What is wrong?").fill("Say it is the very same.")
     return dialog
 
@@ -97,6 +98,7 @@ def test_select_describe_and_open_the_prefilled_issue(browser, issue_site):
         ("includes/shared.md", 1, 1),
     ]
     assert "very same" in report.blocks[0].replacement
+    assert report.blocks[1].replacement == "A paragraph that lives in a file of its own."
     assert [r for r in requests if "/src/" in r] == [
         base + "assets/erratum/src/docs/index.md.json",
         base + "assets/erratum/src/includes/shared.md.json",
@@ -156,3 +158,7 @@ def test_send_through_the_service(browser, tmp_path):
     diff = git(repo, "diff", "-U0", commit, branch, "--", "docs/index.md")
     assert "@@ -9 +9 @@" in diff
     assert "+This site is built by Zensical and by MkDocs from the very same" in diff
+    # The included file's line is corrected in that file.
+    diff = git(repo, "diff", "-U0", commit, branch, "--", "includes/shared.md")
+    assert "@@ -1 +1 @@" in diff
+    assert "+A paragraph that lives in a file of its own." in diff
