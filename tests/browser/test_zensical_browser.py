@@ -19,9 +19,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from browser.support import click_block, new_page, serve, widget_errors
+from browser.support import click_block, git_service, new_page, serve, widget_errors
 from mkdocs_erratum.report import parse_issue_body
-from tests.service_support import ServiceProcess, free_port, git, write_toml
+from tests.service_support import free_port, git
 
 pytest.importorskip("zensical", reason="Zensical needs Python 3.11+")
 
@@ -128,32 +128,15 @@ def test_send_through_the_service(browser, tmp_path):
     site = zensical_site(tmp_path / "repo", f'service_url = "http://127.0.0.1:{port}/"\n')
     repo = site.parent
     commit = git(repo, "rev-parse", "HEAD")
-    with serve(site) as base:
-        config = write_toml(
-            tmp_path / "service.toml",
-            {
-                "backend": "git",
-                "database": str(tmp_path / "service.sqlite3"),
-                "manifest": str(site / "_erratum" / "manifest.json"),
-                "git_repository": str(repo),
-                "allowed_origins": [base.rstrip("/")],
-                "altcha_max_number": 5000,
-            },
-        )
-        service = ServiceProcess(config, port, tmp_path / "service.log").start()
-        try:
-            context, page = new_page(browser)
-            dialog = select_and_describe(page, base)
-            dialog.get_by_role("button", name="Send").click()
-            status = dialog.get_by_role("status")
-            expect(status).to_contain_text(
-                "Your correction is on branch erratum/r-", timeout=30_000
-            )
-            branch = re.search(r"erratum/r-[0-9a-f]{16}", status.inner_text()).group(0)
-            assert widget_errors(page) == [], page.errors
-            context.close()
-        finally:
-            service.stop()
+    with serve(site) as base, git_service(tmp_path, site, base, port):
+        context, page = new_page(browser)
+        dialog = select_and_describe(page, base)
+        dialog.get_by_role("button", name="Send").click()
+        status = dialog.get_by_role("status")
+        expect(status).to_contain_text("Your correction is on branch erratum/r-", timeout=30_000)
+        branch = re.search(r"erratum/r-[0-9a-f]{16}", status.inner_text()).group(0)
+        assert widget_errors(page) == [], page.errors
+        context.close()
     assert git(repo, "rev-parse", f"{branch}^") == commit
     diff = git(repo, "diff", "-U0", commit, branch, "--", "docs/index.md")
     assert "@@ -9 +9 @@" in diff
