@@ -9,7 +9,6 @@ created, and that branch changes exactly the reported lines.
 from __future__ import annotations
 
 import json
-import re
 
 import pytest
 from browser.support import (
@@ -18,6 +17,7 @@ from browser.support import (
     git_service,
     headless_chromium,
     new_page,
+    sent_to_branch,
     serve,
     widget_errors,
 )
@@ -62,11 +62,7 @@ def test_widget_sends_a_correction_and_shows_the_branch(chromium, running):
     repo = site.parent
     commit = git(repo, "rev-parse", "HEAD")
     context, page, dialog = open_dialog(chromium, base)
-    dialog.get_by_role("button", name="Send").click()
-    status = dialog.get_by_role("status")
-    expect(status).to_contain_text("Your correction is on branch erratum/r-", timeout=30_000)
-    branch = re.search(r"erratum/r-[0-9a-f]{16}", status.inner_text()).group(0)
-    assert widget_errors(page) == [], page.errors
+    branch = sent_to_branch(page, dialog)
     context.close()
     assert git(repo, "for-each-ref", "--format=%(refname:short)", "refs/heads/erratum/") == branch
     assert git(repo, "rev-parse", f"{branch}^") == commit

@@ -11,6 +11,7 @@ import contextlib
 import functools
 import http.server
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -176,6 +177,16 @@ def opened_query(context, action) -> tuple[str, dict[str, str]]:
 def widget_errors(page) -> list:
     """Uncaught exceptions thrown by the widget's own code."""
     return [e for e in page.errors if "erratum" in (e.stack or "")]
+
+
+def sent_to_branch(page, dialog) -> str:
+    """Press the dialog's Send; the branch the git-backend service created, once shown."""
+    dialog.get_by_role("button", name="Send").click()
+    status = dialog.get_by_role("status")
+    expect(status).to_contain_text("Your correction is on branch erratum/r-", timeout=30_000)
+    branch = re.search(r"erratum/r-[0-9a-f]{16}", status.inner_text()).group(0)
+    assert widget_errors(page) == [], page.errors
+    return branch
 
 
 def start_selecting(page, button: str, banner: str) -> None:

@@ -9,7 +9,6 @@ creates a branch changing exactly the reported lines.
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from browser.support import click_block, git_service, new_page, serve, widget_errors
+from browser.support import click_block, git_service, new_page, sent_to_branch, serve, widget_errors
 from mkdocs_erratum.report import parse_issue_body
 from tests.service_support import free_port, git
 
@@ -131,11 +130,7 @@ def test_send_through_the_service(browser, tmp_path):
     with serve(site) as base, git_service(tmp_path, site, base, port):
         context, page = new_page(browser)
         dialog = select_and_describe(page, base)
-        dialog.get_by_role("button", name="Send").click()
-        status = dialog.get_by_role("status")
-        expect(status).to_contain_text("Your correction is on branch erratum/r-", timeout=30_000)
-        branch = re.search(r"erratum/r-[0-9a-f]{16}", status.inner_text()).group(0)
-        assert widget_errors(page) == [], page.errors
+        branch = sent_to_branch(page, dialog)
         context.close()
     assert git(repo, "rev-parse", f"{branch}^") == commit
     diff = git(repo, "diff", "-U0", commit, branch, "--", "docs/index.md")
