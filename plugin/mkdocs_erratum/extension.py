@@ -39,7 +39,6 @@ from mkdocs_erratum.sourcemap import (
     splice_source,
     split_lines,
     wordless_edge,
-    words,
 )
 
 ATTRIBUTE = "data-erratum-src"
@@ -76,6 +75,7 @@ GENERATED_CLASSES = frozenset({"toc", "headerlink", "footnote-backref", "footnot
 """Elements whose text no source line holds: left out of the token stream."""
 SKIP_TAGS = frozenset({"script", "style", "template", "input"})
 
+STX = util.STX
 _PLACEHOLDER_RE = re.compile(util.HTML_PLACEHOLDER % r"(\d+)")
 _ESCAPE_RE = re.compile(util.STX + r"(\d+)" + util.ETX)
 _OTHER_PLACEHOLDER_RE = re.compile(util.STX + "[^" + util.ETX + "]*" + util.ETX)
@@ -300,7 +300,7 @@ class _Annotate(Treeprocessor):
 def _annotate_page(md, root, state: _PageState, repository: RepositoryFacts) -> PageSourceMap:
     source, files = _page_source(state, repository)
     walker = _walk_page(md, root, source)
-    ranges = map_blocks(source, files, walker.tokens, walker.blocks)
+    ranges = map_blocks(source, files, walker.texts, walker.blocks)
     return _set_attributes(md, state.path, walker, ranges, files)
 
 
@@ -321,7 +321,6 @@ def _page_source(state: _PageState, repository: RepositoryFacts):
 def _walk_page(md, root, source) -> _Walker:
     walker = _Walker(md, source)
     walker.walk_children(root, -1)
-    walker._flush()
     return walker
 
 
@@ -370,17 +369,13 @@ def _annotate_stash(md, index: int, found: SourceRange) -> bool:
 
 
 class _Walker:
-    """Turns an element tree into a token stream and a list of blocks."""
+    """Turns an element tree into its text pieces and a list of blocks."""
 
     def __init__(self, md, source):
         self.md = md
         self.source = source
-        self.tokens: list[str] = []
-        self._pending: list[str] = []
-        self._texts: list[str] = []
-        """Every text piece of the page, in order, for the blocks' word-less edges."""
-        self._first_piece: list[int] = []
-        """Per block: the index of its first text piece."""
+        self.texts: list[str] = []
+        """Every text piece of the page, in order (a block covers texts[start:end])."""
         self._block_level_cache: dict[int, bool] = {}
         self.blocks: list[RenderedBlock] = []
         self.targets: list[etree.Element | int] = []
@@ -397,18 +392,25 @@ class _Walker:
                 self.walk(child, block, is_tab_label, in_footnotes)
                 self.add_text(child.tail)
             return
+        walk, texts = self.walk, self.texts
         for child in el:
-            self.walk(child, block)
-            self.add_text(child.tail)
+            walk(child, block)
+            tail = child.tail
+            # add_text, inlined: most tails are plain text or white space.
+            if tail and not tail.isspace():
+                texts.append(tail if STX not in tail and "&" not in tail else self._plain(tail))
 
     def walk(self, el, block: int, is_tab_label: bool = False, in_footnotes: bool = False):
         tag = el.tag
-        if not isinstance(tag, str) or tag in SKIP_TAGS:
+        if tag.__class__ is not str or tag in SKIP_TAGS:
             return  # comments, processing instructions, scripts
         names = el.get("class")
-        classes = set(names.split()) if names else _NO_CLASSES
-        if classes and classes & GENERATED_CLASSES:
-            return
+        if names:
+            classes = set(names.split())
+            if not classes.isdisjoint(GENERATED_CLASSES):
+                return
+        else:
+            classes = _NO_CLASSES
         if tag not in BLOCK_TAGS and not is_tab_label:
             # Inline element (the common case): its text joins the enclosing block.
             if tag == "img":
@@ -430,9 +432,7 @@ class _Walker:
                 found = _CLASS_ATTR_RE.match(text, first.end())
                 if found:
                     self.blocks[own].classes = _sorted_classes(found.group(1) or found.group(2))
-            piece = self._stash_text(text, code=kind == Kind.CODE)
-            self._pending.append(piece)
-            self._texts.append(piece)
+            self.texts.append(self._stash_text(text, code=kind == Kind.CODE))
             self._close(own)
             return
         own = None
@@ -456,35 +456,25 @@ class _Walker:
             self._close(own)
 
     def add_text(self, text: str | None) -> None:
-        # Text is buffered and split into words once per block boundary: far fewer
-        # calls than one per text node. Pieces stay apart, as separate nodes did.
+        # Pieces are split into words once per page, by the source map.
         if text and not text.isspace():
-            piece = self._plain(text)
-            self._pending.append(piece)
-            self._texts.append(piece)
-
-    def _flush(self) -> int:
-        if self._pending:
-            self.tokens.extend(words(" ".join(self._pending)))
-            self._pending.clear()
-        return len(self.tokens)
+            self.texts.append(self._plain(text))
 
     def _open(self, target, parent: int, kind: str) -> int:
-        at = self._flush()
+        at = len(self.texts)
         self.blocks.append(RenderedBlock(parent, at, at, kind))
         self.targets.append(target)
-        self._first_piece.append(len(self._texts))
         return len(self.blocks) - 1
 
     def _close(self, index: int) -> None:
         block = self.blocks[index]
-        block.end = self._flush()
-        first, last = self._first_piece[index], len(self._texts)
+        first = block.start
+        block.end = last = len(self.texts)
         if first < last:
             # Word-less lines a block shows at its edges (a code block's closing `]`,
             # a literal `///`) are part of its range: the aligner only sees words.
             whole = last - first == 1
-            head, tail = self._texts[first], self._texts[last - 1]
+            head, tail = self.texts[first], self.texts[last - 1]
             # Most blocks start and end on a line with words: checked here, in C.
             if head[:1].isspace() or not _word_search(head, 0, _line_end(head)):
                 block.head = wordless_edge(head, at_end=False, whole=whole)

@@ -27,7 +27,6 @@ from typing import NamedTuple
 from rapidfuzz.distance import Indel
 
 WORD_RE = re.compile(r"[^\W_]{2,}|[^\W\d_]")
-WORD_OR_NEWLINE_RE = re.compile(r"[^\W_]{2,}|[^\W\d_]|\n")
 """A word: letters and digits, but never a lone digit (list numbers, footnote marks and
 code annotations make those too common to anchor anything)."""
 
@@ -53,14 +52,17 @@ REF_DEF_RE = re.compile(
 ABBR_DEF_RE = re.compile(r"^\s*\*\[[^\]]+\]:")
 CODE_SPAN_RE = re.compile(r"(`+)(.+?)\1")
 HIDDEN_INLINE_RE = re.compile(
-    r"<!--.*?-->"  # comments
-    r"|\]\((?:[^()\s]|\([^()]*\))*(?:\s+(?:\"[^\"]*\"|'[^']*'))?\s*\)"  # link targets
-    r"|\[\^[^\]]+\]:?"  # footnote labels (rendered as numbers)
-    r"|\{:?\s*[#.:][^}]*\}|\{\s*[\w-]+=[^}]*\}"  # attribute lists
+    r"<!--[^\n\0]*?-->"  # comments
+    r"|\]\((?:[^()\s\0]|\([^()\n\0]*\))*(?:[^\S\n]+(?:\"[^\"\n\0]*\"|'[^'\n\0]*'))?[^\S\n]*\)"
+    r"|\[\^[^\]\n\0]+\]:?"  # footnote labels (rendered as numbers)
+    r"|\{:?[^\S\n]*[#.:][^}\n\0]*\}|\{[^\S\n]*[\w-]+=[^}\n\0]*\}"  # attribute lists
     r"|:[a-z0-9]+(?:[-_+][a-z0-9]+)+:"  # icon shortcodes (`:material-check:`)
-    r"|</?[A-Za-z][\w:-]*(?:\s[^<>]*)?/?>"  # HTML tags
+    r"|</?[A-Za-z][\w:-]*(?:[^\S\n][^<>\n\0]*)?/?>"  # HTML tags
 )
-REF_LABEL_RE = re.compile(r"\]\[([^\]]*)\]")
+"""What is hidden on a line: comments, link targets (second alternative), footnote labels,
+attribute lists, icon shortcodes, HTML tags. No match runs over a newline or a NUL, so
+that many lines joined by them are stripped at once."""
+REF_LABEL_RE = re.compile(r"\]\[([^\]\n\0]*)\]")
 """Reference labels: hidden only when the page defines them."""
 """One-word shortcodes are not hidden: whether ``:smile:`` is an emoji or ``:module:``
 literal text is the renderer's choice, and an unmatched source word costs nothing."""
@@ -102,9 +104,42 @@ class SourceLine(NamedTuple):
     text: str
 
 
+class SplicedSource(Sequence[SourceLine]):
+    """Source lines kept as three parallel lists: cheap to build, even for long pages.
+
+    A sequence of `SourceLine`; `splice_source` returns one, and `map_blocks` reads its
+    columns without making a tuple per line.
+    """
+
+    __slots__ = ("numbers", "paths", "texts")
+
+    def __init__(self, paths: list[str | None], numbers: list[int], texts: list[str]):
+        self.paths = paths
+        self.numbers = numbers
+        self.texts = texts
+
+    @classmethod
+    def of(cls, lines: Sequence[SourceLine]) -> SplicedSource:
+        """The same lines as columns (``lines`` itself when it already is one)."""
+        if isinstance(lines, SplicedSource):
+            return lines
+        return cls([x.path for x in lines], [x.number for x in lines], [x.text for x in lines])
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return SplicedSource(self.paths[index], self.numbers[index], self.texts[index])
+        return SourceLine(self.paths[index], self.numbers[index], self.texts[index])
+
+    def __iter__(self):
+        return map(SourceLine, self.paths, self.numbers, self.texts)
+
+
 @dataclass
 class RenderedBlock:
-    """A block of the rendered page: its subtree's words are ``tokens[start:end]``."""
+    """A block of the rendered page: its subtree's text is ``pieces[start:end]``."""
 
     parent: int
     """Index of the enclosing block, or -1."""
@@ -153,6 +188,86 @@ def words(text: str) -> list[str]:
     ['don', 't', 'panic', '42', 'l', 'été', 'x2']
     """
     return WORD_RE.findall(normalize(text))
+
+
+_GAP_BYTES = bytes(c if c >= 0x80 or c == 0 or chr(c).isalnum() else 0x20 for c in range(256))
+"""ASCII characters that are no part of a word become spaces; NUL (the separator between
+texts) and the bytes of other characters stay."""
+_SEPARATOR = "\x00"
+_DIGITS = frozenset("0123456789")
+
+
+def _word_runs(texts: Sequence[str]) -> list[str]:
+    """The folded runs of word characters of ``texts``, with ``"\\x00"`` between texts.
+
+    A run holds no ASCII character that `WORD_RE` leaves out, so `_run_words` finds
+    its words without looking at the rest of the text. Translating bytes and splitting
+    on spaces is done in C, several times faster than a regular expression over the page.
+
+    >>> _word_runs(["Don't", "l’été 42_x"])
+    ['don', 't', '\\x00', 'l’été', '42', 'x']
+    """
+    joined = _SEPARATOR.join(texts)
+    if joined.count(_SEPARATOR) != len(texts) - 1:  # a NUL in the text: no word there
+        joined = _SEPARATOR.join(t.replace(_SEPARATOR, " ") for t in texts)
+    folded = normalize(joined)
+    if folded.count(_SEPARATOR) != len(texts) - 1:  # folding never adds one; stay safe
+        folded = _SEPARATOR.join(normalize(t).replace(_SEPARATOR, " ") for t in texts)
+    spaced = folded.encode("utf-8", "surrogatepass").translate(_GAP_BYTES)
+    return spaced.decode("utf-8", "surrogatepass").replace(_SEPARATOR, f" {_SEPARATOR} ").split()
+
+
+def _run_words(run: str) -> list[str]:
+    """The words of one run from `_word_runs`, as `words` would find them.
+
+    >>> _run_words("x2"), _run_words("7"), _run_words("l’été")
+    (['x2'], [], ['l', 'été'])
+    """
+    if run.isascii():  # letters and digits only: one word, unless a lone digit
+        return [] if len(run) == 1 and run.isdigit() else [run]
+    return WORD_RE.findall(run)
+
+
+class _WordCodes:
+    """Every word of a page's source as one character, so that texts become strings.
+
+    The aligner compares characters: a text is coded as the string of its words' codes,
+    texts separated by newlines; words the source does not have share one code.
+    """
+
+    def __init__(self) -> None:
+        self.codes: dict[str, str] = {}
+        self.run_codes: dict[str, str] = {_SEPARATOR: "\n"}
+
+    def code_source(self, runs: list[str]) -> str:
+        codes, run_codes = self.codes, self.run_codes
+        new = set(runs).difference(run_codes)
+        # An ASCII run is one word (or a lone digit, no word): coded in bulk, in C.
+        plain = set(filter(str.isascii, new))
+        for digit in plain.intersection(_DIGITS):
+            run_codes[digit] = ""
+        plain.difference_update(_DIGITS, codes)
+        first = len(codes) + 0x100
+        if first + len(plain) < 0xD800:  # no surrogate code among them
+            fresh = dict(zip(plain, map(chr, range(first, first + len(plain))), strict=True))
+            codes.update(fresh)
+            run_codes.update(fresh)
+        for run in new.difference(run_codes):
+            coded = []
+            for word in _run_words(run):
+                code = codes.get(word)
+                if code is None:
+                    code = codes[word] = _code(len(codes))
+                coded.append(code)
+            run_codes[run] = "".join(coded)
+        return "".join(map(run_codes.__getitem__, runs))
+
+    def code_rendered(self, runs: list[str]) -> str:
+        codes, missing = self.codes, _code(len(self.codes))
+        run_codes = dict(self.run_codes)
+        for run in set(runs).difference(run_codes):
+            run_codes[run] = "".join([codes.get(w, missing) for w in _run_words(run)])
+        return "".join(map(run_codes.__getitem__, runs))
 
 
 def wordless_edge(text: str, at_end: bool, whole: bool = True) -> tuple[str, ...]:
@@ -227,62 +342,71 @@ def prose_lines(lines: Sequence[str]) -> list[str]:
     >>> prose_lines(["Code:", "", "    <b>[x]: url</b>", "", "- item", "", "    [y]: url"])
     ['Code:', '', '    <b>[x]: url</b>', '', '- item', '', '']
     """
-    out: list[str] = []
-    fence = None
-    in_comment = False
-    append = out.append
+    out = list(lines)  # most lines are kept as they are
     labels = _defined_labels(lines)
+    stripped: list[int] = []  # lines whose inline syntax is stripped, all at once below
+    in_comment = False
     indented = False  # inside an indented code block at the margin: kept as is
     after_blank = True
     previous = ""  # the last non-blank line outside code
-    for line in lines:
-        if fence is None and not in_comment:
+    i, n = -1, len(lines)
+    while i + 1 < n:
+        i += 1
+        line = lines[i]
+        if in_comment:
+            end = line.find("-->")
+            if end < 0:
+                out[i] = ""
+                continue
+            in_comment = False
+            line = line[end + 3 :]
+        else:
             if not line or line.isspace():
                 after_blank = True
-                append(line)
                 continue
             if (line[:4] == "    " or line[:1] == "\t") and (
                 indented or (after_blank and _at_margin(previous))
             ):
                 indented = True  # after a block at the margin and a blank line
-                append(line)
                 continue
             indented = after_blank = False
             previous = line
             if not _SYNTAX_CHAR_RE.search(line):
-                append(line)  # plain prose, the common case
+                continue  # plain prose, the common case
+            m = FENCE_RE.match(line) if "``" in line or "~~" in line else None
+            if m:
+                fence = m.group(1)
+                title = FENCE_TITLE_RE.search(line)
+                out[i] = (title.group(1) or title.group(2) or "") if title else ""
+                i = _fence_close(lines, i + 1, fence)
+                if i < n:
+                    out[i] = ""
                 continue
-        m = FENCE_RE.match(line) if "``" in line or "~~" in line else None
-        if fence is not None:
-            closes = m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence)
-            if closes and not line[m.end() :].strip():
-                fence = None
-                out.append("")
-            else:
-                out.append(line)
-            continue
-        if in_comment:
-            end = line.find("-->")
-            if end < 0:
-                out.append("")
-                continue
-            in_comment = False
-            line = line[end + 3 :]
-        elif m and not in_comment:
-            fence = m.group(1)
-            title = FENCE_TITLE_RE.search(line)
-            out.append((title.group(1) or title.group(2) or "") if title else "")
-            continue
         first = line.lstrip()[:1]
         if first in ("[", "*") and (REF_DEF_RE.match(line) or ABBR_DEF_RE.match(line)):
-            out.append("")
+            out[i] = ""
             continue
         start = line.rfind("<!--")
         if start >= 0 and line.find("-->", start) < 0:
             in_comment = True
             line = line[:start]
-        out.append(_strip_inline(line, labels))
+        out[i] = line
+        stripped.append(i)
+    for i, text in zip(stripped, _strip_inline([out[i] for i in stripped], labels), strict=True):
+        out[i] = text
     return out
+
+
+def _fence_close(lines: Sequence[str], i: int, fence: str) -> int:
+    """The index of the line at or after ``i`` that closes ``fence`` (or the end)."""
+    for i in range(i, len(lines)):  # noqa: B020 (the loop's last index is the answer)
+        line = lines[i]
+        if fence[:2] in line:
+            m = FENCE_RE.match(line)
+            closes = m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence)
+            if closes and not line[m.end() :].strip():
+                return i
+    return len(lines)
 
 
 def _at_margin(line: str) -> bool:
@@ -290,30 +414,39 @@ def _at_margin(line: str) -> bool:
     return not line or (not line[0].isspace() and not _BLOCK_MARKER_RE.match(line))
 
 
-def _strip_inline(line: str, labels: frozenset[str] = frozenset()) -> str:
-    if not _SYNTAX_CHAR_RE.search(line):
-        return line
+def _strip_inline(lines: list[str], labels: frozenset[str] = frozenset()) -> list[str]:
+    """Lines with their inline syntax hidden, code spans kept (as words between spaces).
 
+    The lines are joined and stripped in one pass of each expression: none runs over a
+    newline, nor over the NUL put between the text on either side of a code span.
+
+    >>> _strip_inline(["A [b](c) `[d](e)` f", "<b>g</b>"])
+    ['A [b   [d](e)  f', ' g ']
+    """
+    if not lines:
+        return []
+    text = "\n".join(lines).replace("\0", "\ufffd")  # NUL is not text (CommonMark)
+    if "`" in text:
+        parts = CODE_SPAN_RE.split(text)  # text, backticks, code, text, ...
+        prose = _strip_prose("\0".join(parts[::3]), labels).split("\0")
+        code = [f" {c} " for c in parts[2::3]]
+        pairs = zip(prose, code, strict=False)  # one more prose part than code spans
+        text = "".join(itertools.chain.from_iterable(pairs)) + prose[-1]
+    else:
+        text = _strip_prose(text, labels)
+    return text.split("\n")
+
+
+def _strip_prose(text: str, labels: frozenset[str]) -> str:
     def hide_label(m: re.Match) -> str:
         label = m.group(1)
         if not label or _label_key(label) in labels:
             return " "
         return m.group(0)  # an undefined reference shows as literal text
 
-    def strip(part: str) -> str:
-        if "][" in part:
-            part = REF_LABEL_RE.sub(hide_label, part)
-        return HIDDEN_INLINE_RE.sub(" ", part)
-
-    if "`" not in line:
-        return strip(line)
-    parts, last = [], 0
-    for m in CODE_SPAN_RE.finditer(line):
-        parts.append(strip(line[last : m.start()]))
-        parts.append(" " + m.group(2) + " ")
-        last = m.end()
-    parts.append(strip(line[last:]))
-    return "".join(parts)
+    if "][" in text:
+        text = REF_LABEL_RE.sub(hide_label, text)
+    return HIDDEN_INLINE_RE.sub(" ", text)
 
 
 def _label_key(label: str) -> str:
@@ -335,7 +468,7 @@ def splice_source(
     original: Sequence[str],
     converted: Sequence[str],
     included: dict[str | None, Sequence[str]] | None = None,
-) -> list[SourceLine]:
+) -> SplicedSource:
     """The source to align with: the original file, with included files spliced in.
 
     ``converted`` is the text Markdown actually parsed (after other plugins and after
@@ -355,31 +488,41 @@ def splice_source(
         The spliced lines, each with its file and line number.
     """
     original, converted = list(original), list(converted)
+    paths: list[str | None] = []
+    numbers: list[int] = []
+    texts: list[str] = []
+
+    def keep(a: int, b: int) -> None:  # the page's own lines a..b-1 (0-based)
+        paths.extend([path] * (b - a))
+        numbers.extend(range(a + 1, b + 1))
+        texts.extend(original[a:b])
+
     if original == converted or not converted:
-        return [SourceLine(path, i + 1, t) for i, t in enumerate(original)]
+        keep(0, len(original))
+        return SplicedSource(paths, numbers, texts)
     finder = _IncludedLines(included or {})
     # Most pages differ from their file only by front matter at the top and includes:
     # shared runs at both ends are matched by slice comparison, the rest by an LCS.
     skip, head = _shared_head(original, converted)
     tail = _shared_tail(original[skip + head :], converted[head:])
-    spliced = [SourceLine(path, i + 1, original[i]) for i in range(skip, skip + head)]
+    keep(skip, skip + head)
     middle_a = original[skip + head : len(original) - tail]
     middle_b = converted[head : len(converted) - tail]
     offset_a = skip + head
     codes: dict[str, str] = {}
     for op in Indel.opcodes(_encode(middle_a, codes), _encode(middle_b, codes)):
-        if op.tag == "delete" and op.src_start == 0 and op.dest_start == 0 and not spliced:
+        if op.tag == "delete" and op.src_start == 0 and op.dest_start == 0 and not texts:
             continue  # metadata the host removed (front matter): never rendered
-        kept = range(offset_a + op.src_start, offset_a + op.src_end)
-        spliced.extend(SourceLine(path, i + 1, original[i]) for i in kept)
+        keep(offset_a + op.src_start, offset_a + op.src_end)
         if op.tag == "equal":
             continue
         for origin in finder.find_run(middle_b[op.dest_start : op.dest_end]):
             if origin is not None:
-                spliced.append(origin)
-    first_tail = len(original) - tail
-    spliced.extend(SourceLine(path, i + 1, original[i]) for i in range(first_tail, len(original)))
-    return spliced
+                paths.append(origin.path)
+                numbers.append(origin.number)
+                texts.append(origin.text)
+    keep(len(original) - tail, len(original))
+    return SplicedSource(paths, numbers, texts)
 
 
 def _shared_head(original: list[str], converted: list[str]) -> tuple[int, int]:
@@ -638,30 +781,31 @@ def footnote_windows(lines: Sequence[SourceLine]) -> dict[str, tuple[int, int]]:
     >>> footnote_windows(src)
     {'n': (2, 4)}
     """
+    texts = SplicedSource.of(lines).texts
     starts: dict[str, list[int]] = {}
-    for i, line in enumerate(lines):
-        if "[^" in line.text:
-            m = FOOTNOTE_DEF_RE.match(line.text)
+    for i, text in enumerate(texts):
+        if "[^" in text:
+            m = FOOTNOTE_DEF_RE.match(text)
             if m:
                 starts.setdefault(m.group(1), []).append(i)
     windows = {}
     for label, found in starts.items():
         if len(found) == 1:
-            windows[label] = (found[0], _definition_end(lines, found[0]))
+            windows[label] = (found[0], _definition_end(texts, found[0]))
     return windows
 
 
-def _definition_end(lines: Sequence[SourceLine], a: int) -> int:
+def _definition_end(texts: Sequence[str], a: int) -> int:
     b = a + 1
-    while b < len(lines):
-        text = lines[b].text
+    while b < len(texts):
+        text = texts[b]
         if FOOTNOTE_DEF_RE.match(text):
             break
         if not text.strip():
             nxt = b + 1
-            while nxt < len(lines) and not lines[nxt].text.strip():
+            while nxt < len(texts) and not texts[nxt].strip():
                 nxt += 1
-            if nxt >= len(lines) or not lines[nxt].text.startswith((" ", "\t")):
+            if nxt >= len(texts) or not texts[nxt].startswith((" ", "\t")):
                 break
             b = nxt
             continue
@@ -672,7 +816,7 @@ def _definition_end(lines: Sequence[SourceLine], a: int) -> int:
 def map_blocks(
     source: Sequence[SourceLine],
     files: dict[str, Sequence[str]],
-    tokens: Sequence[str],
+    pieces: Sequence[str],
     blocks: Sequence[RenderedBlock],
 ) -> list[SourceRange | None]:
     """Give each rendered block the source lines that produced it, or None when unsure.
@@ -680,59 +824,54 @@ def map_blocks(
     Args:
         source: the spliced source lines (see `splice_source`).
         files: every file named in ``source``: path -> its lines, for structural rules.
-        tokens: the rendered words in reading order (each from `words`).
+        pieces: the rendered text in reading order, in pieces (text nodes, say); no
+            word runs from one piece into the next. A list of words will do.
         blocks: the rendered blocks in document order (parents before children),
-            each covering the tokens of its subtree.
+            each covering the pieces of its subtree.
 
     Returns:
         One `SourceRange` or None per block.
     """
-    return _Mapper(source, files, tokens, blocks).run()
+    return _Mapper(source, files, pieces, blocks).run()
 
 
 class _Mapper:
-    def __init__(self, source, files, tokens, blocks):
+    def __init__(self, source, files, pieces, blocks):
+        source = SplicedSource.of(source)
         self.source = source
+        self.paths, self.numbers = source.paths, source.numbers
         self.files = files
-        self.tokens = tokens
         self.blocks = blocks
-        self.codes: dict[str, str] = {}
         self.prose_files: dict[str, list[str] | None] = {}
         self.structures: dict[str, FileStructure] = {}
         self._where: dict[tuple[str | None, int], int] | None = None
-        self.prose = prose = prose_lines([line.text for line in source])
-        text = normalize("\n".join(prose))
-        if text.count("\n") != len(source) - 1:  # folding never adds newlines; stay safe
-            text = "\n".join(normalize(line).replace("\n", " ") for line in prose)
-        self.folded = text.split("\n")
-        # One pass in C: every word (and every line end) becomes one character, so the
-        # source is a string for the aligner and its lines come from splitting it.
-        found = WORD_OR_NEWLINE_RE.findall(text)
-        codes = self.codes
-        for w in set(found):
-            if w not in codes and w != "\n":
-                codes[w] = _code(len(codes))
-        with_newline = dict(codes)
-        with_newline["\n"] = "\n"
-        coded = "".join(map(with_newline.__getitem__, found))
-        per_line = coded.split("\n")
+        self._line_start: list[int] | None = None
+        self.prose = prose = prose_lines(source.texts)
+        # Every word becomes one character (see _WordCodes): the source is a string for
+        # the aligner, its lines come from splitting it, and the rendered pieces too.
+        coder = _WordCodes()
+        self.per_line = per_line = coder.code_source(_word_runs(prose)).split("\n")
         self.src = "".join(per_line)
         self.src_line = list(  # the line of each source token, built in C
             itertools.chain.from_iterable(
                 map(itertools.repeat, range(len(per_line)), map(len, per_line))
             )
         )
-        lookup = _CodesOrMissing(self.codes, missing=_code(len(self.codes)))
-        self.rendered = "".join(map(lookup.__getitem__, tokens))
-        self.match = [-1] * len(tokens)
+        per_piece = coder.code_rendered(_word_runs(pieces)).split("\n") if pieces else []
+        self.rendered = "".join(per_piece)
+        at = list(itertools.accumulate(map(len, per_piece), initial=0))
+        # Each block's words are rendered[starts[i]:ends[i]].
+        self.starts = [at[b.start] for b in blocks]
+        self.ends = [at[b.end] for b in blocks]
+        self.match = [-1] * len(self.rendered)
 
     def run(self) -> list[SourceRange | None]:
         self._align()
-        src_line = self.src_line
-        self.paths = paths = [line.path for line in self.source]
-        self.numbers = numbers = [line.number for line in self.source]
-        self.tok_path = [paths[src_line[j]] if j >= 0 else None for j in self.match]
-        self.tok_line = [numbers[src_line[j]] if j >= 0 else 0 for j in self.match]
+        # Each rendered word's source line, path and line number (None and 0 where it
+        # matched nothing: index -1 reads the sentinels), built in C.
+        tok_src = list(map([*self.src_line, len(self.paths)].__getitem__, self.match))
+        self.tok_path = list(map([*self.paths, None].__getitem__, tok_src))
+        self.tok_line = list(map([*self.numbers, 0].__getitem__, tok_src))
         self.found: list[int] = [0] * len(self.blocks)
         n = len(self.blocks)
         children: list[list[int]] = [[] for _ in range(n)]
@@ -745,29 +884,30 @@ class _Mapper:
         for i, block in enumerate(self.blocks):
             if block.kind == Kind.CELL:
                 ranges[i] = ranges[block.parent] if block.parent >= 0 else None
-            elif block.start == block.end and ranges[i] is None:
+            elif self.starts[i] == self.ends[i] and ranges[i] is None:
                 ranges[i] = self._wordless(i, ranges)
         return ranges
 
     # -- alignment -------------------------------------------------------------------
 
     def _align(self) -> None:
-        windows = [b for b in self.blocks if b.window is not None]
-        apart = bytearray(len(self.tokens))
-        for block in windows:
-            apart[block.start : block.end] = b"\x01" * (block.end - block.start)
+        windows = [i for i, b in enumerate(self.blocks) if b.window is not None]
+        starts, ends = self.starts, self.ends
+        apart = bytearray(len(self.rendered))
+        for i in windows:
+            apart[starts[i] : ends[i]] = b"\x01" * (ends[i] - starts[i])
         if not windows:
             self._align_pieces(self.rendered, 0, 0, len(self.src))
         else:
-            main = [i for i in range(len(self.tokens)) if not apart[i]]
+            main = [t for t in range(len(self.rendered)) if not apart[t]]
             text = "".join(map(self.rendered.__getitem__, main))
             self._align_pieces(text, main, 0, len(self.src))
-        for block in windows:
-            a, b = block.window
+        for i in windows:
+            a, b = self.blocks[i].window
             lo = bisect_left(self.src_line, a)
             hi = bisect_left(self.src_line, b)
-            piece = self.rendered[block.start : block.end]
-            self._align_pieces(piece, block.start, lo, hi)
+            piece = self.rendered[starts[i] : ends[i]]
+            self._align_pieces(piece, starts[i], lo, hi)
 
     def _align_pieces(self, rendered: str, where: int | list[int], lo: int, hi: int) -> None:
         """Align ``rendered`` with ``src[lo:hi]``; token i stands at ``where[i]``, or at
@@ -785,22 +925,23 @@ class _Mapper:
 
     def _range(self, i: int, kids: list[int], ranges) -> SourceRange | None:
         block = self.blocks[i]
-        if block.start == block.end:
+        first, last = self.starts[i], self.ends[i]
+        if first == last:
             return None
         tok_path, tok_line = self.tok_path, self.tok_line
         path = None
         numbers: list[int] = []
         if not kids:  # a leaf: slices and sets do the work
-            paths = set(tok_path[block.start : block.end])
+            paths = set(tok_path[first:last])
             paths.discard(None)
             if len(paths) > 1:
                 return None  # spread over several files: unsure
             if paths:
                 path = paths.pop()
-                numbers = [n for n in tok_line[block.start : block.end] if n]
+                numbers = [n for n in tok_line[first:last] if n]
                 numbers = self._main_cluster(numbers, path)
         else:
-            for t in self._own_tokens(block, kids):
+            for t in self._own_tokens(i, kids):
                 p = tok_path[t]
                 if p is None:
                     continue
@@ -824,15 +965,15 @@ class _Mapper:
         start, end = min(numbers), max(numbers)
         # Recall: the share of the block's words found in the range. Children's counts
         # are reused; only when they fall short is every word looked up.
-        total = block.end - block.start
+        total = last - first
         if found < MIN_RECALL * total:
-            found = self._found_slowly(block, path, start, end)
+            found = self._found_slowly(i, path, start, end)
             if found < MIN_RECALL * total:
                 return None
-        if block.window is not None and block.window[0] < len(self.source):
-            label = self.source[block.window[0]]  # a footnote: from its `[^label]:` line
-            if label.path == path and label.number < start:
-                start = label.number
+        if block.window is not None and block.window[0] < len(self.paths):
+            label = block.window[0]  # a footnote: from its `[^label]:` line
+            if self.paths[label] == path and self.numbers[label] < start:
+                start = self.numbers[label]
         self.found[i] = found
         fitted = self._fit(block, path, start, end, container=bool(kids))
         if fitted is None:
@@ -891,31 +1032,36 @@ class _Mapper:
             lines = self.files.get(path)
             prose = [""] * len(lines) if lines is not None else None
             if prose is not None:
-                for line, text in zip(self.source, self.prose, strict=True):
-                    if line.path == path and line.number <= len(prose):
-                        prose[line.number - 1] = text
+                size = len(prose)
+                for where, number, text in zip(self.paths, self.numbers, self.prose, strict=True):
+                    if where == path and number <= size:
+                        prose[number - 1] = text
             self.prose_files[path] = prose
         return self.prose_files[path]
 
-    def _own_tokens(self, block: RenderedBlock, kids: list[int]) -> list[int]:
-        own, pos = [], block.start
+    def _own_tokens(self, i: int, kids: list[int]) -> list[int]:
+        starts, ends = self.starts, self.ends
+        own, pos = [], starts[i]
         for k in kids:
-            child = self.blocks[k]
-            own.extend(range(pos, child.start))
-            pos = max(pos, child.end)
-        own.extend(range(pos, block.end))
+            own.extend(range(pos, starts[k]))
+            pos = max(pos, ends[k])
+        own.extend(range(pos, ends[i]))
         return own
 
-    def _found_slowly(self, block: RenderedBlock, path: str, start: int, end: int) -> int:
+    def _found_slowly(self, i: int, path: str, start: int, end: int) -> int:
         """How many of a block's words occur in ``path`` lines ``start..end``."""
-        present = set()
-        for k, line in enumerate(self.source):
-            if line.path == path and start <= line.number <= end:
-                present.update(WORD_RE.findall(self.folded[k]))
+        if self._line_start is None:
+            self._line_start = list(itertools.accumulate(map(len, self.per_line), initial=0))
+        at = self._line_start
+        present: set[str] = set()
+        for k, (where, number) in enumerate(zip(self.paths, self.numbers, strict=True)):
+            if where == path and start <= number <= end:
+                present.update(self.src[at[k] : at[k + 1]])
         found = 0
-        for t in range(block.start, block.end):
-            in_range = self.tok_path[t] == path and start <= self.tok_line[t] <= end
-            if in_range or self.tokens[t] in present:
+        rendered, tok_path, tok_line = self.rendered, self.tok_path, self.tok_line
+        for t in range(self.starts[i], self.ends[i]):
+            in_range = tok_path[t] == path and start <= tok_line[t] <= end
+            if in_range or rendered[t] in present:
                 found += 1
         return found
 
@@ -1158,17 +1304,6 @@ def _lcs_runs(a: str, b: str, a0: int, a1: int, b0: int, b1: int) -> list[tuple[
             j = last + 1
         i += keep
     return runs
-
-
-class _CodesOrMissing(dict):
-    """Word codes, with one shared code for every word the source does not have."""
-
-    def __init__(self, codes: dict[str, str], missing: str):
-        super().__init__(codes)
-        self.missing = missing
-
-    def __missing__(self, key: str) -> str:
-        return self.missing
 
 
 def _grow_math(lines: Sequence[str], start: int, end: int) -> tuple[int, int]:
