@@ -556,9 +556,11 @@ class _Walker:
 
     def _holds_block_html(self, el: etree.Element) -> bool:
         """Whether a paragraph's text holds stashed block-level HTML (e.g. a code block)."""
+        if not len(el) and (not el.text or STX not in el.text):
+            return False  # the common case: plain text
         stash = self.md.htmlStash.rawHtmlBlocks
         for text in (el.text, *(child.tail for child in el)):
-            if not text or util.STX not in text:
+            if not text or STX not in text:
                 continue
             for m in _PLACEHOLDER_RE.finditer(text):
                 index = int(m.group(1))

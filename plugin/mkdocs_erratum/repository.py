@@ -7,6 +7,7 @@ of ``mkdocs.yml``.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import subprocess
@@ -40,10 +41,14 @@ class RepositoryFacts:
         >>> RepositoryFacts("/repo").relative_path("/elsewhere/x.md") is None
         True
         """
-        rel = os.path.relpath(os.path.realpath(abs_path), os.path.realpath(self.base_dir))
+        rel = os.path.relpath(os.path.realpath(abs_path), self._real_base_dir)
         if rel == ".." or rel.startswith(".." + os.sep) or os.path.isabs(rel):
             return None
         return rel.replace(os.sep, "/")
+
+    @functools.cached_property
+    def _real_base_dir(self) -> str:
+        return os.path.realpath(self.base_dir)  # asked for every page: resolved once
 
     def committed_text(self, rel_path: str) -> bytes | None:
         """The bytes of ``rel_path`` at HEAD when its working copy differs, else None."""
@@ -54,17 +59,30 @@ class RepositoryFacts:
 
 
 def read_repository(start_dir: str) -> RepositoryFacts:
-    """Collect `RepositoryFacts` for the repository containing ``start_dir``."""
+    """Collect `RepositoryFacts` for the repository containing ``start_dir``.
+
+    Two steps of ``git`` (a few milliseconds each, on every build): where HEAD is, then
+    the remote and the modified files, asked side by side.
+    """
     start_dir = os.path.abspath(start_dir)
-    root = _git(start_dir, "rev-parse", "--show-toplevel")
-    if root is None:
-        return RepositoryFacts(base_dir=start_dir)
-    commit = _git(root, "rev-parse", "--verify", "-q", "HEAD")
-    branch = _git(root, "symbolic-ref", "-q", "--short", "HEAD")
-    remote = _git(root, "config", "--get", "remote.origin.url")
-    # Set by `git clone` (or `git remote set-head origin --auto`): "origin/main".
-    remote_head = _git(root, "symbolic-ref", "-q", "--short", "refs/remotes/origin/HEAD")
-    modified = _git(root, "diff", "--name-only", "-z", "HEAD") if commit else None
+    # Root, commit and the ref HEAD names ("HEAD" when detached), in one process.
+    head = _git(start_dir, "rev-parse", "--show-toplevel", "HEAD", "--symbolic-full-name", "HEAD")
+    if head is not None and head.count("\n") == 2:
+        root, commit, ref = head.split("\n")
+        branch = ref.removeprefix("refs/heads/") if ref.startswith("refs/heads/") else None
+    else:  # not in git, or no commit yet
+        root = _git(start_dir, "rev-parse", "--show-toplevel")
+        if root is None:
+            return RepositoryFacts(base_dir=start_dir)
+        commit = None
+        branch = _git(root, "symbolic-ref", "-q", "--short", "HEAD")
+    remote, remote_head, modified = _git_each(
+        root,
+        ["config", "--get", "remote.origin.url"],
+        # Set by `git clone` (or `git remote set-head origin --auto`): "origin/main".
+        ["symbolic-ref", "-q", "--short", "refs/remotes/origin/HEAD"],
+        ["diff", "--name-only", "-z", "HEAD"] if commit else None,
+    )
     return RepositoryFacts(
         base_dir=root,
         root=root,
@@ -104,3 +122,39 @@ def _git(cwd: str, *args: str, text: bool = True):
     if proc.returncode != 0:
         return None
     return proc.stdout.strip() if text else proc.stdout
+
+
+def _git_each(cwd: str, *commands: list[str] | None) -> list[str | None]:
+    """The output of each ``git`` command (None for a failure or a None command), run
+    side by side."""
+    started = []
+    for args in commands:
+        try:
+            started.append(
+                subprocess.Popen(
+                    ["git", *args],
+                    cwd=cwd,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                    stdin=subprocess.DEVNULL,
+                    text=True,
+                )
+                if args is not None
+                else None
+            )
+        except OSError:
+            started.append(None)
+    out: list[str | None] = []
+    for proc in started:
+        if proc is None:
+            out.append(None)
+            continue
+        try:
+            stdout, _ = proc.communicate(timeout=30)
+        except subprocess.SubprocessError:
+            proc.kill()
+            proc.communicate()
+            out.append(None)
+            continue
+        out.append(stdout.strip() if proc.returncode == 0 else None)
+    return out

@@ -137,7 +137,7 @@ class SplicedSource(Sequence[SourceLine]):
         return map(SourceLine, self.paths, self.numbers, self.texts)
 
 
-@dataclass
+@dataclass(slots=True)
 class RenderedBlock:
     """A block of the rendered page: its subtree's text is ``pieces[start:end]``."""
 
