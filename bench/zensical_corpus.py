@@ -50,8 +50,12 @@ def run(args: list[str], cwd: Path) -> float:
 
 
 def zensical_config(base: str, *, erratum: bool) -> str:
-    """The corpus' mkdocs.yml for Zensical: icons Zensical's theme lacks left out."""
+    """The corpus' mkdocs.yml for Zensical, which renders with its own templates: the
+    theme's overrides (``custom_dir``), icons its theme lacks and MkDocs' own themes are
+    left out (the Markdown and its extensions stay as they are)."""
     text = re.sub(r"\n  icon:\n(?:    .*\n)+", "\n", base)
+    text = re.sub(r"\n  custom_dir: .*", "", text)
+    text = re.sub(r"\n  name: ['\"]?(?:mkdocs|readthedocs)['\"]?\n", "\n  name: material\n", text)
     if erratum:
         text = text.replace(
             "\nmarkdown_extensions:\n", "\nmarkdown_extensions:\n  - erratum_sourcemap\n", 1
