@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from mkdocs_erratum.site_files import TAGS_BEGIN, page_file
+from mkdocs_erratum.site_files import TAGS_BEGIN, make_site_files, page_file
 from tests.conftest import git
 from tests.test_build import annotated, run_build
 
@@ -354,3 +354,18 @@ def test_a_disabled_extension_writes_nothing(tmp_path):
     proc = erratum_assets(root)
     assert "enabled is false: nothing was written" in proc.stderr
     assert site_digest(root / "site") == before
+
+
+def test_progress_is_reported_while_pages_are_read_and_written(tmp_path, monkeypatch):
+    root = make_repo(tmp_path / "repo")
+    zensical_build(root)
+    monkeypatch.chdir(root)
+    seen: list[tuple[str, int, int]] = []
+    result = make_site_files("site", "zensical.toml", progress=lambda *a: seen.append(a))
+    html = sorted(str(p.relative_to(root / "site")) for p in (root / "site").rglob("*.html"))
+    assert [s for s in seen if s[0] == "read"] == [
+        ("read", n, len(html)) for n in range(1, len(html) + 1)
+    ]
+    assert seen[-1] == ("write", len(html), len(html))
+    assert len(html) == 4  # the three pages and 404.html
+    assert result.pages == 3 and result.tagged == 3 and not result.stale
