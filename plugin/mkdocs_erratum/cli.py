@@ -24,7 +24,7 @@ import yaml
 from .forges.base import KINDS, ForgeTarget
 from .forges.detect import ForgeUnknown, detect, target_for
 from .repository import read_repository
-from .service.cli import serve
+from .service.cli import review, serve
 from .text_rules import is_project_path
 
 EXIT_ERROR = 1
@@ -575,6 +575,7 @@ def _one_line(text: str) -> str:
 
 # `erratum serve` lives with the service; it needs the `service` extra only when it runs.
 main.add_command(serve)
+main.add_command(review)
 
 
 if __name__ == "__main__":  # pragma: no cover

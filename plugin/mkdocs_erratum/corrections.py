@@ -195,6 +195,45 @@ def apply_blocks(text: str, edits: Sequence[tuple[Relocation, str]]) -> str:
     return bom + newline.join(lines)
 
 
+def block_diff(block: ReportBlock, start: int | None = None) -> str:
+    """The change ``block`` asks for as a unified diff, numbered as lines of its file.
+
+    ``start``: where the lines are now (default: where they were reported). A block
+    without an original or a replacement gives only its header.
+
+    >>> from .report import ReportBlock
+    >>> print(block_diff(ReportBlock("docs/a.md", 3, 3, "teh cat", "", "the cat")))
+    --- a/docs/a.md
+    +++ b/docs/a.md
+    @@ -3 +3 @@
+    -teh cat
+    +the cat
+    """
+    start = block.start if start is None else start
+    old = (block.original or "").split("\n") if block.original is not None else []
+    new = block.replacement.split("\n") if block.replacement is not None else old
+    header = [f"--- a/{block.path}", f"+++ b/{block.path}"]
+    if not old and not new:
+        return "\n".join(header)
+
+    def span(count: int) -> str:
+        return f"{start}" if count == 1 else f"{start},{count}"
+
+    lines = [*header, f"@@ -{span(len(old))} +{span(len(new))} @@"]
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            lines += [" " + line for line in old[i1:i2]]
+        else:
+            lines += ["-" + line for line in old[i1:i2]] + ["+" + line for line in new[j1:j2]]
+    return "\n".join(lines)
+
+
+def report_diff(report) -> str:
+    """Every block of a `mkdocs_erratum.report.Report` as one diff (`block_diff`)."""
+    return "\n".join(block_diff(block) for block in report.blocks)
+
+
 def split_lines(text: str) -> list[str]:
     """A file's lines as reports count them (no BOM, any line end).
 
@@ -219,8 +258,10 @@ __all__ = [
     "OverlapError",
     "Relocation",
     "apply_blocks",
+    "block_diff",
     "map_lines",
     "relocate_block",
     "relocate_lines",
+    "report_diff",
     "split_lines",
 ]

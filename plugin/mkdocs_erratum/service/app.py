@@ -41,10 +41,13 @@ from mkdocs_erratum.service.abuse import (
     clean_report,
     page_origin,
 )
+from mkdocs_erratum.service.admin import AdminGate, admin_router
 from mkdocs_erratum.service.backends import Backend, ForgeBackend, GitBackend
 from mkdocs_erratum.service.logs import log_event
+from mkdocs_erratum.service.moderation import Moderation
 from mkdocs_erratum.service.settings import ServiceSettings
 from mkdocs_erratum.service.store import (
+    HELD,
     ChallengeReused,
     ReportStore,
     StoreUnavailable,
@@ -204,6 +207,8 @@ def create_app(settings: ServiceSettings, backend: Backend | None = None) -> Fas
         retry_max=settings.retry_max_seconds,
         max_attempts=settings.max_attempts,
     )
+    moderation = Moderation(store, manifest.get, settings.rejected_retention_days, worker.wake)
+    worker.housekeeping.append(moderation.purge)
     origins = {o.rstrip("/").lower() for o in settings.allowed_origins}
 
     @asynccontextmanager
@@ -218,8 +223,16 @@ def create_app(settings: ServiceSettings, backend: Backend | None = None) -> Fas
                 logging.WARNING,
                 message="allowed_origins is empty: browsers cannot send reports",
             )
+        await anyio.to_thread.run_sync(moderation.purge)
         runner = asyncio.create_task(worker.run())
-        log_event("service_started", backend=backend.name, database=settings.database)
+        held = await anyio.to_thread.run_sync(moderation.held_count)
+        log_event(
+            "service_started",
+            backend=backend.name,
+            database=settings.database,
+            moderation=settings.moderation,
+            held=held,
+        )
         try:
             yield
         finally:
@@ -237,6 +250,9 @@ def create_app(settings: ServiceSettings, backend: Backend | None = None) -> Fas
     app.state.store = store
     app.state.worker = worker
     app.state.settings = settings
+    app.state.moderation = moderation
+    if settings.admin_token:
+        app.include_router(admin_router(AdminGate(settings.admin_token), moderation))
 
     def client_address(request: Request) -> str:
         # With trust_forwarded_for, uvicorn's ProxyHeadersMiddleware (added below) has
@@ -381,7 +397,13 @@ def create_app(settings: ServiceSettings, backend: Backend | None = None) -> Fas
             raise Rejected(422, "unsafe_report", f"The report cannot be accepted: {reason}.")
         try:
             record, created = await anyio.to_thread.run_sync(
-                lambda: store.add(report.id, cleaned.to_json(), signature, expires_at)
+                lambda: store.add(
+                    report.id,
+                    cleaned.to_json(),
+                    signature,
+                    expires_at,
+                    held=settings.moderation,
+                )
             )
         except ChallengeReused:
             raise Rejected(
@@ -389,13 +411,19 @@ def create_app(settings: ServiceSettings, backend: Backend | None = None) -> Fas
             ) from None
         if not created:
             return _accepted_or_conflict(record, report)
-        worker.wake()
+        held = {}
+        if settings.moderation:
+            counts = await anyio.to_thread.run_sync(store.counts)
+            held = {"held": counts.get(HELD, 0)}
+        else:
+            worker.wake()
         log_event(
             "report_accepted",
             id=report.id,
             page=without_query(report.page_url)[:300],
             blocks=len(report.blocks),
             replacement=any(b.replacement is not None for b in report.blocks),
+            **held,
         )
         return _accepted(record.id, record.state)
 

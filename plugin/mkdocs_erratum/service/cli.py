@@ -116,3 +116,139 @@ def serve(config_path, host, port, backend, database, manifest, git_repository) 
         # by the app itself (uvicorn would trust 127.0.0.1, or $FORWARDED_ALLOW_IPS).
         proxy_headers=False,
     )
+
+
+DEFAULT_SERVICE_URL = "http://127.0.0.1:8300"
+
+
+def _admin_call(url: str, token: str, path: str, payload: dict | None = None) -> dict:
+    """One call to the service's ``/api/admin`` API; a failure raises `click.ClickException`."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(
+        url.rstrip("/") + path,
+        data=None if payload is None else json.dumps(payload).encode("utf-8"),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        method="GET" if payload is None else "POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=600) as response:
+            return json.loads(response.read().decode("utf-8"))
+    except urllib.error.HTTPError as exc:
+        try:
+            message = json.loads(exc.read().decode("utf-8")).get("message", "")
+        except ValueError:
+            message = ""
+        hint = " (is admin_token set in the service's settings?)" if exc.code == 404 else ""
+        raise click.ClickException(
+            f"the service answered {exc.code}: {message or exc.reason}{hint}"
+        ) from None
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise click.ClickException(f"cannot reach the service at {url}: {reason}") from None
+
+
+def _show_held(item: dict, now: float) -> None:
+    from mkdocs_erratum.service.admin import age
+
+    click.echo(
+        click.style(item["id"], bold=True)
+        + f"  {age(now - item['created_at'])} ago  {item['page_url']}"
+    )
+    if item["comment"].strip():
+        for line in item["comment"].strip().splitlines():
+            click.echo(f"  > {line}")
+    for line in item["diff"].splitlines():
+        color = {"+": "green", "-": "red"}.get(line[:1]) if line[:3] not in ("+++", "---") else None
+        click.echo("  " + click.style(line, fg=color))
+    click.echo()
+
+
+@click.command(short_help="Approve or reject reports held by the service (moderation).")
+@click.option(
+    "--service",
+    "url",
+    envvar="ERRATUM_SERVICE_URL",
+    default=DEFAULT_SERVICE_URL,
+    show_default=True,
+    help="The service's address (env ERRATUM_SERVICE_URL).",
+)
+@click.option(
+    "--token",
+    envvar="ERRATUM_ADMIN_TOKEN",
+    required=True,
+    help="The service's admin_token (env ERRATUM_ADMIN_TOKEN).",
+)
+@click.option("--approve", "approve", multiple=True, metavar="ID", help="Approve ID (repeatable).")
+@click.option("--reject", "reject", multiple=True, metavar="ID", help="Reject ID (repeatable).")
+@click.option("--approve-all", is_flag=True, help="Approve every held report.")
+@click.option("--reject-all", is_flag=True, help="Reject every held report.")
+@click.option("--reason", default="", help="Why, for rejected reports (kept with them).")
+@click.option("-i", "--interactive", is_flag=True, help="Ask about each held report in turn.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+def review(url, token, approve, reject, approve_all, reject_all, reason, interactive, as_json):
+    """List the reports the service holds, each as a diff with the reader's comment, and
+    approve or reject them, one by one (--approve ID, --reject ID, --interactive) or in
+    bulk (--approve-all, --reject-all).
+
+    Approved reports are checked by the gate again and sent as any other report;
+    rejected ones are never sent and are deleted after rejected_retention_days. Talks to
+    the service's /api/admin API, the same one the /admin page uses.
+    """
+    import json
+    import time
+
+    if approve_all and reject_all:
+        raise click.UsageError("give --approve-all or --reject-all, not both")
+    if (approve_all or reject_all or approve or reject) and interactive:
+        raise click.UsageError("--interactive decides by itself; drop the other choices")
+    payload: dict | None = None
+    if approve_all or reject_all or approve or reject:
+        payload = {
+            "approve": "all" if approve_all else list(approve),
+            "reject": "all" if reject_all else list(reject),
+            "reason": reason,
+        }
+    elif interactive:
+        held = _admin_call(url, token, "/api/admin/held")["held"]
+        chosen: dict[str, list[str]] = {"approve": [], "reject": []}
+        now = time.time()
+        for item in held:
+            _show_held(item, now)
+            answer = click.prompt(
+                "[a]pprove, [r]eject, [s]kip, [q]uit",
+                type=click.Choice(["a", "r", "s", "q"]),
+                show_choices=False,
+            )
+            if answer == "q":
+                break
+            if answer in ("a", "r"):
+                chosen["approve" if answer == "a" else "reject"].append(item["id"])
+        if not chosen["approve"] and not chosen["reject"]:
+            click.echo("Nothing decided.")
+            return
+        payload = {**chosen, "reason": reason}
+    if payload is None:
+        answer = _admin_call(url, token, "/api/admin/held")
+        if as_json:
+            click.echo(json.dumps(answer, indent=2, ensure_ascii=False))
+            return
+        now = time.time()
+        for item in answer["held"]:
+            _show_held(item, now)
+        click.echo(f"{answer['count']} held.")
+        return
+    decision = _admin_call(url, token, "/api/admin/decisions", payload)
+    if as_json:
+        click.echo(json.dumps(decision, indent=2, ensure_ascii=False))
+        return
+    for report_id, why in decision["refused"].items():
+        click.echo(f"refused by the gate (rejected): {report_id}: {why}")
+    for report_id in decision["not_held"]:
+        click.echo(f"not held (unknown or already decided): {report_id}")
+    click.echo(
+        f"{len(decision['approved'])} approved, {len(decision['rejected'])} rejected, "
+        f"{decision['held']} still held."
+    )

@@ -165,6 +165,27 @@ class ServiceSettings:
         100_000, "Proof-of-work difficulty: the largest number a client may have to try."
     )
     altcha_expires_seconds: int = _setting(600, "How long a challenge stays valid.")
+    moderation: bool = _setting(
+        False,
+        "Hold every accepted report until a maintainer approves it (erratum review, /admin); "
+        "nothing is sent to the backend before that.",
+    )
+    admin_token: str = _setting(
+        "",
+        "Token of the maintainers' /admin page and /api/admin API (erratum review), at "
+        "least 16 characters; required with moderation. Empty: no admin page.",
+        secret=True,
+    )
+    rejected_retention_days: float = _setting(
+        30.0,
+        "Days a rejected report (by a maintainer or by delivery) is kept for audit before "
+        "it is deleted.",
+    )
+    open_reports_cache_seconds: float = _setting(
+        60.0,
+        "How long the answer of GET /api/reports?page=... (the widget's markers) is reused "
+        "before the store and the forge are asked again.",
+    )
     log_level: str = _setting("info", "Log level: debug, info, warning or error.")
 
     def __repr__(self) -> str:
@@ -236,6 +257,17 @@ class ServiceSettings:
         for name in ("ip_memory", "max_attempts"):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name}: must be at least 1")
+        if self.moderation and not self.admin_token:
+            raise SettingsError(
+                "admin_token: required with moderation = true (a maintainer approves held "
+                "reports with it)"
+            )
+        if self.admin_token and len(self.admin_token) < 16:
+            raise SettingsError("admin_token: must be at least 16 characters")
+        if self.rejected_retention_days < 0:
+            raise SettingsError("rejected_retention_days: must not be negative")
+        if self.open_reports_cache_seconds < 0:
+            raise SettingsError("open_reports_cache_seconds: must not be negative")
         if self.database_busy_ms < 0:
             raise SettingsError("database_busy_ms: must not be negative")
         if self.manifest_refresh_seconds <= 0:

@@ -4,9 +4,12 @@ Every accepted report is committed (``synchronous=FULL``: the WAL is synced on c
 before the service answers. The worker claims a due report by moving it to
 ``in_flight``; on start, `ReportStore.resume` puts every ``in_flight`` report back in the
 queue, so a kill -9 at any moment loses nothing (the backend then looks up what a
-half-finished attempt may have created before creating anything). Used proof-of-work
-challenges are recorded in the same transaction as the report, so a challenge buys one
-report only. Thread-safe: one connection behind a lock (SQLite serialises writers anyway).
+half-finished attempt may have created before creating anything). With moderation, a
+report is stored ``held`` instead of ``queued``: the worker never claims it until a
+maintainer approves it (`release`) or rejects it (`dismiss`; kept for audit until
+`purge_rejected`). Used proof-of-work challenges are recorded in the same transaction as
+the report, so a challenge buys one report only. Thread-safe: one connection behind a lock
+(SQLite serialises writers anyway).
 
 A database locked by another process makes a call wait at most ``busy_ms`` and then raise
 `StoreUnavailable` (the app answers 503). A damaged file is refused when it is opened
@@ -22,8 +25,11 @@ import secrets
 import sqlite3
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+HELD = "held"
+"""Accepted, waiting for a maintainer's approval (moderation); never sent while held."""
 QUEUED = "queued"
 IN_FLIGHT = "in_flight"
 ISSUE_OPENED = "issue_opened"
@@ -76,6 +82,7 @@ class ReportRecord:
     attempts: int
     due_at: float
     created_at: float
+    updated_at: float = 0.0
 
     def public(self) -> dict:
         """What ``GET /api/reports/{id}`` answers."""
@@ -180,9 +187,17 @@ class ReportStore:
 
     @_guarded
     def add(
-        self, report_id: str, report_json: str, challenge: str | None = None, expires_at=0.0
+        self,
+        report_id: str,
+        report_json: str,
+        challenge: str | None = None,
+        expires_at=0.0,
+        *,
+        held: bool = False,
     ) -> tuple[ReportRecord, bool]:
         """Store a new report durably, spending its challenge; idempotent on the id.
+
+        ``held``: store it `HELD` (moderation) rather than queued for sending.
 
         Returns:
             ``(record, created)``; ``created`` is False when the id was already stored
@@ -211,7 +226,15 @@ class ReportStore:
             cur.execute(
                 "INSERT INTO reports (id, report, digest, state, due_at, created_at,"
                 " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (report_id, report_json, report_digest(report_json), QUEUED, now, now, now),
+                (
+                    report_id,
+                    report_json,
+                    report_digest(report_json),
+                    HELD if held else QUEUED,
+                    now,
+                    now,
+                    now,
+                ),
             )
             cur.execute("COMMIT")
         except BaseException:
@@ -319,6 +342,70 @@ class ReportStore:
         rows = self._db.execute("SELECT * FROM reports ORDER BY created_at").fetchall()
         return [_record(row) for row in rows]
 
+    # -- moderation ----------------------------------------------------------------
+
+    @_guarded
+    def held_records(self, limit: int | None = None) -> list[ReportRecord]:
+        """Held reports, oldest first (at most ``limit``)."""
+        rows = self._db.execute(
+            "SELECT * FROM reports WHERE state = ? ORDER BY created_at, id LIMIT ?",
+            (HELD, -1 if limit is None else limit),
+        ).fetchall()
+        return [_record(row) for row in rows]
+
+    @_guarded
+    def release(self, report_ids: Iterable[str], now: float | None = None) -> list[str]:
+        """Queue held reports for sending (approval), in one transaction.
+
+        Returns:
+            The ids that were held and are queued now (others are left as they are).
+        """
+        now = time.time() if now is None else now
+        return self._move(report_ids, "state = ?, due_at = ?", (QUEUED, now), now)
+
+    @_guarded
+    def dismiss(
+        self, report_ids: Iterable[str], reason: str, now: float | None = None
+    ) -> list[str]:
+        """End held reports `REJECTED` with ``reason`` (kept until `purge_rejected`).
+
+        Returns:
+            The ids that were held and are rejected now.
+        """
+        now = time.time() if now is None else now
+        return self._move(report_ids, "state = ?, reason = ?", (REJECTED, reason[:500]), now)
+
+    def _move(self, report_ids: Iterable[str], assignments: str, values: tuple, now: float):
+        cur = self._db.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        moved = []
+        try:
+            for report_id in dict.fromkeys(report_ids):
+                changed = cur.execute(
+                    f"UPDATE reports SET {assignments}, updated_at = ? WHERE id = ? AND state = ?",
+                    (*values, now, report_id, HELD),
+                ).rowcount
+                if changed:
+                    moved.append(report_id)
+            cur.execute("COMMIT")
+        except BaseException:
+            if self._db.in_transaction:
+                cur.execute("ROLLBACK")
+            raise
+        return moved
+
+    @_guarded
+    def purge_rejected(self, before: float) -> int:
+        """Delete rejected reports last changed before ``before`` (epoch seconds).
+
+        Returns:
+            How many were deleted (their text is gone; their id answers 404).
+        """
+        cur = self._db.execute(
+            "DELETE FROM reports WHERE state = ? AND updated_at < ?", (REJECTED, before)
+        )
+        return cur.rowcount
+
     # -- small things ----------------------------------------------------------------
 
     @_guarded
@@ -351,6 +438,7 @@ def _record(row: sqlite3.Row) -> ReportRecord:
         attempts=row["attempts"],
         due_at=row["due_at"],
         created_at=row["created_at"],
+        updated_at=row["updated_at"],
     )
 
 

@@ -29,7 +29,8 @@ from mkdocs_erratum.service.logs import log_event
 from mkdocs_erratum.service.store import REJECTED, ReportRecord, ReportStore, StoreUnavailable
 
 CLEANUP_SECONDS = 600.0
-"""How often spent proof-of-work challenges past their expiry are forgotten."""
+"""How often spent proof-of-work challenges past their expiry are forgotten (and the
+other `Worker.housekeeping` done: rejected reports past their retention deleted)."""
 
 
 class SendLimiter:
@@ -98,6 +99,8 @@ class Worker:
         self._tasks: set[asyncio.Task] = set()
         self._slots = asyncio.Semaphore(concurrency)
         self._cleaned = time.monotonic()
+        self.housekeeping = [store.forget_expired_challenges]
+        """Called every `CLEANUP_SECONDS` while idle (expired challenges, old rejections)."""
 
     def wake(self) -> None:
         """Tell the worker a report was queued (called by the app after a 202)."""
@@ -138,7 +141,8 @@ class Worker:
         try:
             if time.monotonic() - self._cleaned > CLEANUP_SECONDS:
                 self._cleaned = time.monotonic()
-                await anyio.to_thread.run_sync(self.store.forget_expired_challenges)
+                for task in self.housekeeping:
+                    await anyio.to_thread.run_sync(task)
             due = await anyio.to_thread.run_sync(self.store.next_due)
         except StoreUnavailable:
             pass  # look again in a second
