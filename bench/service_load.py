@@ -11,6 +11,11 @@ p95 accept latency, the delivery rate and the none-lost / none-duplicated check.
 
     .venv/bin/python bench/service_load.py [--reports 2000] [--clients 50]
 
+With ``--moderation`` the service holds every report (``moderation = true``): the run
+checks that all of them are held and nothing was created, then approves them in bulk with
+``erratum review --approve-all`` and prints how long the approval took, before the same
+delivery check.
+
 Exits non-zero when a report is lost or duplicated. Only loopback addresses are used.
 """
 
@@ -20,6 +25,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import random
 import sqlite3
 import statistics
@@ -51,6 +57,25 @@ from tests.service_support import (  # noqa: E402
 
 REPOSITORY = "acme/news"
 TOKEN = "maintainer-token"
+ADMIN_TOKEN = "bench-admin-token-0123456789"
+
+
+def approve_all(url: str) -> tuple[float, str]:
+    """``erratum review --approve-all`` as a maintainer runs it: (seconds, its output)."""
+    env = {**os.environ, "ERRATUM_ADMIN_TOKEN": ADMIN_TOKEN, "ERRATUM_SERVICE_URL": url}
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "mkdocs_erratum.cli", "review", "--approve-all"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    took = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"erratum review failed: {done.stderr}")
+    return took, done.stdout.strip().splitlines()[-1]
 
 
 def serve_flaky_standin(git_dir: str, error_rate: float) -> None:
@@ -195,6 +220,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--concurrency", type=int, default=4, help="worker concurrency")
     parser.add_argument("--timeout", type=float, default=3600.0, help="give up after (s)")
+    parser.add_argument(
+        "--moderation", action="store_true", help="hold every report, then approve in bulk"
+    )
     args = parser.parse_args(argv)
     if args.standin_child:
         serve_flaky_standin(args.standin_child, args.error_rate)
@@ -221,6 +249,8 @@ def main(argv: list[str] | None = None) -> int:
             ip_burst=100,
             log_level="info",
         )
+        if args.moderation:
+            values.update(moderation=True, admin_token=ADMIN_TOKEN)
         standin = None
         if args.backend == "github":
             standin = StandInProcess(repo, args.error_rate)
@@ -252,9 +282,19 @@ def main(argv: list[str] | None = None) -> int:
             accepted, latencies, took = asyncio.run(
                 send_all(service.url, reports, args.clients, deadline)
             )
+            held_counts, created_while_held, approval = {}, 0, None
+            if args.moderation:
+                time.sleep(2.0)  # the worker had every chance to send something
+                held_counts = store_counts(Path(values["database"]))
+                if standin is not None:
+                    created_while_held = len(standin.state()["repos"][REPOSITORY]["records"])
+                else:
+                    created_while_held = len(branches(repo))
+                approval = approve_all(service.url)
             send_done = time.perf_counter()
             counts = wait_delivered(Path(values["database"]), len(accepted), deadline)
-            delivery_took = time.perf_counter() - send_done + took
+            after_approval = time.perf_counter() - send_done
+            delivery_took = after_approval + took
         finally:
             service.stop()
             if standin is not None and sys.exc_info()[0] is not None:
@@ -285,6 +325,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"accept latency p50      {statistics.median(latencies) * 1000:.1f} ms")
     print(f"accept latency p95      {p95 * 1000:.1f} ms")
     print(f"delivered reports/s     {len(accepted) / delivery_took:.1f}")
+    if args.moderation:
+        print(f"held before approval    {json.dumps(held_counts, sort_keys=True)}")
+        print(f"created while held      {created_while_held}")
+        print(f"bulk approval           {approval[0]:.2f} s for {len(accepted)} ({approval[1]})")
+        print(f"approved to delivered   {after_approval:.1f} s")
     print(f"final states            {json.dumps(counts, sort_keys=True)}")
     print(f"sends retried           {retries}")
     print(f"lost                    {len(lost)}")
@@ -301,6 +346,8 @@ def main(argv: list[str] | None = None) -> int:
     gate_ms = (time.perf_counter() - gate_start) / len(sample) * 1000
     print(f"gate per report         {gate_ms:.2f} ms (in process, bench/gate_cost.py for more)")
     ok = not lost and not duplicated and not stray and len(accepted) == len(reports)
+    if args.moderation:
+        ok = ok and created_while_held == 0 and held_counts == {"held": len(accepted)}
     print("none lost, none duplicated: " + ("yes" if ok else "NO"))
     return 0 if ok else 1
 
