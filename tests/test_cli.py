@@ -151,28 +151,88 @@ def test_fix_without_a_repository_says_how_to_give_one(tmp_path):
     )
 
 
-def test_list_groups_by_page_and_flags_changed_lines(standin, docs_repo):
+def report_line(number: int, state: str, status: str, stale: bool = False) -> str:
+    """One report's line in the text of ``erratum list`` (age: just filed)."""
+    return f"    #{number:<5} {state:<24} {'just now':>8}  {status}" + ("  STALE" if stale else "")
+
+
+def test_list_groups_by_page_and_block_and_flags_changed_lines(standin, docs_repo, tmp_path):
     moved = file_issue(standin, report_for())
+    again = file_issue(standin, report_for(reporter="second-reader"))
     same = file_issue(
         standin,
         report_for("docs/guide/install.md", 3, 3, "Run pip install demo.", "Run pip."),
     )
+    stale = file_issue(
+        standin,
+        report_for("docs/guide/install.md", 5, 5, "Then run demo --help to see the the options.",
+                   "Then run demo --help to see the options."),
+    )  # fmt: skip
     original = (docs_repo / "docs/index.md").read_text()
     commit(docs_repo, "docs/index.md", "New first line.\n\n" + original)
+    install = (docs_repo / "docs/guide/install.md").read_text()
+    commit(docs_repo, "docs/guide/install.md", install.replace("the the options", "all options"))
+    standin.add_issue("A question", "No report here.", labels=[])
     status, out, err = erratum("list", *site_args(standin, docs_repo)[:4])
     assert (status, err) == (0, "")
     assert out.splitlines() == [
-        "https://acme.example/",
-        f"  #{same:<5} {'docs/guide/install.md#L3-L3':<40} unchanged",
-        f"  #{moved:<5} {'docs/index.md#L3-L3':<40} moved to L5-L5",
-        "2 open reports on 1 page; 1 changed since the build.",
+        "https://acme.example/  (4 reports)",
+        "  docs/guide/install.md#L3-L3  1 report",
+        report_line(same, "issue only", "unchanged"),
+        "  docs/guide/install.md#L5-L5  1 report",
+        report_line(stale, "issue only", "changed", stale=True),
+        "  docs/index.md#L5-L5  2 reports",
+        report_line(moved, "issue only", "moved to L5-L5"),
+        report_line(again, "issue only", "moved to L5-L5"),
+        "4 open reports on 1 page, 3 blocks; 1 stale (their lines changed since).",
     ]
-    status, out, _ = erratum("list", "--json", *site_args(standin, docs_repo)[:4])
+    html = tmp_path / "triage.html"
+    status, out, _ = erratum(
+        "list", "--json", "--html", str(html), *site_args(standin, docs_repo)[:4]
+    )
     data = json.loads(out)
-    assert [e["status"] for e in data["pages"]["https://acme.example/"]] == [
-        "unchanged",
-        "moved to L5-L5",
+    (page,) = data["pages"]
+    assert page["page"] == "https://acme.example/" and page["count"] == 4
+    assert [(b["path"], b["lines"], b["count"], b["stale"]) for b in page["blocks"]] == [
+        ("docs/guide/install.md", [3, 3], 1, False),
+        ("docs/guide/install.md", [5, 5], 1, True),
+        ("docs/index.md", [5, 5], 2, False),
     ]
+    entry = page["blocks"][2]["reports"][0]
+    assert entry["number"] == moved and entry["reported_lines"] == [3, 3]
+    assert entry["url"] == f"{standin.url}/acme/docs/issues/{moved}"
+    assert entry["state"] == "issue only" and entry["kind"] == "issue"
+    assert 0 <= entry["age_days"] < 1 and entry["created_at"].endswith("Z")
+    assert (data["reports"], data["stale"], data["skipped"]) == (4, 1, 0)
+    # Published as the widget's snapshot: no reader text in it.
+    assert "Typo" not in out and "second-reader" not in out and "jumsp" not in out
+    page_html = html.read_text(encoding="utf-8")
+    assert f'<a href="{standin.url}/acme/docs/issues/{moved}">#{moved}</a>' in page_html
+    assert page_html.count("<table>") == 3 and "(stale)" in page_html
+    assert "<script" not in page_html and "Typo" not in page_html
+
+
+def test_list_shows_the_state_of_each_report(standin, docs_repo):
+    fixed = file_issue(standin, report_for())
+    assert erratum("fix", str(fixed), *site_args(standin, docs_repo))[0] == 0
+    (pull,) = standin.pulls()
+    refused = file_issue(standin, report_for(".github/workflows/ci.yml", 1, 1, "on: push", "x"))
+    assert erratum("fix", str(refused), *site_args(standin, docs_repo))[0] == 3
+    status, out, err = erratum("list", "--json", *site_args(standin, docs_repo)[:4])
+    assert (status, err) == (0, "")
+    states = {
+        e["number"]: (e["state"], e["pull_request"])
+        for p in json.loads(out)["pages"]
+        for b in p["blocks"]
+        for e in b["reports"]
+    }
+    assert states == {
+        fixed: (
+            "pull request open",
+            {"number": pull.number, "url": f"{standin.url}/acme/docs/pull/{pull.number}"},
+        ),
+        refused: ("needs review", None),
+    }
 
 
 def test_init_writes_form_and_workflow_idempotently(tmp_path):
@@ -247,10 +307,13 @@ def test_list_finds_unlabelled_reports_and_counts_issues(standin, docs_repo):
     status, out, err = erratum("list", *site_args(standin, docs_repo)[:4])
     assert (status, err) == (0, "")
     lines = out.splitlines()
-    assert f"  #{unlabelled:<5} {'docs/guide/install.md#L3-L3':<40} unchanged" in lines
-    assert lines.count(f"  #{labelled:<5} {'docs/index.md#L3-L3':<40} unchanged") == 1
+    assert lines[1:3] == [
+        "  docs/guide/install.md#L3-L3  1 report",
+        report_line(unlabelled, "issue only", "unchanged"),
+    ]
+    assert lines.count(report_line(labelled, "issue only", "unchanged")) == 1
     assert lines[-1] == (
-        "2 open reports on 1 page; 0 changed since the build. "
+        "2 open reports on 1 page, 2 blocks; 0 stale (their lines changed since). "
         "1 issue labelled erratum had no valid report."
     )
 
@@ -267,11 +330,24 @@ def test_list_tells_a_file_gone_from_a_file_github_would_not_read(standin, docs_
     standin.inject("forbidden", method="GET", path=r"/contents/docs/index\.md", times=5)
     status, out, err = erratum("list", *site_args(standin, docs_repo)[:4])
     assert (status, err) == (0, "")
-    assert f"  #{gone:<5} {'docs/removed.md#L1-L1':<40} file gone" in out.splitlines()
+    lines = out.splitlines()
+    assert report_line(gone, "issue only", "file gone", stale=True) in lines
     assert (
-        f"  #{unread:<5} {'docs/index.md#L3-L3':<40} not read: GitHub refused to read "
-        "docs/index.md: 403 Resource not accessible by integration"
-    ) in out.splitlines()
+        report_line(
+            unread,
+            "issue only",
+            "not read: GitHub refused to read docs/index.md: 403 Resource not accessible by "
+            "integration",
+        )
+        in lines
+    )
+
+
+def test_list_needs_no_token_on_a_public_github_project(standin, docs_repo):
+    number = file_issue(standin, report_for())
+    status, out, err = erratum("list", *site_args(standin, docs_repo)[:4], token=None)
+    assert (status, err) == (0, "")
+    assert report_line(number, "issue only", "unchanged") in out.splitlines()
 
 
 def test_a_fork_github_refuses_to_read_says_why(standin, docs_repo):

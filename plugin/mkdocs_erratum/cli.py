@@ -319,7 +319,7 @@ def fix(
         sys.exit(EXIT_NEEDS_A_PERSON)
 
 
-@main.command(name="list", short_help="List open reports by page.")
+@main.command(name="list", short_help="Triage: open reports by page and block.")
 @click.option(
     "--label",
     default="erratum",
@@ -327,105 +327,146 @@ def fix(
     help="Label of report issues (issues carrying a report block are listed without it).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write the JSON to this file instead of printing it (with --json), e.g. the "
+    "site's _erratum/open-reports.json, the snapshot the widget's markers read.",
+)
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Also write a static HTML page of the view to this file, with links.",
+)
 @_site_options
-def list_reports(label, as_json, config_path, repo, forge_kind, api_url):
-    """List open reports grouped by page, flagging those whose lines changed since.
+def list_reports(label, as_json, output, html_path, config_path, repo, forge_kind, api_url):
+    """Open reports grouped by page and by block: counts, age, state, stale reports.
 
     An open issue is a report when it carries a report block (the ```json
     erratum-report block the widget writes), labelled or not: GitHub drops the labels of
     a prefilled link for readers who cannot triage. An issue labelled LABEL without a
-    valid block is counted as skipped. For each reported block, its lines are looked up
+    valid block is counted as skipped. An open pull request counts with the issue it
+    fixes, or by its own report block (the service's). Each reported block is looked up
     at the head of the default branch: "unchanged", "moved to Lx-Ly", "changed",
-    "already fixed", "ambiguous", "file gone", or "not read" with GitHub's reason.
-    """
-    from .corrections import relocate_block, split_lines
-    from .forges.base import ForgeError
-    from .report import REPORT_FENCE_INFO, ReportError, parse_issue_body
+    "already fixed", "ambiguous", "file gone", or "not read" with the forge's reason; a
+    report whose text changed since is stale. The state of a report is "issue only",
+    "pull request open" or "needs review" (erratum could not open a pull request, or the
+    issue carries more than one report).
 
-    forge, _ = _forge(repo, forge_kind, config_path, api_url, need_docs=False, request_interval=0)
-    pages: dict[str, list[dict]] = {}
-    skipped = 0
-    reports: set[int] = set()
+    The JSON and the HTML page carry no reader text (numbers, links, paths, lines and
+    states only): the JSON may be published with the site as the widget's snapshot. A
+    token is optional on a public GitHub project (without one, GitHub allows 60
+    requests an hour; erratum then reads each file once, at the head only).
+    """
+    from .forges.base import ForgeError
+    from .triage import FileLines, collect_open_reports, locate, triage_view
+
+    # Anonymous reads on GitHub: a public project's open reports need no token.
+    anonymous = _kind_without_token(forge_kind, config_path, repo, api_url) == "github"
+    forge, _ = _forge(
+        repo,
+        forge_kind,
+        config_path,
+        api_url,
+        need_docs=False,
+        request_interval=0,
+        **({"anonymous": True} if anonymous else {}),
+    )
     try:
         head = forge.head_commit(forge.default_branch())
-        files: dict[tuple[str, str], list[str] | ForgeError | None] = {}
-
-        def lines_at(path: str, ref: str | None) -> list[str] | ForgeError | None:
-            """The file's lines at ``ref`` (read once), None when absent, or the error."""
-            if not ref:
-                return None
-            if (path, ref) not in files:
-                try:
-                    version = forge.read_file(path, ref)
-                    files[path, ref] = split_lines(version.text) if version else None
-                except ForgeError as exc:
-                    files[path, ref] = exc
-            return files[path, ref]
-
-        for issue in forge.open_issues(None):
-            body = issue.body[:262_144]
-            if label not in issue.labels and REPORT_FENCE_INFO not in body:
-                continue  # an ordinary issue
-            try:
-                report = parse_issue_body(body)
-            except ReportError:
-                skipped += 1
-                continue
-            reports.add(issue.number)
-            for block in report.blocks:
-                lines = lines_at(block.path, head)
-                if isinstance(lines, ForgeError):
-                    status = f"not read: {_one_line(str(lines))}"
-                elif lines is None:
-                    status = "file gone"
-                else:
-                    original = lines_at(block.path, report.commit)
-                    if not isinstance(original, list):
-                        original = None
-                    where = relocate_block(lines, block, original)
-                    status = {
-                        "same": "unchanged",
-                        "moved": f"moved to L{where.start}-L{where.end}",
-                        "fuzzy": f"changed (now about L{where.start}-L{where.end})",
-                        "already_fixed": "already fixed",
-                        "ambiguous": "ambiguous",
-                        "gone": "changed",
-                    }[where.how]
-                pages.setdefault(report.page_url, []).append(
-                    {
-                        "issue": issue.number,
-                        "url": issue.url,
-                        "path": block.path,
-                        "lines": [block.start, block.end],
-                        "status": status,
-                    }
-                )
+        reports, skipped = collect_open_reports(forge, label)
+        lines = FileLines(forge)
+        if anonymous:  # one read per file: the report's own commit is not read
+            reports = [_without_commit(r) for r in reports]
+        located = locate(reports, lines, head)
     except ForgeError as exc:
         raise click.ClickException(_one_line(str(exc))) from None
-    pages = {
-        page: sorted(entries, key=lambda e: (e["path"], e["lines"][0], e["issue"]))
-        for page, entries in sorted(pages.items())
-    }
+    view = triage_view(located, reports, skipped=skipped, head=head)
+    if html_path:
+        _write(html_path, render_triage_html(view, forge.web_url))
     if as_json:
-        click.echo(
-            json.dumps({"pages": pages, "reports": len(reports), "skipped": skipped}, indent=2)
-        )
+        text = json.dumps(view, indent=2, ensure_ascii=False)
+        if output:
+            _write(output, text + "\n")
+        else:
+            click.echo(text)
         return
-    changed: set[int] = set()
-    for page, entries in pages.items():
-        click.echo(page)
-        for e in entries:
-            if e["status"] != "unchanged":
-                changed.add(e["issue"])
-            where = f"{e['path']}#L{e['lines'][0]}-L{e['lines'][1]}"
-            click.echo(f"  #{e['issue']:<5} {where:<40} {e['status']}")
+    if output:
+        raise click.UsageError("--output writes the JSON: give --json too")
+    _print_view(view, label)
+
+
+def _kind_without_token(forge_kind, config_path, repo, api_url) -> str | None:
+    """The kind of forge the options name when the environment has no token for it."""
+    from .forges.base import TOKEN_VARIABLES
+
+    site = read_site(config_path) if os.path.exists(config_path) or not repo else None
+    kind = site_target(site, repo, forge_kind, api_url).kind
+    names = (*TOKEN_VARIABLES.get(kind, ()), "ERRATUM_APP_ID")
+    return None if any(os.environ.get(name) for name in names) else kind
+
+
+def _without_commit(open_report):
+    """The open report as if its commit were unknown (so its file is not read there)."""
+    import dataclasses
+
+    if open_report.report is None or open_report.report.commit is None:
+        return open_report
+    report = dataclasses.replace(open_report.report, commit=None)
+    return dataclasses.replace(open_report, report=report)
+
+
+def _print_view(view: dict, label: str) -> None:
+    from .triage import short_age
+
+    for page in view["pages"]:
+        click.echo(f"{page['page']}  ({_count(page['count'], 'report')})")
+        for block in page["blocks"]:
+            start, end = block["lines"]
+            click.echo(f"  {block['path']}#L{start}-L{end}  {_count(block['count'], 'report')}")
+            for e in block["reports"]:
+                age = short_age(e["age_days"] * 86_400) if e["age_days"] is not None else "?"
+                state = e["state"]
+                if e["pull_request"]:
+                    state += f" #{e['pull_request']['number']}"
+                stale = "  STALE" if e["stale"] else ""
+                click.echo(f"    #{e['number']:<5} {state:<24} {age:>8}  {e['status']}{stale}")
+    for e in view["needs_review"]:
+        click.echo(f"needs review: #{e['number']} carries more than one report  {e['url']}")
+    blocks = sum(len(p["blocks"]) for p in view["pages"])
     summary = (
-        f"{_count(len(reports), 'open report')} on {_count(len(pages), 'page')}; "
-        f"{len(changed)} changed since the build."
+        f"{_count(view['reports'], 'open report')} on {_count(len(view['pages']), 'page')}, "
+        f"{_count(blocks, 'block')}; {view['stale']} stale (their lines changed since)."
     )
-    if skipped:
-        summary += f" {_count(skipped, 'issue')} labelled {label} had no valid report."
+    if view["skipped"]:
+        summary += f" {_count(view['skipped'], 'issue')} labelled {label} had no valid report."
     click.echo(summary)
+
+
+def render_triage_html(view: dict, project_url: str) -> str:
+    """The triage view as one static HTML page (no script, links to every report)."""
+    import jinja2
+
+    from .triage import short_age
+
+    template = (resources.files("mkdocs_erratum") / "templates" / "triage.html").read_text(
+        encoding="utf-8"
+    )
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    env.filters["age"] = lambda days: "?" if days is None else short_age(days * 86_400)
+    env.filters["plural"] = _count
+    return env.from_string(template).render(view=view, project_url=project_url)
+
+
+def _write(path: str, text: str) -> None:
+    try:
+        folder = os.path.dirname(os.path.abspath(path))
+        os.makedirs(folder, exist_ok=True)
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {path}: {exc.strerror}") from None
 
 
 @main.command(short_help="Write the issue form and the workflow.")

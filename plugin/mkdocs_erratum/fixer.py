@@ -22,7 +22,16 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from . import gate
-from .corrections import ALREADY_FIXED, AMBIGUOUS, FUZZY, GONE, SAME, Relocation, split_lines
+from .corrections import (
+    ALREADY_FIXED,
+    AMBIGUOUS,
+    FUZZY,
+    GONE,
+    SAME,
+    Relocation,
+    block_diff,
+    split_lines,
+)
 from .forges.base import (
     BRANCH_PREFIX,
     Forge,
@@ -35,6 +44,17 @@ from .forges.base import (
 from .gate import MarkdownConfig
 from .report import AmbiguousReport, Report, ReportBlock, ReportError, format_report_block
 from .text_rules import code_span, fenced, neutralise, web_address
+from .triage import (
+    ISSUE,
+    PULL_REQUEST,
+    PULL_REQUEST_OPEN,
+    FileLines,
+    Located,
+    OpenReport,
+    collect_open_reports,
+    find_duplicate,
+    locate,
+)
 
 MAX_ISSUE_BODY_CHARS = 262_144
 """Issue bodies longer than this are not parsed (GitHub itself caps them at 65,536)."""
@@ -44,7 +64,9 @@ MAX_PR_BODY_CHARS = 60_000
 LABEL_ALREADY_FIXED = "erratum-already-fixed"
 LABEL_AMBIGUOUS = "erratum-ambiguous"
 LABEL_NEEDS_REVIEW = "erratum-needs-review"
+LABEL_DUPLICATE = "erratum-duplicate"
 NEEDS_REVIEW = "needs_review"
+JOINED = "joined"
 
 _LOGIN_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
 
@@ -169,7 +191,41 @@ def build_pull_request_body(
     if len(diff) > budget:
         diff = diff[: max(0, budget)] + "\n... (diff cut: see the Files tab)\n"
     out += ["", fenced(diff.rstrip("\n"), "diff"), "", "Opened by `erratum fix`."]
+    if issue_number is None:
+        # No issue carries the report: the request does (duplicates join it by its lines).
+        out += ["", format_report_block(report)]
     return "\n".join(out)
+
+
+def build_join_comment(report: Report, new: Located, existing: Located) -> str:
+    """The comment that adds ``report`` to the open thread of ``existing``.
+
+    The reader's comment is fenced and neutralised; a correction that differs from the
+    one already proposed (the pull request's, or the first report's) is shown as a diff
+    from that text to the new one: a suggestion, nothing is applied.
+    """
+    block, old = new.block, existing.block
+    start, end = existing.lines
+    lines = [
+        f"Another reader reported the same lines ({code_span(block.path)} lines "
+        f"{start}-{end}) on {web_address(report.page_url)}."
+    ]
+    if report.comment.strip():
+        lines += ["", "Their comment:", "", fenced(neutralise(report.comment.strip()), "text")]
+    proposed = old.replacement if old.replacement is not None else old.original
+    if block.replacement is not None and block.replacement != proposed:
+        base = ReportBlock(block.path, start, end, proposed, "", block.replacement)
+        what = "pull request's" if existing.open.state == PULL_REQUEST_OPEN else "reported"
+        lines += [
+            "",
+            f"They suggest instead of the {what} text:",
+            "",
+            fenced(block_diff(base), "diff"),
+        ]
+    elif block.replacement is not None:
+        lines += ["", "They suggest the same correction."]
+    lines += ["", f"Report {report.id}, joined by `erratum`."]
+    return "\n".join(lines)
 
 
 def build_refusal_comment(reason: str, details: Sequence[str] = ()) -> str:
@@ -190,20 +246,25 @@ class FixOutcome:
     """What `fix_report` did.
 
     ``state``: ``pull_request_opened`` (new), ``pull_request_exists`` (found from a
-    previous run), ``already_fixed``, ``ambiguous``, ``gone`` (the text is not there
-    any more), ``refused`` (scope, size, unsafe text, no suggestion), ``needs_review``
-    (the issue carries more than one report, or a truncated one never completed).
+    previous run), ``joined`` (an open report on the same lines got a comment instead:
+    `join_duplicate`), ``already_fixed``, ``ambiguous``, ``gone`` (the text is not
+    there any more), ``refused`` (scope, size, unsafe text, no suggestion),
+    ``needs_review`` (the issue carries more than one report, or a truncated one never
+    completed).
     """
 
     state: str
     message: str
     pull_request: PullRequestInfo | None = None
     """The pull request (or, on local git, the branch) when one exists."""
+    joined: tuple[int, str] | None = None
+    """``joined``: the number of the issue or pull request commented, and the comment's
+    page."""
 
     @property
     def ok(self) -> bool:
-        """Whether a pull request exists for the report now."""
-        return self.pull_request is not None
+        """Whether a pull request exists for the report now (or it joined an open one)."""
+        return self.pull_request is not None or self.state == JOINED
 
 
 def fix_issue(
@@ -266,6 +327,7 @@ def fix_report(
     base: str | None = None,
     markdown: MarkdownConfig | None = None,
     author: str | None = None,
+    join: bool = True,
 ) -> FixOutcome:
     """Open (or find) the pull request for ``report`` through ``forge``.
 
@@ -286,6 +348,8 @@ def fix_report(
         base: the branch to start from and to merge into.
         markdown: the site's Markdown configuration (MkDocs' defaults when None).
         author: the login of the issue's author as the forge reports it (credited).
+        join: a report on the same lines as an open report becomes a comment there
+            (`join_duplicate`) instead of a pull request.
     """
     branch = f"{BRANCH_PREFIX}{issue_number if issue_number is not None else report.id}"
     existing = forge.find_pull_request(branch, report.id)
@@ -306,6 +370,10 @@ def fix_report(
         return _refuse(
             forge, issue_number, report, "refused", "the report cannot be applied", problems
         )
+    if join:
+        joined = join_duplicate(forge, report, issue_number=issue_number)
+        if joined is not None:
+            return joined
 
     base = base or forge.default_branch()
     base_commit = forge.head_commit(base)
@@ -400,6 +468,70 @@ def fix_report(
     return FixOutcome(state, f"{verb} {_describe(pull)}{_at(pull)}", pull)
 
 
+def join_duplicate(
+    forge: Forge,
+    report: Report,
+    *,
+    issue_number: int | None = None,
+    open_reports: list[OpenReport] | None = None,
+    label: str = "erratum",
+) -> FixOutcome | None:
+    """Comment ``report`` on the open issue or pull request of the same lines, if any.
+
+    The rule (`mkdocs_erratum.triage.same_lines`): the same file, lines that overlap once
+    both are found again at the head of the default branch, and the same original text.
+    An open pull request on them wins over an issue (the issue's own pull request is
+    where its correction is reviewed). With an ``issue_number`` (the new report's own
+    issue), that issue is left out of the search, says where it joined and is labelled
+    `LABEL_DUPLICATE`. Each comment is keyed by the report id: running it again
+    comments nothing twice.
+
+    Args:
+        open_reports: the open reports to look in (`collect_open_reports` when None).
+
+    Returns:
+        The ``joined`` outcome, or None when no open report is the same.
+    """
+    if not (forge.has_issues or forge.has_pull_requests):
+        return None
+    if open_reports is None:
+        open_reports, _ = collect_open_reports(forge, label)
+    others = [
+        r
+        for r in open_reports
+        if r.number != issue_number
+        and (r.report is None or r.report.id != report.id)
+        and not (r.kind == PULL_REQUEST and issue_number is not None and r.number == issue_number)
+    ]
+    if not any(r.report for r in others):
+        return None
+    head = forge.head_commit(forge.default_branch())
+    lines = FileLines(forge)
+    mine = locate([OpenReport(issue_number or 0, "", ISSUE, report)], lines, head)
+    match = find_duplicate(mine, locate(others, lines, head))
+    if match is None:
+        return None
+    new, existing = match
+    target = existing.open
+    body = build_join_comment(report, new, existing)
+    key = f"{report.id}:joined"
+    if target.kind == PULL_REQUEST or target.pull_request is not None:
+        number = target.number if target.kind == PULL_REQUEST else target.pull_request[0]
+        url = forge.comment_pull_request(number, body, key=key)
+    else:
+        number = target.number
+        url = forge.comment(number, body, key=key)
+    if issue_number is not None:
+        forge.comment(
+            issue_number,
+            f"The same lines are already reported in #{number}: this report was added "
+            f"there as a comment ({url}).",
+            key=f"{report.id}:duplicate",
+        )
+        forge.add_labels(issue_number, [LABEL_DUPLICATE])
+    return FixOutcome(JOINED, f"joined #{number}: {url}", joined=(number, url))
+
+
 class _KnownTree:
     """A `gate.SourceTree` over what reading the file told (see `_kinds`)."""
 
@@ -464,16 +596,20 @@ def _tell(forge, issue_number, report, key, text) -> None:
 
 
 __all__ = [
+    "JOINED",
     "LABEL_ALREADY_FIXED",
     "LABEL_AMBIGUOUS",
+    "LABEL_DUPLICATE",
     "LABEL_NEEDS_REVIEW",
     "FixError",
     "FixOutcome",
     "build_commit_message",
+    "build_join_comment",
     "build_pull_request_body",
     "build_refusal_comment",
     "fix_issue",
     "fix_report",
     "issue_body",
     "issue_title",
+    "join_duplicate",
 ]

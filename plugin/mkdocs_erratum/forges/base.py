@@ -57,6 +57,7 @@ CONNECT_OPTIONS = (
     "max_wait",  # the longest Retry-After honoured; longer waits fail instead
     "request_interval",  # pause kept between two requests (seconds; 0: none)
     "write_interval",  # pause kept between two writes (seconds; 0: none)
+    "anonymous",  # no token: read a public project without credentials (where allowed)
 )
 """Keyword options every ``connect`` accepts (see the module docstring)."""
 
@@ -154,6 +155,8 @@ class IssueInfo:
     author: str
     """The login of whoever opened it, as the forge names them ("" when unknown)."""
     is_pull_request: bool = False
+    created_at: str | None = None
+    """When it was opened, ISO 8601 (``2026-12-02T07:00:00Z``), or None when not told."""
 
 
 @dataclass(frozen=True)
@@ -298,6 +301,11 @@ class Forge(Protocol):
         """Open issues, not pull/merge requests, carrying ``label`` (None: all of them),
         newest first, every page."""
 
+    def open_pull_requests(self) -> list[IssueInfo]:
+        """Open pull/merge requests of the project (any head branch), newest first, every
+        page, as `IssueInfo` with ``is_pull_request=True`` (``number``: the request's
+        number, GitLab's iid). [] on a forge without pull requests."""
+
     # -- finding what exists for a report --------------------------------------------------
 
     def find_issue(self, report_id: str) -> IssueInfo | None:
@@ -335,6 +343,11 @@ class Forge(Protocol):
         Returns:
             The comment's page URL (the existing comment's when it was there).
         """
+
+    def comment_pull_request(self, number: int, body: str, *, key: str) -> str:
+        """`comment`, on pull/merge request ``number``: the same marker rule, idempotent by
+        ``key`` (GitHub and Forgejo: the issue comments of the request; GitLab: a note on
+        the merge request). Raises `Unsupported` on a forge without pull requests."""
 
     def add_labels(self, number: int, labels: Iterable[str]) -> None:
         """Add ``labels`` to issue ``number``, keeping its other labels; adding a label

@@ -26,6 +26,7 @@ import re
 import time
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
+from datetime import timezone
 from typing import TypeVar
 
 import requests
@@ -116,6 +117,7 @@ class GitHubForge:
         write_interval: float = 1.0,
         fork_timeout: float = 60.0,
         web_url: str | None = None,
+        anonymous: bool = False,
     ):
         self.repository = self.project = repository
         self._web_base = (web_url or web_url_from_api(api_url_from(api_url))).rstrip("/")
@@ -141,7 +143,7 @@ class GitHubForge:
             seconds_between_writes=write_interval or None,
         )
         if token:
-            auth: Auth.Auth = Auth.Token(token)
+            auth: Auth.Auth | None = Auth.Token(token)
         elif app_id and app_private_key:
             app_auth = Auth.AppAuth(app_id, app_private_key)
             if installation_id is None:
@@ -152,6 +154,8 @@ class GitHubForge:
                     lambda: integration.get_repo_installation(owner, name).id,
                 )
             auth = app_auth.get_installation_auth(int(installation_id))
+        elif anonymous:  # reads of a public repository (60 requests an hour)
+            auth = None
         else:
             raise ForgeError(
                 "no GitHub credentials: set GITHUB_TOKEN (or the GitHub App id and private key)"
@@ -325,6 +329,26 @@ class GitHubForge:
             ],
         )
 
+    def open_pull_requests(self) -> list[IssueInfo]:
+        """Open pull requests, newest first, as `IssueInfo` (``is_pull_request``)."""
+        return self._call(
+            "list pull requests",
+            lambda: [
+                IssueInfo(
+                    number=p.number,
+                    url=p.html_url,
+                    title=p.title or "",
+                    body=p.body or "",
+                    labels=tuple(label.name for label in p.labels),
+                    state=p.state,
+                    author=p.user.login if p.user else "",
+                    is_pull_request=True,
+                    created_at=_iso(p.created_at),
+                )
+                for p in self.repo.get_pulls(state="open", sort="created", direction="desc")
+            ],
+        )
+
     # -- finding what exists ----------------------------------------------------------
 
     def find_issue(self, report_id: str) -> IssueInfo | None:
@@ -419,6 +443,10 @@ class GitHubForge:
             lookup=lookup,
             create=lambda: issue.create_comment(f"{body}\n\n{marker}").html_url,
         )
+
+    def comment_pull_request(self, number: int, body: str, *, key: str) -> str:
+        """`comment` on pull request ``number`` (its conversation is an issue's)."""
+        return self.comment(number, body, key=key)
 
     def add_labels(self, number: int, labels: Iterable[str]) -> None:
         """Add ``labels`` to issue ``number`` (adding a label twice is harmless)."""
@@ -640,7 +668,17 @@ def _issue_info(issue) -> IssueInfo:
         state=issue.state,
         author=issue.user.login if issue.user else "",
         is_pull_request=issue.pull_request is not None,
+        created_at=_iso(issue.created_at),
     )
+
+
+def _iso(moment) -> str | None:
+    """A PyGithub datetime as ISO 8601 in UTC (``...Z``), None when absent."""
+    if moment is None:
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _wrap(what: str, exc: Exception) -> ForgeError:

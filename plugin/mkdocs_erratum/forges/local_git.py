@@ -212,6 +212,9 @@ class LocalGitForge:
     def find_issue(self, report_id: str) -> IssueInfo | None:
         raise self._no("issues")
 
+    def open_pull_requests(self) -> list[IssueInfo]:
+        return []  # branches are the deliveries: nothing to join or to list here
+
     def open_issue(
         self,
         *,
@@ -224,6 +227,9 @@ class LocalGitForge:
 
     def comment(self, number: int, body: str, *, key: str) -> str:
         raise self._no("comments")
+
+    def comment_pull_request(self, number: int, body: str, *, key: str) -> str:
+        raise self._no("pull requests")
 
     def add_labels(self, number: int, labels: Iterable[str]) -> None:
         raise self._no("labels")

@@ -30,6 +30,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from mkdocs_erratum.service.abuse import Rejected
 from mkdocs_erratum.service.moderation import ALL, Moderation
 from mkdocs_erratum.text_rules import web_address
+from mkdocs_erratum.triage import short_age
 
 SESSION_COOKIE = "erratum_admin"
 SESSION_SECONDS = 8 * 3600
@@ -162,7 +163,7 @@ def admin_router(gate: AdminGate, moderation: Moderation) -> APIRouter:
         rows = [
             {
                 "id": h.id,
-                "age": age(now - h.created_at),
+                "age": short_age(now - h.created_at),
                 "page": web_address(h.page_url),
                 "comment": h.comment,
                 "diff": [(_diff_class(line), line) for line in h.diff.split("\n")],
@@ -238,21 +239,6 @@ def refuse_cross_site(request: Request) -> None:
         raise Rejected(403, "cross_site", "This form may only be sent from the admin page.")
 
 
-def age(seconds: float) -> str:
-    """A short age, e.g. ``5 min``, ``3 h``, ``2 d``.
-
-    >>> age(30), age(300), age(7200), age(200_000)
-    ('just now', '5 min', '2 h', '2 d')
-    """
-    if seconds < 60:
-        return "just now"
-    if seconds < 3600:
-        return f"{int(seconds // 60)} min"
-    if seconds < 86_400:
-        return f"{int(seconds // 3600)} h"
-    return f"{int(seconds // 86_400)} d"
-
-
 def _choices(payload) -> tuple[list[str] | str, list[str] | str, str]:
     """``approve``, ``reject`` (lists of ids or ``"all"``) and ``reason`` of a decision."""
     if not isinstance(payload, dict):
@@ -302,4 +288,4 @@ def _template(name: str) -> str:
     return (resources.files("mkdocs_erratum") / "templates" / name).read_text(encoding="utf-8")
 
 
-__all__ = ["SESSION_COOKIE", "AdminGate", "admin_router", "age", "same_site"]
+__all__ = ["SESSION_COOKIE", "AdminGate", "admin_router", "same_site"]

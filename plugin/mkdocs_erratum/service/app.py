@@ -3,7 +3,9 @@
 ``POST /api/reports`` runs the protections in order (origin, rate limits, body size,
 JSON shape, honeypot, field limits, schema, idempotency, proof of work, manifest, raw
 HTML), neutralises reader text and answers 202 only after the report is committed to
-SQLite. ``GET /api/reports/{id}`` reads its state; ``GET /api/challenge`` issues an
+SQLite. ``GET /api/reports/{id}`` reads its state; ``GET /api/reports?page=URL`` lists
+the open reports of a page (the widget's markers: no reader text, reused for
+``open_reports_cache_seconds``); ``GET /api/challenge`` issues an
 ALTCHA challenge; ``GET /healthz`` says "ok" and nothing else, without touching the
 store. Every refusal is ``{"error": code, "message": sentence}`` with a 4xx status, a
 locked database or an unreadable manifest a 503, and anything unexpected a 500 of the
@@ -42,7 +44,7 @@ from mkdocs_erratum.service.abuse import (
     page_origin,
 )
 from mkdocs_erratum.service.admin import AdminGate, admin_router
-from mkdocs_erratum.service.backends import Backend, ForgeBackend, GitBackend
+from mkdocs_erratum.service.backends import Backend, ForgeBackend, GitBackend, RetryLater
 from mkdocs_erratum.service.logs import log_event
 from mkdocs_erratum.service.moderation import Moderation
 from mkdocs_erratum.service.settings import ServiceSettings
@@ -54,6 +56,7 @@ from mkdocs_erratum.service.store import (
     report_digest,
 )
 from mkdocs_erratum.service.worker import Worker
+from mkdocs_erratum.triage import view_for_page
 
 _ID_RE = re.compile(r"^r-[0-9a-f]{16}$")
 UNAVAILABLE = "The service cannot check reports right now; please try again later."
@@ -330,6 +333,30 @@ def create_app(settings: ServiceSettings, backend: Backend | None = None) -> Fas
         challenge_limits.check(client_address(request))
         return JSONResponse(pow_.challenge(), headers={"Cache-Control": "no-store"})
 
+    @app.get("/api/reports")
+    async def open_reports(page: str = ""):
+        # What the widget's markers show: numbers, links, paths, lines; no reader text,
+        # nothing about who asks (the answer is the same for everyone, and reused).
+        if not page or len(page) > 2000 or not page.startswith(("http://", "https://")):
+            raise Rejected(400, "invalid_request", "Give the page's address as ?page=URL.")
+        try:
+            view = await anyio.to_thread.run_sync(backend.open_view)
+        except RetryLater:
+            raise Rejected(
+                503,
+                "forge_unavailable",
+                "Open reports cannot be read right now.",
+                {"Retry-After": "30"},
+            ) from None
+        try:
+            current = await anyio.to_thread.run_sync(manifest.get)
+        except ManifestUnavailable:
+            current = None
+        wanted = _page_key(current, page)
+        answer = view_for_page(view, lambda other: _page_key(current, other) == wanted)
+        seconds = int(settings.open_reports_cache_seconds)
+        return JSONResponse(answer, headers={"Cache-Control": f"public, max-age={seconds}"})
+
     @app.get("/api/reports/{report_id}")
     async def report_state(report_id: str):
         if not _ID_RE.match(report_id):
@@ -437,6 +464,13 @@ def create_app(settings: ServiceSettings, backend: Backend | None = None) -> Fas
         return _accepted(existing.id, existing.state)
 
     return app
+
+
+def _page_key(manifest: Manifest | None, url: str) -> str:
+    """The page a URL names: its manifest key when the manifest knows it, else the URL
+    without query and fragment."""
+    found = manifest.page(url) if manifest is not None else None
+    return f"key:{found[0]}" if found else without_query(url)
 
 
 def _accepted(report_id: str, state: str) -> JSONResponse:

@@ -19,17 +19,29 @@ forge library: `mkdocs_erratum.forges.factory` picks the forge's module by name.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from mkdocs_erratum import fixer, gate
-from mkdocs_erratum.forges.base import BRANCH_PREFIX, Forge, ForgeError, PullRequestInfo
+from mkdocs_erratum import fixer, gate, triage
+from mkdocs_erratum.forges.base import (
+    BRANCH_PREFIX,
+    REPORT_LABEL,
+    Forge,
+    ForgeError,
+    PullRequestInfo,
+)
 from mkdocs_erratum.forges.factory import NAMES
 from mkdocs_erratum.forges.local_git import LocalGitForge
 from mkdocs_erratum.report import Report, ReportError
 from mkdocs_erratum.service.settings import ServiceSettings
-from mkdocs_erratum.service.store import BRANCH_CREATED, ISSUE_OPENED, PULL_REQUEST_OPENED
+from mkdocs_erratum.service.store import (
+    BRANCH_CREATED,
+    ISSUE_OPENED,
+    JOINED,
+    PULL_REQUEST_OPENED,
+)
 
 _PERMANENT_STATUSES = frozenset({404, 410, 422})
 
@@ -39,7 +51,8 @@ class Delivery:
     """What a report became."""
 
     state: str
-    """``issue_opened``, ``pull_request_opened`` or ``branch_created``."""
+    """``issue_opened``, ``pull_request_opened``, ``branch_created`` or ``joined`` (a
+    comment on the open issue or pull request ``number`` of the same lines)."""
     number: int | None = None
     url: str | None = None
     branch: str | None = None
@@ -71,6 +84,53 @@ class Backend(Protocol):
     def cost(self, report: Report) -> int:
         """Content-creating requests `deliver` makes (paced by the worker's limiter)."""
 
+    def open_view(self) -> dict:
+        """The triage view of open reports (`mkdocs_erratum.triage.triage_view`)."""
+
+
+class OpenReports:
+    """The forge's open reports, read at most every ``seconds``; what the service itself
+    opens is added at once, so two readers of one typo a second apart still join.
+
+    Shared by the worker threads (a lock around the list; a refresh reads the forge
+    under it, so the others wait for it rather than read it too).
+    """
+
+    def __init__(self, seconds: float, label: str = REPORT_LABEL):
+        self.seconds = seconds
+        self.label = label
+        self._lock = threading.Lock()
+        self._reports: list[triage.OpenReport] | None = None
+        self._skipped = 0
+        self._read_at = 0.0
+        self._view: tuple[float, dict] | None = None
+
+    def get(self, forge: Forge) -> list[triage.OpenReport]:
+        with self._lock:
+            if self._reports is None or time.monotonic() - self._read_at >= self.seconds:
+                self._reports, self._skipped = triage.collect_open_reports(forge, self.label)
+                self._read_at = time.monotonic()
+            return list(self._reports)
+
+    def add(self, open_report: triage.OpenReport) -> None:
+        with self._lock:
+            if self._reports is not None:
+                self._reports.insert(0, open_report)
+            self._view = None
+
+    def view(self, forge: Forge) -> dict:
+        """The triage view, made again at most every ``seconds`` (files read at head)."""
+        with self._lock:
+            if self._view is not None and time.monotonic() - self._view[0] < self.seconds:
+                return self._view[1]
+        reports = self.get(forge)
+        head = forge.head_commit(forge.default_branch())
+        located = triage.locate(reports, triage.FileLines(forge), head)
+        view = triage.triage_view(located, reports, skipped=self._skipped, head=head)
+        with self._lock:
+            self._view = (time.monotonic(), view)
+        return view
+
 
 class ForgeBackend:
     """Reports become issues and pull/merge requests (or branches) through a `Forge`.
@@ -86,6 +146,9 @@ class ForgeBackend:
         limit_pause: pause of every send when the forge still answers 403/429.
         manifest: a callable giving the service's current site manifest; its docs
             folders and Markdown configuration are the gate's, as at intake.
+        join_duplicates: a report on the same lines as an open issue or pull request
+            becomes a comment there (`mkdocs_erratum.fixer.join_duplicate`).
+        open_reports_seconds: how long the list of open reports is reused.
     """
 
     def __init__(
@@ -98,8 +161,12 @@ class ForgeBackend:
         markdown: gate.MarkdownConfig | None = None,
         limit_pause: float = 60.0,
         manifest: Callable[[], Any] | None = None,
+        join_duplicates: bool = True,
+        open_reports_seconds: float = 60.0,
     ):
         self.name = name
+        self.join_duplicates = join_duplicates
+        self.open_reports = OpenReports(open_reports_seconds)
         self._make_forge = make_forge
         self.pull_requests = pull_requests
         self._docs_dirs = tuple(docs_dirs) if docs_dirs is not None else None
@@ -148,6 +215,8 @@ class ForgeBackend:
             docs_dirs=settings.forge_docs_dirs,
             limit_pause=settings.forge_limit_pause_seconds,
             manifest=manifest,
+            join_duplicates=settings.forge_join_duplicates,
+            open_reports_seconds=settings.open_reports_cache_seconds,
         )
 
     @property
@@ -197,15 +266,32 @@ class ForgeBackend:
             return Delivery(PULL_REQUEST_OPENED, issue.number, issue.url)
         return Delivery(ISSUE_OPENED, issue.number, issue.url)
 
+    def open_view(self) -> dict:
+        """Open reports by page and block (no reader text), reused for a while."""
+        forge = self.forge
+        if not (forge.has_issues or forge.has_pull_requests):
+            return triage.triage_view([], [])
+        try:
+            return self.open_reports.view(forge)
+        except ForgeError as exc:
+            raise self._retry(exc) from None
+
     def deliver(self, report: Report) -> Delivery:
         forge = self.forge
         try:
+            if self.join_duplicates and (forge.has_issues or forge.has_pull_requests):
+                joined = fixer.join_duplicate(
+                    forge, report, open_reports=self.open_reports.get(forge)
+                )
+                if joined is not None:
+                    return Delivery(JOINED, *joined.joined)
             note = ""
             if self._wants_pull_request(report):
                 outcome = fixer.fix_report(
-                    forge, report, docs_dirs=self.docs_dirs, markdown=self.markdown
+                    forge, report, docs_dirs=self.docs_dirs, markdown=self.markdown, join=False
                 )
                 if outcome.pull_request is not None:
+                    self._opened(outcome.pull_request.number, outcome.pull_request.url, report)
                     return _delivered(outcome.pull_request)
                 if outcome.state == "refused" or not forge.has_issues:
                     raise Refused(f"The correction cannot be applied: {outcome.message}.")
@@ -214,6 +300,7 @@ class ForgeBackend:
             if not forge.has_issues:
                 return self._record(forge, report, title, body)
             issue = forge.open_issue(report_id=report.id, title=title, body=body + note)
+            self._opened(issue.number, issue.url, report, triage.ISSUE)
         except fixer.FixError as exc:
             raise RetryLater(str(exc)) from None
         except ForgeError as exc:
@@ -222,6 +309,12 @@ class ForgeBackend:
                 raise Refused(f"{name} refused the report ({exc.status}).") from None
             raise self._retry(exc) from None
         return Delivery(ISSUE_OPENED, issue.number, issue.url)
+
+    def _opened(self, number, url, report: Report, kind: str = triage.PULL_REQUEST) -> None:
+        """Count what was just opened among the open reports (duplicates join it)."""
+        if number is not None:
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            self.open_reports.add(triage.OpenReport(number, url, kind, report, stamp))
 
     def _record(self, forge: Forge, report: Report, title: str, body: str) -> Delivery:
         """A branch whose one empty commit records a report that changes nothing."""

@@ -151,7 +151,7 @@ def _admin_call(url: str, token: str, path: str, payload: dict | None = None) ->
 
 
 def _show_held(item: dict, now: float) -> None:
-    from mkdocs_erratum.service.admin import age
+    from mkdocs_erratum.triage import short_age as age
 
     click.echo(
         click.style(item["id"], bold=True)

@@ -115,6 +115,11 @@ class ServiceSettings:
         "forge backend: folders whose Markdown files pull requests may change. "
         "Alias: github_docs_dirs.",
     )
+    forge_join_duplicates: bool = _setting(
+        True,
+        "forge backend: a report on the same lines as an open issue or pull request (same "
+        "file, overlapping lines, same original text) becomes a comment there.",
+    )
     forge_limit_pause_seconds: float = _setting(
         60.0,
         "forge backend: pause of every send when the forge still answers 403/429. "

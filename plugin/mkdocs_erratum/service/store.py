@@ -35,8 +35,10 @@ IN_FLIGHT = "in_flight"
 ISSUE_OPENED = "issue_opened"
 PULL_REQUEST_OPENED = "pull_request_opened"
 BRANCH_CREATED = "branch_created"
+JOINED = "joined"
+"""Added as a comment to the open issue or pull request of the same lines."""
 REJECTED = "rejected"
-DONE_STATES = frozenset({ISSUE_OPENED, PULL_REQUEST_OPENED, BRANCH_CREATED, REJECTED})
+DONE_STATES = frozenset({ISSUE_OPENED, PULL_REQUEST_OPENED, BRANCH_CREATED, JOINED, REJECTED})
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS reports (
