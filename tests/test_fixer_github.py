@@ -22,7 +22,8 @@ FIXED = "The quick brown fox jumps over the lazy dog."
 
 def report_for(path="docs/index.md", start=3, end=3, original=TYPO, replacement=FIXED, **kw):
     block = ReportBlock(path, start, end, original, text_hash(original), replacement)
-    return Report(page_url="https://acme.example/", blocks=[block], comment="Typo", **kw)
+    kw.setdefault("comment", "Typo")
+    return Report(page_url="https://acme.example/", blocks=[block], **kw)
 
 
 def file_issue(standin, report: Report, user: str = "reader") -> int:
