@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 from conftest import git
-from test_cli import erratum
+from test_cli import erratum, report_line
 from test_fixer_github import FIXED, TYPO, commit, report_for
 
 from mkdocs_erratum.fixer import issue_body
@@ -88,7 +88,7 @@ def test_fix_keeps_a_crlf_file_crlf_and_changes_one_line(hosted):
     # list sees the CRLF file's lines where fix will find them.
     status, out, err = erratum("list", *config(hosted), token=None)
     assert (status, err) == (0, "")
-    assert f"  #{number:<5} {'docs/index.md#L3-L3':<40} unchanged" in out.splitlines()
+    assert report_line(number, "issue only", "unchanged") in out.splitlines()
     status, out, err = erratum(
         "fix", str(number), *config(hosted), "--write-interval", "0", token=None
     )
@@ -112,10 +112,12 @@ def test_list_groups_by_page_and_flags_moved_lines(hosted):
     status, out, err = erratum("list", *config(hosted), token=None)
     assert (status, err) == (0, "")
     assert out.splitlines() == [
-        "https://acme.example/",
-        f"  #{same:<5} {'docs/guide/install.md#L3-L3':<40} unchanged",
-        f"  #{moved:<5} {'docs/index.md#L3-L3':<40} moved to L5-L5",
-        "2 open reports on 1 page; 1 changed since the build.",
+        "https://acme.example/  (2 reports)",
+        "  docs/guide/install.md#L3-L3  1 report",
+        report_line(same, "issue only", "unchanged"),
+        "  docs/index.md#L5-L5  1 report",
+        report_line(moved, "issue only", "moved to L5-L5"),
+        "2 open reports on 1 page, 2 blocks; 0 stale (their lines changed since).",
     ]
 
 

@@ -56,6 +56,10 @@ ROUTES = (
     Route("PUT", f"{_P}/issues/{{issue_iid}}", "edit_issue", validated=False),
     Route("GET", f"{_P}/issues/{{issue_iid}}/notes", "list_notes", validated=False),
     Route("POST", f"{_P}/issues/{{issue_iid}}/notes", "create_note", validated=False),
+    Route("GET", f"{_P}/merge_requests/{{merge_request_iid}}/notes", "list_notes", validated=False),
+    Route(
+        "POST", f"{_P}/merge_requests/{{merge_request_iid}}/notes", "create_note", validated=False
+    ),
 )
 NOT_VALIDATED = [(r.method, r.template) for r in ROUTES if not r.validated]
 """The routes GitLab's description lacks (issues, notes, labels, the current user)."""
@@ -251,7 +255,7 @@ class GitLabStandIn(StandInServer):
             "updated_at": comment["created_at"],
             "system": comment.get("system", False),
             "noteable_id": record.id,
-            "noteable_type": "Issue",
+            "noteable_type": "MergeRequest" if record.pull else "Issue",
             "noteable_iid": record.number,
             "resolvable": False,
             "confidential": False,
@@ -600,20 +604,28 @@ class GitLabStandIn(StandInServer):
                 self._new_comment(record, user, f"added ~{name} label")["system"] = True
         return 200, self._issue_json(repo, record)
 
+    def _noted(self, repo, params) -> tuple[Record, str]:
+        """The issue or merge request a notes route names, and its path part."""
+        if "merge_request_iid" in params:
+            record = self._record(repo, params["merge_request_iid"], repo.merge_requests)
+            return record, f"merge_requests/{record.number}"
+        record = self._record(repo, params["issue_iid"])
+        return record, f"issues/{record.number}"
+
     def _op_list_notes(self, user, params, query, payload):
         repo = self._project(params["id"])
-        record = self._record(repo, params["issue_iid"])
+        record, where = self._noted(repo, params)
         notes = [self._note_json(record, c) for c in record.comments]
         if query.get("sort", "desc") == "desc":
             notes.reverse()  # GitLab lists notes newest first unless asked
-        template = f"/api/v4/projects/{repo.id}/issues/{record.number}/notes"
+        template = f"/api/v4/projects/{repo.id}/{where}/notes"
         items, headers = self._page(notes, query, template)
         return 200, items, headers
 
     def _op_create_note(self, user, params, query, payload):
         repo = self._project(params["id"])
         user = self._need_user(user)
-        record = self._record(repo, params["issue_iid"])
+        record, _ = self._noted(repo, params)
         body = payload["body"]
         self._check_length(
             body, 1_000_000, {"note": ["is too long (maximum is 1000000 characters)"]}

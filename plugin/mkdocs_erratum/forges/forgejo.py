@@ -277,6 +277,11 @@ class ForgejoForge:
         )
         return [_issue_info(i) for i in found]
 
+    def open_pull_requests(self) -> list[IssueInfo]:
+        found = self._pages("list open pull requests", f"{self._repo_path()}/pulls", state="open")
+        found.sort(key=lambda p: -p["number"])  # newest first
+        return [_issue_info(p, is_pull_request=True) for p in found]
+
     # -- finding what exists for a report ---------------------------------------------------
 
     def find_issue(self, report_id: str) -> IssueInfo | None:
@@ -368,6 +373,10 @@ class ForgejoForge:
             return self._send("POST", path, json={"body": f"{body}\n\n{marker}"}).json()["html_url"]
 
         return self._retry.create(f"comment on #{number}", lookup=lookup, create=create)
+
+    def comment_pull_request(self, number: int, body: str, *, key: str) -> str:
+        """A pull request's conversation is its issue's (they share the numbers)."""
+        return self.comment(number, body, key=key)
 
     def add_labels(self, number: int, labels: Iterable[str]) -> None:
         ids = self._label_ids(list(labels))
@@ -517,7 +526,7 @@ def _is_sha(ref: str) -> bool:
     return len(ref) == 40 and all(c in "0123456789abcdef" for c in ref)
 
 
-def _issue_info(issue: dict) -> IssueInfo:
+def _issue_info(issue: dict, is_pull_request: bool = False) -> IssueInfo:
     return IssueInfo(
         number=issue["number"],
         url=issue.get("html_url", ""),
@@ -526,7 +535,8 @@ def _issue_info(issue: dict) -> IssueInfo:
         labels=tuple(label["name"] for label in issue.get("labels") or ()),
         state=issue.get("state", "open"),
         author=(issue.get("user") or {}).get("login", ""),
-        is_pull_request=issue.get("pull_request") is not None,
+        is_pull_request=is_pull_request or issue.get("pull_request") is not None,
+        created_at=issue.get("created_at"),
     )
 
 

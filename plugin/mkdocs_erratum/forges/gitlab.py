@@ -276,6 +276,15 @@ class GitLabForge:
         )
         return [_issue_info(i) for i in found]
 
+    def open_pull_requests(self) -> list[IssueInfo]:
+        found = self._read(
+            "list open merge requests",
+            lambda: self._p.mergerequests.list(
+                state="opened", order_by="created_at", sort="desc", get_all=True
+            ),
+        )
+        return [_issue_info(mr, is_pull_request=True) for mr in found]
+
     # -- finding what exists for a report ---------------------------------------------------
 
     def find_issue(self, report_id: str) -> IssueInfo | None:
@@ -337,22 +346,28 @@ class GitLabForge:
         )
 
     def comment(self, number: int, body: str, *, key: str) -> str:
+        return self._note(self._issue(number), f"#{number}", body, key)
+
+    def comment_pull_request(self, number: int, body: str, *, key: str) -> str:
+        """A note on merge request ``number`` (GitLab numbers them apart from issues)."""
+        mr = self._read(f"read merge request !{number}", lambda: self._p.mergerequests.get(number))
+        return self._note(mr, f"!{number}", body, key)
+
+    def _note(self, thread, name: str, body: str, key: str) -> str:
+        """A note on an issue or merge request, unless one carries the key's marker."""
         marker = comment_marker(key)
-        issue = self._issue(number)
 
         def lookup() -> str | None:
-            notes = self._read(
-                f"list the notes of #{number}", lambda: issue.notes.list(get_all=True)
-            )
+            notes = self._read(f"list the notes of {name}", lambda: thread.notes.list(get_all=True))
             return next(
-                (f"{issue.web_url}#note_{n.id}" for n in notes if marker in (n.body or "")), None
+                (f"{thread.web_url}#note_{n.id}" for n in notes if marker in (n.body or "")), None
             )
 
         def create() -> str:
-            note = issue.notes.create({"body": f"{body}\n\n{marker}"})
-            return f"{issue.web_url}#note_{note.id}"
+            note = thread.notes.create({"body": f"{body}\n\n{marker}"})
+            return f"{thread.web_url}#note_{note.id}"
 
-        return self._retry.create(f"comment on #{number}", lookup=lookup, create=create)
+        return self._retry.create(f"comment on {name}", lookup=lookup, create=create)
 
     def add_labels(self, number: int, labels: Iterable[str]) -> None:
         names = ",".join(labels)
@@ -505,7 +520,8 @@ class GitLabForge:
         return self._retry.call(what, action, retry=True)
 
 
-def _issue_info(issue) -> IssueInfo:
+def _issue_info(issue, is_pull_request: bool = False) -> IssueInfo:
+    """An issue, or a merge request (its ``iid`` and ``description`` alike)."""
     return IssueInfo(
         number=issue.iid,
         url=issue.web_url,
@@ -514,6 +530,8 @@ def _issue_info(issue) -> IssueInfo:
         labels=tuple(issue.labels or ()),
         state="open" if issue.state == "opened" else "closed",
         author=(issue.author or {}).get("username", ""),
+        is_pull_request=is_pull_request,
+        created_at=getattr(issue, "created_at", None),
     )
 
 
