@@ -446,17 +446,14 @@ def _print_view(view: dict, label: str) -> None:
 
 def render_triage_html(view: dict, project_url: str) -> str:
     """The triage view as one static HTML page (no script, links to every report)."""
-    import jinja2
-
+    from .pages import render_page
     from .triage import short_age
 
-    template = (resources.files("mkdocs_erratum") / "templates" / "triage.html").read_text(
-        encoding="utf-8"
-    )
-    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
-    env.filters["age"] = lambda days: "?" if days is None else short_age(days * 86_400)
-    env.filters["plural"] = _count
-    return env.from_string(template).render(view=view, project_url=project_url)
+    filters = {
+        "age": lambda days: "?" if days is None else short_age(days * 86_400),
+        "plural": _count,
+    }
+    return render_page("triage.html", filters, view=view, project_url=project_url)
 
 
 def _write(path: str, text: str) -> None:

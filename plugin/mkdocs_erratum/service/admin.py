@@ -19,14 +19,13 @@ import hashlib
 import hmac
 import json
 import time
-from importlib import resources
 from urllib.parse import parse_qs, urlsplit
 
 import anyio.to_thread
-import jinja2
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
+from mkdocs_erratum.pages import render_page
 from mkdocs_erratum.service.abuse import Rejected
 from mkdocs_erratum.service.moderation import ALL, Moderation
 from mkdocs_erratum.text_rules import web_address
@@ -112,11 +111,6 @@ def same_site(request: Request) -> bool:
 def admin_router(gate: AdminGate, moderation: Moderation) -> APIRouter:
     """The admin API and page over ``moderation``, behind ``gate``."""
     router = APIRouter()
-    templates = jinja2.Environment(
-        loader=jinja2.FunctionLoader(_template),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-    )
 
     def need_bearer(request: Request) -> None:
         if not gate.bearer_ok(request):
@@ -150,7 +144,7 @@ def admin_router(gate: AdminGate, moderation: Moderation) -> APIRouter:
         return JSONResponse(decision.to_dict(), headers={"Cache-Control": "no-store"})
 
     def page(request: Request, status: int = 200, **values) -> HTMLResponse:
-        html = templates.get_template("admin.html").render(**values)
+        html = render_page("admin.html", **values)
         return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
 
     @router.get("/admin")
@@ -282,10 +276,6 @@ def _diff_class(line: str) -> str:
     if line.startswith(("+++", "---", "@@")):
         return "meta"
     return {"+": "add", "-": "del"}.get(line[:1], "")
-
-
-def _template(name: str) -> str:
-    return (resources.files("mkdocs_erratum") / "templates" / name).read_text(encoding="utf-8")
 
 
 __all__ = ["SESSION_COOKIE", "AdminGate", "admin_router", "same_site"]

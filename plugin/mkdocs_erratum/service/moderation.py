@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from mkdocs_erratum import gate
 from mkdocs_erratum.corrections import report_diff
@@ -45,13 +45,7 @@ class HeldReport:
     """The change it asks for, as a unified diff (`report_diff`)."""
 
     def to_dict(self) -> dict:
-        return {
-            "id": self.id,
-            "created_at": self.created_at,
-            "page_url": self.page_url,
-            "comment": self.comment,
-            "diff": self.diff,
-        }
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -68,13 +62,7 @@ class Decision:
     """Reports still held after the decision."""
 
     def to_dict(self) -> dict:
-        return {
-            "approved": self.approved,
-            "rejected": self.rejected,
-            "refused": self.refused,
-            "not_held": self.not_held,
-            "held": self.held,
-        }
+        return asdict(self)
 
 
 class Moderation:
