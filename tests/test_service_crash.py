@@ -36,6 +36,7 @@ from tests.service_support import (
 from tests.standin import GitHubStandIn
 
 REPORTS = {"git": 30, "github": 15}
+JOINED_RE = re.compile(r"<!-- erratum:(r-[0-9a-f]{16}):joined -->")
 TOKEN = "maintainer-token"
 
 
@@ -78,10 +79,12 @@ def test_kill_9_mid_run_loses_and_duplicates_nothing(tmp_path, backend):
         )
 
     def created() -> list[str]:
+        """Report ids delivered: branches, or issues, pull requests and joined comments."""
         if standin is None:
             return [name.split("/", 1)[1] for name in branches(repo)]
         records = [*standin.issues(), *standin.pulls()]
-        return [i for r in records for i in report_ids_in(r.body)]
+        joined = [i for r in records for c in r.comments for i in JOINED_RE.findall(c["body"])]
+        return [i for r in records for i in report_ids_in(r.body)] + joined
 
     config = write_toml(tmp_path / "service.toml", values)
     service = ServiceProcess(config, free_port(), tmp_path / "service.log").start()
@@ -132,11 +135,17 @@ def test_kill_9_mid_run_loses_and_duplicates_nothing(tmp_path, backend):
         assert all(states[r.id]["branch"] == f"erratum/{r.id}" for r in reports)
     else:
         assert standin.violations == []
-        expected = {
-            r.id: "issue_opened" if r.blocks[0].replacement is None else "pull_request_opened"
-            for r in reports
-        }
-        assert {i: s["state"] for i, s in states.items()} == expected
+        # The same lines again join the first report's thread: one issue or pull request
+        # per paragraph, every other report a comment on it.
+        for span in {r.blocks[0].start for r in reports}:
+            alike = [r for r in reports if r.blocks[0].start == span]
+            opened = (
+                "issue_opened"
+                if alike[0].blocks[0].replacement is None
+                else ("pull_request_opened")
+            )
+            got = sorted(states[r.id]["state"] for r in alike)
+            assert got == sorted([opened] + ["joined"] * (len(alike) - 1)), (span, got)
     log = (tmp_path / "service.log").read_text()
     assert '"event": "service_started"' in log  # structured JSON lines
     assert TOKEN not in log
