@@ -30,10 +30,14 @@ def built(tmp_path_factory):
     return site, french, head_commit(site)
 
 
+BUILT: dict = {}
+"""Each page's HTML as built, so that every test starts from the build's settings."""
+
+
 def for_forge(site, **settings) -> None:
     """Rewrite the settings of every page of ``site``, as a build for that forge would."""
     for page in site.rglob("*.html"):
-        html = page.read_text(encoding="utf-8")
+        html = BUILT.setdefault(page, page.read_text(encoding="utf-8"))
 
         def patch(m: re.Match) -> str:
             data = json.loads(m.group(2))
@@ -116,7 +120,7 @@ def test_each_forge_gets_its_own_urls(
 def test_a_gitlab_template_and_the_url_cap(browser, built):
     site, _, _ = built
     for_forge(
-        site, forge="gitlab", web="https://gitlab.com", repository="g/guide", form="erratum",
+        site, forge="gitlab", web="https://gitlab.com", repository="g/guide", form="erratum.md",
         cap=2500,
     )  # fmt: skip
     blocks = [FIRST, "A second paragraph", "The last paragraph of the page."]
@@ -149,3 +153,17 @@ def test_the_button_names_the_forge_in_french(browser, built, settings, button):
     assert query.get("title", query.get("issue[title]")) == (
         "Erreur sur la page «\u202fField guide\u202f»"
     )
+
+
+def test_without_a_commit_links_name_the_branch(browser, built):
+    """Outside git (no commit) the branch is the ref: Forgejo and Gitea say so in the path,
+    and a branch with a slash keeps it, as mkdocs_erratum.forges.web writes it."""
+    site, _, _ = built
+    for_forge(
+        site, forge="gitea", web="https://gitea.example.org", repository="acme/guide",
+        commit=None, branch="release/2",
+    )  # fmt: skip
+    with serve(site) as base:
+        _, query = report_issue(browser, base, "Open an issue on Gitea", [FIRST])
+    link = "https://gitea.example.org/acme/guide/src/branch/release/2/docs/index.md#L3-L4"
+    assert link + "\n" in query["body"]

@@ -58,11 +58,12 @@ function forge(C) {
   const form = kind === "github" && C.form, ref = C.commit || C.branch || "HEAD";
   return {
     name: /^https?:\/\/codeberg\.org$/i.test(web) ? "Codeberg" : name,
-    permalink: (b) => base + (C.commit ? blob : blob.replace("commit", "branch")) + encodeURIComponent(ref) +
+    permalink: (b) => base + (C.commit ? blob : blob.replace("commit", "branch")) + encodePath(ref) +
       "/" + encodePath(b.path) + "#L" + b.start + to + b.end,
-    // GitHub's issue forms take the body in their field "report"; GitLab names a template.
+    // As mkdocs_erratum.forges.web: GitHub's issue forms take the body in their field
+    // "report"; GitLab names a description template, without ".md".
     issue: (t, text) => base + issues + new URLSearchParams(Object.entries({
-      template: form, issuable_template: kind === "gitlab" && C.form, [title]: t, [form ? "report" : body]: text,
+      template: form, issuable_template: kind === "gitlab" && C.form?.replace(/\.md$/, ""), [title]: t, [form ? "report" : body]: text,
       labels: kind === "github" && C.labels.join(","),
     }).filter(([, v]) => v)),
   };
