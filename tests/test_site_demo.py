@@ -198,20 +198,21 @@ def test_a_reader_corrects_the_french_article_in_a_browser_and_gets_a_branch(dem
     # Nothing leaves the site before the reader acts (no fonts, no repository facts).
     assert [url for url in requests if not url.startswith(site + "/")] == []
 
-    page.get_by_role("button", name="Report an error").click()
+    # The article's front matter says `lang: fr`: the widget speaks French there.
+    page.get_by_role("button", name="Signaler une erreur", exact=True).click()
     page.locator("p", has_text="taille humaine").click()
-    page.get_by_role("button", name="Continue (1)").click()
-    dialog = page.get_by_role("dialog", name="Report an error")
-    correction = dialog.get_by_label(re.compile("Suggested correction"))
+    page.get_by_role("button", name="Continuer (1)").click()
+    dialog = page.get_by_role("dialog", name="Signaler une erreur")
+    correction = dialog.get_by_label(re.compile("Correction proposée"))
     # The original Markdown arrives a moment later (fetched when the dialog opens).
     expect(correction).to_have_value(
         re.compile("limiter la jauge à 8 000 personnes"), timeout=15_000
     )
     original = correction.input_value()
     correction.fill(original.replace("8 000 personnes", "7 000 personnes"))
-    dialog.get_by_label("What is wrong?").fill("La jauge annoncée est de 7 000.")
-    dialog.get_by_role("button", name="Send").click()
-    outcome = dialog.get_by_text(re.compile(r"on branch erratum/r-[0-9a-f]{16}"))
+    dialog.get_by_label("Quelle est l'erreur\u202f?").fill("La jauge annoncée est de 7 000.")
+    dialog.get_by_role("button", name="Envoyer").click()
+    outcome = dialog.get_by_text(re.compile(r"sur la branche erratum/r-[0-9a-f]{16}"))
     outcome.wait_for(timeout=30_000)
     branch = re.search(r"erratum/r-[0-9a-f]{16}", outcome.inner_text()).group(0)
     page.close()
