@@ -98,7 +98,7 @@ def test_the_french_article_is_annotated_with_its_source_lines(built_site):
     assert path == "site/showcase/fr.md"
     assert "31 septembre" in "\n".join(source[start - 1 : end])
     # The home page and the data-erratum-src contract quote this very attribute.
-    assert value == "site/showcase/fr.md#L17-L20"
+    assert value == "site/showcase/fr.md#L16-L19"
     for quoting in ("index.md", "guide/source-map.md"):
         assert value in (ROOT / "site" / quoting).read_text(encoding="utf-8")
     assert tree.cssselect("blockquote[data-erratum-src]")
