@@ -71,17 +71,17 @@ class Hosted:
         url = self.standin.url
         return ForgeTarget(self.kind.name, url, url + self.kind.api_path, self.kind.project)
 
-    def forge(self, token: str = "maintainer-token", **options):
-        """A new client (nothing cached), tuned for tests."""
+    def forge(self, token: str = "maintainer-token", target: ForgeTarget | None = None, **options):
+        """A new client (nothing cached), tuned for tests (``target``: another server)."""
         settings = dict(backoff=0.05, timeout=5, fork_timeout=10)
         settings.update(options)
         if self.kind.name == "gitlab":
             from mkdocs_erratum.forges import gitlab
 
-            return gitlab.connect(self.target, token=token, **settings)
+            return gitlab.connect(target or self.target, token=token, **settings)
         from mkdocs_erratum.forges import forgejo
 
-        return forgejo.connect(self.target, token=token, **settings)
+        return forgejo.connect(target or self.target, token=token, **settings)
 
     def stop(self) -> None:
         self.standin.stop()

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
 from conftest import git
 
-from mkdocs_erratum.forges.base import ForgeError, ObjectKindError, report_marker
+from mkdocs_erratum.forges.base import ForgeError, ForgeTarget, ObjectKindError, report_marker
 from tests.forges.hosted import Hosted
 from tests.standin import gitlab_server
 from tests.standin.make_swagger_subsets import FORGEJO_OPERATIONS, GITLAB_OPERATIONS
@@ -325,3 +327,21 @@ def test_forgejo_finds_an_older_pull_request_by_the_issue_search(docs_repo, monk
         assert setup.standin.count("GET", r"/pulls$") == 2  # the first client's look-ups only
     finally:
         setup.stop()
+
+
+def test_a_standin_runs_as_its_own_process(hosted):
+    name, project = hosted.kind.name, hosted.kind.project
+    command = [sys.executable, "-m", "tests.standin", "--forge", name]
+    command += ["--git-dir", str(hosted.repo), "--repo", project]
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        url = proc.stdout.readline().strip()
+        target = ForgeTarget(name, url, url + hosted.kind.api_path, project)
+        forge = hosted.forge(target=target)
+        assert forge.read_file("docs/index.md", "main").text.startswith("# Demo")
+        with urllib.request.urlopen(f"{url}/_standin/state") as response:
+            state = json.load(response)
+        assert state["violations"] == [] and project in state["repos"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
