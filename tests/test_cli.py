@@ -244,8 +244,9 @@ def test_list_and_fix_read_a_crlf_file_alike(standin, docs_repo):
     number = file_issue(standin, report_for(commit=built))
     status, out, _ = erratum("list", "--json", *site_args(standin, docs_repo)[:4])
     assert status == 0
-    (entry,) = json.loads(out)["pages"]["https://acme.example/"]
-    assert entry["status"] == "unchanged"
+    ((page,),) = [json.loads(out)["pages"]]
+    ((entry,),) = [b["reports"] for b in page["blocks"]]
+    assert (entry["status"], entry["stale"]) == ("unchanged", False)
     status, out, _ = erratum("fix", str(number), *site_args(standin, docs_repo))
     assert status == 0 and out.startswith("opened pull request"), out
     fixed = subprocess.run(
