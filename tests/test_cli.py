@@ -235,6 +235,29 @@ def test_list_shows_the_state_of_each_report(standin, docs_repo):
     }
 
 
+def test_list_and_fix_read_a_crlf_file_alike(standin, docs_repo):
+    """One rule for lines (corrections.split_lines): a CRLF file is unchanged to both."""
+    crlf = (docs_repo / "docs/index.md").read_text().replace("\n", "\r\n")
+    (docs_repo / "docs/index.md").write_bytes(crlf.encode())
+    git(docs_repo, "commit", "-q", "-am", "CRLF")
+    built = git(docs_repo, "rev-parse", "HEAD").strip()
+    number = file_issue(standin, report_for(commit=built))
+    status, out, _ = erratum("list", "--json", *site_args(standin, docs_repo)[:4])
+    assert status == 0
+    ((page,),) = [json.loads(out)["pages"]]
+    ((entry,),) = [b["reports"] for b in page["blocks"]]
+    assert (entry["status"], entry["stale"]) == ("unchanged", False)
+    status, out, _ = erratum("fix", str(number), *site_args(standin, docs_repo))
+    assert status == 0 and out.startswith("opened pull request"), out
+    fixed = subprocess.run(
+        ["git", "show", f"erratum/{number}:docs/index.md"],
+        cwd=docs_repo,
+        capture_output=True,
+        check=True,
+    ).stdout
+    assert fixed == crlf.replace("jumsp", "jumps").encode()
+
+
 def test_init_writes_form_and_workflow_idempotently(tmp_path):
     git(tmp_path, "init", "-q")
     runner = CliRunner()

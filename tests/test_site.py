@@ -69,7 +69,8 @@ def test_every_page_of_the_guide_and_both_articles_are_built(built_site):
                 "configuration",
                 "source-map",
                 "report-format",
-                "github-action",
+                "forges",
+                "forges/github",
                 "service",
                 "privacy",
                 "faq",
@@ -128,7 +129,7 @@ def test_configuration_reference_has_every_option_and_its_docstring(built_site):
 
 
 def test_command_reference_documents_every_erratum_command_and_option(built_site):
-    tree = page(built_site, "guide/github-action")
+    tree = page(built_site, "guide/forges")
     text = tree.text_content()
     for name, command in erratum.commands.items():
         assert tree.get_element_by_id(f"erratum-{name}") is not None

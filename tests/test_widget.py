@@ -327,7 +327,7 @@ def test_no_repository_leaves_the_widget_out_with_a_warning(tmp_path, caplog):
     site = run_build(config)
     assert "erratum-config" not in (site / "index.html").read_text()
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
-    assert any("No GitHub repository known for the reader widget" in w for w in warnings)
+    assert any("No repository known for the reader widget" in w for w in warnings)
     with pytest.raises(Abort):
         run_build(config, strict=True)
 

@@ -35,6 +35,47 @@ DEFAULT_ACTION = "mkdocs-erratum/mkdocs-erratum@v0"
 ISSUE_FORM_PATH = ".github/ISSUE_TEMPLATE/erratum.yml"
 WORKFLOW_PATH = ".github/workflows/erratum.yml"
 
+INIT_FILES: dict[str, dict[str, str]] = {
+    "github": {
+        ISSUE_FORM_PATH: "github/issue_form.yml",
+        WORKFLOW_PATH: "github/workflow.yml",
+    },
+    "gitlab": {
+        ".gitlab/issue_templates/erratum.md": "gitlab/issue_template.md",
+        ".gitlab/erratum-ci.yml": "gitlab/erratum-ci.yml",
+        ".gitlab-ci.yml": "gitlab/gitlab-ci.yml",
+    },
+    "forgejo": {
+        ".forgejo/ISSUE_TEMPLATE/erratum.yaml": "forgejo/issue_form.yaml",
+        ".forgejo/workflows/erratum.yml": "forgejo/workflow.yml",
+    },
+}
+"""What ``erratum init`` writes per forge: repository path -> template (in ``templates/``).
+Gitea reads Forgejo's files from ``.gitea/`` (`init_files`)."""
+
+INIT_NEXT_STEPS = {
+    "github": [
+        "The workflow labels and fixes every new issue that carries a report. "
+        "Optionally, set `widget_issue_form: erratum.yml` in the erratum plugin options.",
+        "On GitHub, allow the workflow to open pull requests: Settings > Actions > "
+        "General > Workflow permissions > Allow GitHub Actions to create and approve "
+        "pull requests.",
+    ],
+    "gitlab": [
+        "Add a masked CI/CD variable GITLAB_TOKEN: a project access token with the "
+        "Developer role and the api scope. Then create a pipeline schedule (Build > "
+        "Pipeline schedules), e.g. every 15 minutes: the erratum job fixes every open "
+        "report issue.",
+        "If you keep your own .gitlab-ci.yml, add to it: include: [{local: "
+        ".gitlab/erratum-ci.yml}]",
+    ],
+    "forgejo": [
+        "Add a repository secret FORGEJO_TOKEN: an access token with the scopes "
+        "write:repository and write:issue. Enable Actions for the repository; the job "
+        "runs on a runner labelled `docker` (change runs-on for yours).",
+    ],
+}
+
 
 API_URL_VARIABLES = {"github": "GITHUB_API_URL", "gitlab": "CI_API_V4_URL"}
 """Where CI tells a job its forge's API (GitHub Actions, GitLab CI), when not given."""
@@ -466,10 +507,17 @@ def _write(path: str, text: str) -> None:
         raise click.ClickException(f"cannot write {path}: {exc.strerror}") from None
 
 
-@main.command(short_help="Write the issue form and the workflow.")
+@main.command(short_help="Write the issue form and the workflow (or CI job).")
 @click.argument("directory", default=".", type=click.Path(file_okay=False))
 @click.option("--dry-run", is_flag=True, help="Show what would be written; write nothing.")
 @click.option("--force", is_flag=True, help="Overwrite files that exist and differ.")
+@click.option(
+    "--forge",
+    "forge_kind",
+    type=click.Choice(KINDS),
+    help="The forge to write for (default: the configuration's forge option or "
+    "repo_url, else github).",
+)
 @click.option(
     "--action",
     default=DEFAULT_ACTION,
@@ -484,26 +532,40 @@ def _write(path: str, text: str) -> None:
     show_default=True,
     help="The MkDocs configuration, relative to the repository root, for the workflow.",
 )
-def init(directory, dry_run, force, action, config_path):
+def init(directory, dry_run, force, forge_kind, action, config_path):
     """Write the erratum issue form and workflow into the repository at DIRECTORY.
 
-    Creates .github/workflows/erratum.yml: on every new issue that carries a report
-    block (or gets the erratum label) it adds the erratum label and runs `erratum fix`,
-    with contents, pull-requests and issues write permissions only. Also creates
-    .github/ISSUE_TEMPLATE/erratum.yml, a form the widget can prefill (optional: set the
-    plugin's widget_issue_form to erratum.yml). Files already up to date are left
-    alone; files that differ are kept unless --force. Safe to run again.
+    GitHub: .github/workflows/erratum.yml, which on every new issue that carries a
+    report block (or gets the erratum label) adds the erratum label and runs `erratum
+    fix`, with contents, pull-requests and issues write permissions only; and
+    .github/ISSUE_TEMPLATE/erratum.yml, a form the widget can prefill (optional: set
+    the plugin's widget_issue_form to erratum.yml).
+
+    GitLab: .gitlab/erratum-ci.yml, a job for a pipeline schedule that runs `erratum
+    fix` on every open report issue (token: GITLAB_TOKEN, a project access token with
+    the Developer role and the api scope), included from .gitlab-ci.yml; and
+    .gitlab/issue_templates/erratum.md, a description template.
+
+    Forgejo and Gitea: .forgejo/workflows/erratum.yml (.gitea/ for Gitea), run on new
+    report issues (token: secret FORGEJO_TOKEN with write:repository and write:issue),
+    and .forgejo/ISSUE_TEMPLATE/erratum.yaml, an issue form.
+
+    Files already up to date are left alone; files that differ are kept unless
+    --force. Safe to run again.
     """
     if not re.fullmatch(r"[\w.-]+/[\w.-]+(?:/[\w./-]+)?@[\w.-]+", action):
         raise click.BadParameter("expected OWNER/REPO@REF", param_hint="--action")
     if not re.fullmatch(r"[\w./-]+", config_path) or ".." in config_path.split("/"):
         raise click.BadParameter("expected a plain relative path", param_hint="--config")
     root = read_repository(directory).root or os.path.abspath(directory)
+    kind = forge_kind or _site_forge(os.path.join(root, config_path))
     templates = resources.files("mkdocs_erratum") / "templates"
-    workflow = (templates / "workflow.yml").read_text(encoding="utf-8")
     wanted = {
-        ISSUE_FORM_PATH: (templates / "issue_form.yml").read_text(encoding="utf-8"),
-        WORKFLOW_PATH: workflow.replace("__ACTION__", action).replace("__CONFIG__", config_path),
+        rel: (templates / name)
+        .read_text(encoding="utf-8")
+        .replace("__ACTION__", action)
+        .replace("__CONFIG__", config_path)
+        for rel, name in init_files(kind).items()
     }
     kept = 0
     for rel, text in wanted.items():
@@ -525,15 +587,35 @@ def init(directory, dry_run, force, action, config_path):
         with open(path, "w", encoding="utf-8") as fh:
             fh.write(text)
     if not dry_run:
-        click.echo(
-            "The workflow labels and fixes every new issue that carries a report. "
-            "Optionally, set `widget_issue_form: erratum.yml` in the erratum plugin options."
-        )
-        click.echo(
-            "On GitHub, allow the workflow to open pull requests: Settings > Actions > "
-            "General > Workflow permissions > Allow GitHub Actions to create and approve "
-            "pull requests."
-        )
+        for line in INIT_NEXT_STEPS["forgejo" if kind == "gitea" else kind]:
+            click.echo(line)
+
+
+def init_files(kind: str) -> dict[str, str]:
+    """What ``erratum init`` writes for ``kind``: repository path -> template name.
+
+    >>> sorted(init_files("gitea"))
+    ['.gitea/ISSUE_TEMPLATE/erratum.yaml', '.gitea/workflows/erratum.yml']
+    """
+    if kind == "gitea":
+        return {
+            rel.replace(".forgejo/", ".gitea/", 1): name
+            for rel, name in INIT_FILES["forgejo"].items()
+        }
+    return INIT_FILES[kind]
+
+
+def _site_forge(config_path: str) -> str:
+    """The forge the site at ``config_path`` names (its forge option or repo_url)."""
+    if not os.path.exists(config_path):
+        return "github"
+    site = read_site(config_path)
+    if site.forge:
+        return site.forge
+    try:
+        return detect(site.repo_url, forge=None).kind
+    except ForgeUnknown:
+        return "github"
 
 
 @main.command(short_help="Write what a Zensical-built site needs beyond its HTML.")

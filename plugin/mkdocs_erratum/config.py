@@ -1,11 +1,11 @@
 """Configuration schema of the ``erratum`` MkDocs plugin.
 
 Every option has a docstring: the configuration reference of our site is generated from
-them. Options are grouped by prefix (``sourcemap_*`` for the source map, ``widget_*`` for
-the reader widget). Values are checked here, by the schema, when MkDocs loads the
-configuration: a wrong value stops the build with MkDocs' message naming the option
-(``Plugin 'erratum' option 'widget_url_cap': ...``). What needs the repository (does the
-issue form exist?) is checked by the plugin once it knows the repository.
+them. Options are grouped by prefix (``sourcemap_*`` for the source map, ``forge*`` for
+the forge, ``widget_*`` for the reader widget). Values are checked here, by the schema,
+when MkDocs loads the configuration: a wrong value stops the build with MkDocs' message
+naming the option (``Plugin 'erratum' option 'widget_url_cap': ...``). What needs the
+repository (does the issue form exist?) is checked by the plugin once it knows it.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from mkdocs.config import base
 from mkdocs.config import config_options as c
 from mkdocs.config.base import ValidationError
 
+from mkdocs_erratum.forges.base import KINDS
+from mkdocs_erratum.text_rules import is_project_path
 from mkdocs_erratum.widget import STRINGS
 
 URL_CAP_RANGE = (1000, 100_000)
@@ -24,7 +26,7 @@ URL_CAP_RANGE = (1000, 100_000)
 
 
 class RepositoryName(c.Type):
-    """A GitHub ``OWNER/NAME``."""
+    """A project path: ``OWNER/NAME``, or ``group/sub/project`` on GitLab."""
 
     type_name = "`OWNER/NAME`"
 
@@ -33,8 +35,10 @@ class RepositoryName(c.Type):
 
     def run_validation(self, value: object) -> str:
         value = super().run_validation(value)
-        if not re.fullmatch(r"[\w.-]+/[\w.-]+", value):
-            raise ValidationError(f"expected OWNER/NAME, not {value!r}")
+        if not is_project_path(value):
+            raise ValidationError(
+                f"expected OWNER/NAME (group/sub/project on GitLab), not {value!r}"
+            )
         return value
 
 
@@ -161,10 +165,23 @@ class ErratumConfig(base.Config):
     widget_enabled = c.Type(bool, default=True)
     """Add the reader widget ("Report an error") and the source files it loads."""
 
+    forge = c.Optional(c.Choice(KINDS))
+    """The forge of the repository: ``github``, ``gitlab``, ``forgejo`` or ``gitea``.
+    Told from the host of ``repo_url`` (then of the git remote ``origin``) for
+    github.com, gitlab.com and codeberg.org; set it for a self-hosted forge. It decides
+    the form of the widget's links (new issue, permalinks) and which forge ``erratum
+    fix`` and ``erratum list`` talk to."""
+
+    forge_api_url = c.Optional(HttpURL())
+    """The forge's REST API base for ``erratum fix`` and ``erratum list``, when it is not
+    the usual one on the host of ``repo_url`` (``https://api.github.com`` or
+    ``HOST/api/v3``, ``HOST/api/v4`` on GitLab, ``HOST/api/v1`` on Forgejo and Gitea)."""
+
     widget_repository = c.Optional(RepositoryName())
-    """GitHub repository ``OWNER/NAME`` that issues go to; defaults to ``repo_url``, then
-    to the git remote ``origin``. Without any of them (nor ``service_url``) the widget is
-    left out, with a warning."""
+    """Project ``OWNER/NAME`` (``group/sub/project`` on GitLab) that issues go to, on the
+    forge of ``repo_url``; defaults to the project of ``repo_url``, then of the git
+    remote ``origin``. Without any of them (nor ``service_url``) the widget is left out,
+    with a warning."""
 
     widget_branch = c.Optional(c.Type(str))
     """Branch named in reports. Defaults to the branch of an ``edit_uri`` that you wrote

@@ -22,7 +22,7 @@ from mkdocs.structure.pages import Page
 from mkdocs_erratum import site_files, widget
 from mkdocs_erratum.config import ErratumConfig
 from mkdocs_erratum.extension import SourceMapExtension
-from mkdocs_erratum.repository import RepositoryFacts, github_repository, read_repository
+from mkdocs_erratum.repository import RepositoryFacts, read_repository
 
 log = get_plugin_logger(__name__)
 
@@ -197,7 +197,7 @@ class ErratumPlugin(BasePlugin[ErratumConfig]):
 
             manifest = {
                 "repository": (self.widget_settings or {}).get("repository")
-                or github_repository(config.repo_url),
+                or site_files.project_of(config.repo_url, self.config.forge),
                 "commit": self.repository.commit if self.repository else None,
                 "site_url": config.site_url or None,
                 "docs_dirs": _docs_dirs(config, self.repository),

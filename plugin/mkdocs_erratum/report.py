@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .text_rules import fence_for
+from .text_rules import fenced, is_project_path
 
 REPORT_VERSION = 1
 REPORT_FENCE_INFO = "erratum-report"
@@ -93,7 +93,7 @@ class Report:
     blocks: list[ReportBlock]
     comment: str = ""
     repository: str | None = None
-    """``OWNER/NAME`` on GitHub, when the site knows it."""
+    """The project path (``OWNER/NAME``, ``group/sub/project``), when the site knows it."""
     commit: str | None = None
     """The commit the site was built from (40 hex digits), when known."""
     branch: str | None = None
@@ -143,8 +143,8 @@ class Report:
         if commit is not None and not re.fullmatch(r"[0-9a-f]{40}", commit):
             raise ReportError("commit: expected 40 lowercase hex digits")
         repository = _field(data, "repository", str, default=None)
-        if repository is not None and not re.fullmatch(r"[\w.-]+/[\w.-]+", repository):
-            raise ReportError("repository: expected OWNER/NAME")
+        if repository is not None and not is_project_path(repository):
+            raise ReportError("repository: expected OWNER/NAME (group/sub/project on GitLab)")
         return cls(
             page_url=_field(data, "page_url", str),
             blocks=blocks,
@@ -169,9 +169,7 @@ class Report:
 
 def format_report_block(report: Report) -> str:
     """The fenced block that carries ``report`` inside an issue or pull request body."""
-    payload = report.to_json()
-    fence = fence_for(payload)
-    return f"{fence}{REPORT_INFO}\n{payload}\n{fence}"
+    return fenced(report.to_json(), REPORT_INFO)
 
 
 def report_blocks(text: str) -> list[str]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 import subprocess
 from dataclasses import dataclass, field
 
@@ -92,24 +91,6 @@ def read_repository(start_dir: str) -> RepositoryFacts:
         remote_url=remote or None,
         modified=frozenset(p for p in (modified or "").split("\0") if p),
     )
-
-
-def github_repository(url: str | None) -> str | None:
-    """``OWNER/NAME`` from a GitHub URL (https or ssh), else None.
-
-    >>> github_repository("https://github.com/mkdocs/mkdocs/")
-    'mkdocs/mkdocs'
-    >>> github_repository("git@github.com:squidfunk/mkdocs-material.git")
-    'squidfunk/mkdocs-material'
-    >>> github_repository("https://gitlab.com/a/b") is None
-    True
-    """
-    if not url:
-        return None
-    m = re.match(
-        r"^(?:https?://|ssh://git@|git@)github\.com[/:]([\w.-]+)/([\w.-]+?)(?:\.git)?/*$", url
-    )
-    return f"{m.group(1)}/{m.group(2)}" if m else None
 
 
 def _git(cwd: str, *args: str, text: bool = True):

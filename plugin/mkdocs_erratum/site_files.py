@@ -31,8 +31,10 @@ from mkdocs.config import base
 from mkdocs_erratum import widget
 from mkdocs_erratum.config import ErratumConfig
 from mkdocs_erratum.extension import ATTRIBUTE, _decode_lines
+from mkdocs_erratum.forges.base import ForgeTarget
+from mkdocs_erratum.forges.detect import ForgeUnknown, detect
 from mkdocs_erratum.manifest import MANIFEST_PATH, build_manifest, write_site_manifest
-from mkdocs_erratum.repository import RepositoryFacts, github_repository, read_repository
+from mkdocs_erratum.repository import RepositoryFacts, read_repository
 from mkdocs_erratum.zensical_host import (
     PAGE_ATTRIBUTE,
     SiteConfig,
@@ -108,18 +110,15 @@ def widget_settings(
         warn: called with a message the user can act on.
     """
     language, strings = next(iter(texts.items()))
-    repository = (
-        options.widget_repository
-        or github_repository(repo_url)
-        or github_repository(facts.remote_url)
-    )
+    target = forge_target(repo_url, facts.remote_url, forge=options.forge)
+    repository = options.widget_repository or (target.project if target else None)
     if repository is None and not options.service_url:
-        # A warning (it fails --strict): a site on another forge that wants the source
-        # map alone says so with widget_enabled: false.
+        # A warning (it fails --strict): a site that wants the source map alone says so
+        # with widget_enabled: false.
         warn(
-            "No GitHub repository known for the reader widget: set repo_url, the "
-            "plugin's widget_repository or service_url (or widget_enabled: false). "
-            "The widget is left out."
+            "No repository known for the reader widget: set repo_url (and the plugin's "
+            "forge option for a self-hosted forge), widget_repository or service_url (or "
+            "widget_enabled: false). The widget is left out."
         )
         return None
     if not options.sourcemap_enabled:
@@ -151,7 +150,32 @@ def widget_settings(
         language=language,
         languages=texts,
         paragraph_links=options.widget_paragraph_links,
+        forge=target.kind if target else (options.forge or "github"),
+        web=target.web_url if target else widget.GITHUB_WEB,
     )
+
+
+def forge_target(*urls: str | None, forge: str | None = None) -> ForgeTarget | None:
+    """The forge and project of the first of ``urls`` that names one (`detect`).
+
+    >>> forge_target(None, "https://gitlab.com/g/sub/p").project
+    'g/sub/p'
+    >>> forge_target("https://git.example/o/r") is None
+    True
+    """
+    for url in urls:
+        if url:
+            try:
+                return detect(url, forge=forge)
+            except ForgeUnknown:
+                continue
+    return None
+
+
+def project_of(repo_url: str | None, forge: str | None = None) -> str | None:
+    """The project path of ``repo_url`` on a forge erratum can tell, else None."""
+    target = forge_target(repo_url, forge=forge)
+    return target.project if target else None
 
 
 # -- Tags in each page ----------------------------------------------------------------
@@ -205,6 +229,8 @@ def with_page_tags(
                 strings=strings,
                 labels=settings["labels"],
                 issue_form=settings["form"],
+                forge=settings.get("forge", "github"),
+                web=settings.get("web", widget.GITHUB_WEB),
             ),
             strings,
             page_title=shown,
@@ -518,7 +544,8 @@ def make_site_files(
         from mkdocs_erratum import gate  # here: only sites with a service load lxml for it
 
         manifest = {
-            "repository": (settings or {}).get("repository") or github_repository(site.repo_url),
+            "repository": (settings or {}).get("repository")
+            or project_of(site.repo_url, options.forge),
             "commit": repository.commit,
             "site_url": site.site_url or None,
             "docs_dirs": docs_dirs(site.root_dir, site.docs_folders, repository),

@@ -14,8 +14,8 @@ import json
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from urllib.parse import quote, urlencode
 
+from .forges import web as forge_web
 from .text_rules import neutralise  # noqa: F401 (re-exported: the one rule for reader text)
 
 ASSET_DIR = "assets/erratum"
@@ -37,6 +37,7 @@ PAGE_STRINGS = ("button", "banner", "continue", "cancel", "here")
 """The strings a page embeds (for each of the site's languages): the rest come with the
 dialog, from the language's strings file."""
 DEFAULT_URL_CAP = 6000
+GITHUB_WEB = "https://github.com"
 _ASSET_SOURCES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "assets")
 
 
@@ -134,24 +135,41 @@ def site_languages(
 
 
 def branch_from_edit_uri(edit_uri: str | None) -> str | None:
-    """The branch named in a GitHub ``edit_uri`` (``edit/BRANCH/docs/``), or None.
+    """The branch named in an ``edit_uri`` (GitHub's ``edit/BRANCH/docs/``, GitLab's
+    ``-/edit/BRANCH/docs/``, Forgejo's ``src/branch/BRANCH/docs/``), or None.
 
     >>> branch_from_edit_uri("edit/main/docs/"), branch_from_edit_uri("blob/v2/site")
     ('main', 'v2')
+    >>> branch_from_edit_uri("-/edit/main/docs/"), branch_from_edit_uri("src/branch/dev/docs")
+    ('main', 'dev')
     >>> branch_from_edit_uri("?path=/docs/") is None
     True
     """
-    m = re.match(r"^/?(?:edit|blob|tree)/([^/?#]+)", edit_uri or "")
+    m = re.match(r"^/?(?:-/)?(?:edit|blob|tree|src/branch)/([^/?#]+)", edit_uri or "")
     return m.group(1) if m else None
 
 
-def permalink(repository: str, ref: str, path: str, start: int, end: int) -> str:
-    """The GitHub URL of lines ``start..end`` of ``path`` at ``ref`` (a commit or branch).
+def permalink(
+    repository: str,
+    ref: str,
+    path: str,
+    start: int,
+    end: int,
+    *,
+    forge: str = "github",
+    web: str = GITHUB_WEB,
+) -> str:
+    """The forge's URL of lines ``start..end`` of ``path`` at ``ref`` (a commit or branch).
+
+    ``forge`` and ``web`` are the browser settings' keys (the kind and the web base);
+    the forms are `mkdocs_erratum.forges.web`'s.
 
     >>> permalink("o/r", "abc", "docs/a b.md", 3, 5)
     'https://github.com/o/r/blob/abc/docs/a%20b.md#L3-L5'
+    >>> permalink("g/s/p", "abc", "a.md", 10, 12, forge="gitlab", web="https://gl.example")
+    'https://gl.example/g/s/p/-/blob/abc/a.md#L10-12'
     """
-    return f"https://github.com/{repository}/blob/{quote(ref)}/{quote(path)}#L{start}-L{end}"
+    return forge_web.permalink(forge, f"{web}/{repository}", ref, path, start, end)
 
 
 def new_issue_url(
@@ -160,23 +178,22 @@ def new_issue_url(
     body: str,
     labels: Sequence[str] = (),
     issue_form: str | None = None,
+    *,
+    forge: str = "github",
+    web: str = GITHUB_WEB,
 ) -> str:
-    """A ``/issues/new`` URL prefilled with a title, a body and labels.
+    """The forge's new-issue URL prefilled with a title, a body (and labels on GitHub).
 
     With an issue form, GitHub ignores ``body``: the text goes to the form's field of id
-    ``report`` instead (``erratum init`` writes a form with that field).
+    ``report`` instead (``erratum init`` writes a form with that field). On GitLab
+    ``issue_form`` names a description template (``issuable_template``).
 
     >>> new_issue_url("o/r", "Typo", "See @x", ["erratum"])
     'https://github.com/o/r/issues/new?title=Typo&body=See+%40x&labels=erratum'
+    >>> new_issue_url("o/r", "T", "B", forge="forgejo", web="https://codeberg.org")
+    'https://codeberg.org/o/r/issues/new?title=T&body=B'
     """
-    params: list[tuple[str, str]] = []
-    if issue_form:
-        params.append(("template", issue_form))
-    params.append(("title", title))
-    params.append(("report" if issue_form else "body", body))
-    if labels:
-        params.append(("labels", ",".join(labels)))
-    return f"https://github.com/{repository}/issues/new?{urlencode(params)}"
+    return forge_web.new_issue_url(forge, f"{web}/{repository}", title, body, labels, issue_form)
 
 
 def page_issue_url(
@@ -189,6 +206,8 @@ def page_issue_url(
     strings: Mapping[str, str],
     labels: Sequence[str] = (),
     issue_form: str | None = None,
+    forge: str = "github",
+    web: str = GITHUB_WEB,
 ) -> str:
     """The no-JavaScript link: a prefilled issue about a whole page.
 
@@ -198,10 +217,12 @@ def page_issue_url(
     colon = strings["colon"]
     lines = [f"{strings['body_page']}{colon} {page_url}"]
     if path:
-        source = f"https://github.com/{repository}/blob/{quote(ref or 'HEAD')}/{quote(path)}"
+        source = forge_web.file_url(forge, f"{web}/{repository}", ref or "HEAD", path)
         lines.append(f"{strings['body_source']}{colon} {source}")
     lines += ["", f"### {strings['body_comment']}", "", ""]
-    return new_issue_url(repository, title, "\n".join(lines), labels, issue_form)
+    return new_issue_url(
+        repository, title, "\n".join(lines), labels, issue_form, forge=forge, web=web
+    )
 
 
 def first_heading(content_html: str) -> str | None:
@@ -239,10 +260,16 @@ def browser_settings(
     language: str | None = None,
     languages: Mapping[str, Mapping[str, str]] | None = None,
     paragraph_links: bool = True,
+    forge: str = "github",
+    web: str = GITHUB_WEB,
 ) -> dict:
     """The settings the widget reads from the page (the same for every page of a site).
 
     Args:
+        repository: the project path (``OWNER/NAME``, ``group/sub/project``).
+        forge: ``github``, ``gitlab``, ``forgejo`` or ``gitea``: which URL forms the
+            widget builds (`mkdocs_erratum.forges.web`).
+        web: the forge's web base without trailing slash (``https://gitlab.example.com``).
         strings: the texts of the theme's ``language`` (see `resolve_strings`).
         languages: the texts of every language the site's pages use, by code (see
             `site_languages`), the theme's first; default: ``strings`` alone.
@@ -251,6 +278,8 @@ def browser_settings(
     languages = languages or {language_code(language): strings}
     return {
         "repository": repository,
+        "forge": forge,
+        "web": web.rstrip("/"),
         "commit": commit,
         "branch": branch,
         "labels": list(labels),
@@ -383,15 +412,6 @@ def source_file_text(lines: Sequence[str], covered: Iterable[int]) -> str:
     last = max(wanted, default=0)
     out = [lines[n - 1] if n in wanted else None for n in range(1, last + 1)]
     return json.dumps({"lines": out}, ensure_ascii=False, separators=(",", ":"))
-
-
-def is_repository_name(name: str) -> bool:
-    """Whether ``name`` looks like a GitHub ``OWNER/NAME``.
-
-    >>> is_repository_name("mkdocs/mkdocs"), is_repository_name("https://github.com/a/b")
-    (True, False)
-    """
-    return re.fullmatch(r"[\w.-]+/[\w.-]+", name) is not None
 
 
 def asset_text(name: str) -> str:
