@@ -71,6 +71,8 @@ def test_every_page_of_the_guide_and_both_articles_are_built(built_site):
                 "report-format",
                 "forges",
                 "forges/github",
+                "forges/gitlab",
+                "forges/forgejo",
                 "service",
                 "privacy",
                 "faq",
