@@ -170,7 +170,8 @@ def test_poison_reports_end_rejected_and_hold_up_nobody(tmp_path):
             state = wait_done(client, normal.id, timeout=30)
             took = time.monotonic() - sent
             finals = [wait_done(client, r.id, timeout=60) for r in poison]
-    assert state["state"] == "branch_created" and took < 3.0, (state, took)
+    # Not queued behind the poison reports' retries; generous for a loaded CI machine.
+    assert state["state"] == "branch_created" and took < 10.0, (state, took)
     assert {s["state"] for s in finals} == {"rejected"}
     tries = []
     for final in finals:
