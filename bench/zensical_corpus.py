@@ -49,18 +49,28 @@ def run(args: list[str], cwd: Path) -> float:
     return elapsed
 
 
-def zensical_config(base: str, *, erratum: bool) -> str:
-    """The corpus' mkdocs.yml for Zensical, which renders with its own templates: the
-    theme's overrides (``custom_dir``), icons its theme lacks and MkDocs' own themes are
-    left out (the Markdown and its extensions stay as they are)."""
+def zensical_config(base: str, *, erratum: bool, keep_overrides: bool) -> str:
+    """The corpus' mkdocs.yml for Zensical, which renders with its own templates: icons
+    its theme lacks and MkDocs' own themes are left out, and the theme's overrides
+    (``custom_dir``) unless pages name one of their templates (the Markdown and its
+    extensions stay as they are)."""
     text = re.sub(r"\n  icon:\n(?:    .*\n)+", "\n", base)
-    text = re.sub(r"\n  custom_dir: .*", "", text)
+    if not keep_overrides:
+        text = re.sub(r"\n  custom_dir: .*", "", text)
     text = re.sub(r"\n  name: ['\"]?(?:mkdocs|readthedocs)['\"]?\n", "\n  name: material\n", text)
     if erratum:
         text = text.replace(
             "\nmarkdown_extensions:\n", "\nmarkdown_extensions:\n  - erratum_sourcemap\n", 1
         )
     return text
+
+
+def names_templates(docs: Path) -> bool:
+    """Whether a page's front matter names a template (``template: home.html``)."""
+    return any(
+        re.search(r"^template:", page.read_text(encoding="utf-8", errors="replace"), re.M)
+        for page in docs.rglob("*.md")
+    )
 
 
 def score(evalmap: Path, site: Path, repo: Path, out: Path) -> dict:
@@ -109,9 +119,14 @@ def main() -> None:
     for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "corpus"]):
         subprocess.run([*git, *args], cwd=repo, check=True, capture_output=True)
     base = (repo / "mkdocs.yml").read_text()
+    keep = names_templates(repo / "docs")
     (repo / "_mkdocs.yml").write_text(base + "\nplugins:\n  - erratum\n")
-    (repo / "_plain.yml").write_text(zensical_config(base, erratum=False) + "\nsite_dir: _plain\n")
-    (repo / "_zensical.yml").write_text(zensical_config(base, erratum=True) + "\nsite_dir: _site\n")
+    (repo / "_plain.yml").write_text(
+        zensical_config(base, erratum=False, keep_overrides=keep) + "\nsite_dir: _plain\n"
+    )
+    (repo / "_zensical.yml").write_text(
+        zensical_config(base, erratum=True, keep_overrides=keep) + "\nsite_dir: _site\n"
+    )
     mk_site = tmp / "mkdocs-site"
     run(
         [sys.executable, "-m", "mkdocs", "build", "-q", "-f", "_mkdocs.yml", "-d", str(mk_site)],
