@@ -412,3 +412,13 @@ __all__ = [
     "report_marker",
     "with_marker",
 ]
+
+
+def start_of_branch(forge: Forge, base: str | None, where: str) -> tuple[str, str]:
+    """``base`` (the default branch when None) and its head commit, where a pull request's
+    branch starts; ``where`` names the project in the error when the branch is missing."""
+    base = base or forge.default_branch()
+    commit = forge.head_commit(base)
+    if commit is None:
+        raise ForgeError(f"branch {base} not found in {where}")
+    return base, commit

@@ -40,6 +40,7 @@ from .base import (
     PullRequestInfo,
     comment_marker,
     report_marker,
+    start_of_branch,
     with_marker,
 )
 from .retrying import Attempts, Failure
@@ -451,10 +452,7 @@ class ForgejoForge:
         existing = self.find_pull_request(branch, report_id)
         if existing is not None:
             return existing
-        base = base or self.default_branch()
-        base_sha = self.head_commit(base)
-        if base_sha is None:
-            raise ForgeError(f"branch {base} not found in {self.project}")
+        base, base_sha = start_of_branch(self, base, self.project)
         target = self.project if self.can_push() else self.fork()
         self._retry.create(
             f"create branch {branch} in {target}",

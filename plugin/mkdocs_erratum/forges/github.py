@@ -45,6 +45,7 @@ from .base import (
     PullRequestInfo,
     comment_marker,
     report_marker,
+    start_of_branch,
     with_marker,
 )
 from .detect import web_url_from_api
@@ -485,10 +486,7 @@ class GitHubForge:
         existing = self.find_pull_request(branch, report_id)
         if existing is not None:
             return existing
-        base = base or self.default_branch()
-        base_sha = self.head_commit(base)
-        if base_sha is None:
-            raise ForgeError(f"branch {base} not found in {self.repository}")
+        base, base_sha = start_of_branch(self, base, self.repository)
         target = self.repo if self.can_push() else self._fork_repository()
         self._ensure_branch(target, branch, base_sha)
         for path, text in changes.items():

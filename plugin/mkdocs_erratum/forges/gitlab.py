@@ -49,6 +49,7 @@ from .base import (
     PullRequestInfo,
     comment_marker,
     report_marker,
+    start_of_branch,
     with_marker,
 )
 from .retrying import Attempts, Failure
@@ -395,10 +396,7 @@ class GitLabForge:
         existing = self.find_pull_request(branch, report_id)
         if existing is not None:
             return existing
-        base = base or self.default_branch()
-        base_sha = self.head_commit(base)
-        if base_sha is None:
-            raise ForgeError(f"branch {base} not found in {self.project}")
+        base, base_sha = start_of_branch(self, base, self.project)
         source = self._p if self.can_push() else self._fork_project()
         self._retry.create(
             f"commit on {branch} in {source.path_with_namespace}",

@@ -33,6 +33,7 @@ from .base import (
     ObjectKindError,
     PullRequestInfo,
     Unsupported,
+    start_of_branch,
 )
 
 _ZERO_SHA = "0" * 40
@@ -178,10 +179,7 @@ class LocalGitForge:
         existing = self.find_pull_request(branch)
         if existing is not None:
             return existing
-        base = base or self.default_branch()
-        base_sha = self.head_commit(base)
-        if base_sha is None:
-            raise ForgeError(f"branch {base} not found in {self.project}")
+        base, base_sha = start_of_branch(self, base, self.project)
         tree = self._write_tree(base_sha, changes)
         commit = self._git(
             "commit-tree", tree, "-p", base_sha, "-F", "-", input=message, env=self._author
