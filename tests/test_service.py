@@ -121,6 +121,22 @@ def test_comment_only_report_is_a_branch_with_an_empty_commit(tmp_path, site):
     assert "heures, pas heurs" in git(repo, "log", "-1", "--format=%B", branch)
 
 
+def test_a_report_with_one_block_corrected_changes_that_block_only(tmp_path, site):
+    repo, commit, _manifest = site
+    noted = make_report(commit, 5, 6, replacement=None).blocks[0]
+    report = make_report(commit)
+    report.blocks.append(noted)
+    with make_client(tmp_path, site) as client:
+        assert post(client, report).status_code == 202
+        assert wait_done(client, report.id)["state"] == BRANCH_CREATED
+    branch = f"erratum/{report.id}"
+    expected = list(ARTICLE)
+    expected[2] = "Le concert a eu lieu le 31 mars devant 300 personnes."
+    assert git(repo, "show", f"{branch}:docs/concert.md").splitlines() == expected[:-1]
+    message = git(repo, "log", "-1", "--format=%B", branch)
+    assert parse_issue_body(message).blocks[1].replacement is None
+
+
 def test_branch_starts_from_the_base_branch_when_the_commit_is_unknown(tmp_path, site):
     repo, _commit, _manifest = site
     (repo / "other.txt").write_text("x", encoding="utf-8")

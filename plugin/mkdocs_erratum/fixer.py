@@ -150,6 +150,7 @@ def build_pull_request_body(
     relocations: Sequence[tuple[ReportBlock, Relocation]],
     permalink: Callable[[str, int, int], str],
     skipped: Sequence[str] = (),
+    closes: bool = True,
 ) -> str:
     """The pull request body: ``Fixes #N``, the page, the reader's comment, the diff, links.
 
@@ -159,10 +160,12 @@ def build_pull_request_body(
         permalink: ``(path, start, end)`` -> the forge's page of those lines at the
             commit the change starts from (`Forge.permalink`).
         skipped: reported blocks left out, each with the reason.
+        closes: whether merging it settles the issue (``Fixes #N``); else the issue
+            stays open for what is left out (``Part of #N``).
     """
     out = []
     if issue_number is not None:
-        out += [f"Fixes #{issue_number}", ""]
+        out += [f"{'Fixes' if closes else 'Part of'} #{issue_number}", ""]
     out.append(f"A reader reported an error on {web_address(report.page_url)}")
     if report.comment.strip():
         out += ["", "Their comment:", "", fenced(neutralise(report.comment.strip()), "text")]
@@ -361,11 +364,16 @@ def fix_report(
     docs_dirs = list(docs_dirs)
     # Blocks without their original (a shortened issue) are judged once it is read.
     problems = gate.check_report(report, docs_dirs, markdown, originals={})
-    for block in report.blocks:
-        if block.replacement is None:
-            problems.append(
-                f"{code_span(block.path)} lines {block.start}-{block.end}: no suggested text"
-            )
+    # Blocks the reader only commented on stay for the maintainer: the pull request
+    # applies the others, names these, and leaves the issue open.
+    edited = [block for block in report.blocks if block.replacement is not None]
+    comment_only = [
+        f"{code_span(b.path)} lines {b.start}-{b.end}: no correction suggested (see the comment)"
+        for b in report.blocks
+        if b.replacement is None
+    ]
+    if not edited:
+        problems.append("no block has a suggested text")
     if problems:
         return _refuse(
             forge, issue_number, report, "refused", "the report cannot be applied", problems
@@ -380,7 +388,7 @@ def fix_report(
     if base_commit is None:
         raise FixError(f"branch {base} does not exist")
     by_path: dict[str, list[ReportBlock]] = {}
-    for block in report.blocks:
+    for block in edited:
         by_path.setdefault(block.path, []).append(block)
 
     plans: list[gate.FilePlan] = []
@@ -450,7 +458,8 @@ def fix_report(
         issue_number=issue_number,
         relocations=applied,
         permalink=lambda path, start, end: forge.permalink(base_commit, path, start, end),
-        skipped=gone + fixed_already,
+        skipped=gone + fixed_already + comment_only,
+        closes=not comment_only,
     )
     title = f"docs: fix {files[0][0]}" + (f" (erratum #{issue_number})" if issue_number else "")
     pull = forge.open_pull_request(

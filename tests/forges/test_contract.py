@@ -144,6 +144,31 @@ def test_an_issue_gets_one_pull_request_and_one_comment(issue_harness):
     )
 
 
+def test_a_block_only_commented_on_is_left_out_and_the_issue_stays_open(issue_harness):
+    forge = issue_harness.forge()
+    report = report_for()
+    heading = INDEX.splitlines()[0]
+    report.blocks.append(ReportBlock("docs/index.md", 1, 1, heading, text_hash(heading), None))
+    number = issue_harness.add_issue("Erratum", issue_body(report), "alice")
+    outcome = fix_issue(forge, number, docs_dirs=["docs"])
+    assert outcome.state == "pull_request_opened", outcome.message
+    (pull,) = issue_harness.pull_requests()
+    assert pull.body.startswith(f"Part of #{number}\n") and f"Fixes #{number}" not in pull.body
+    assert "`docs/index.md` lines 1-1: no correction suggested" in pull.body
+    assert issue_harness.branch_text(f"erratum/{number}", "docs/index.md") == INDEX.replace(
+        "jumsp", "jumps"
+    )
+
+
+def test_a_report_with_no_correction_opens_no_pull_request(issue_harness):
+    forge = issue_harness.forge()
+    report = report_for(replacement=None)
+    number = issue_harness.add_issue("Erratum", issue_body(report), "alice")
+    outcome = fix_issue(forge, number, docs_dirs=["docs"])
+    assert outcome.state == "refused" and "no block has a suggested text" in outcome.message
+    assert issue_harness.pull_requests() == []
+
+
 def test_a_token_that_cannot_push_works_in_a_fork(forking_harness):
     report = report_for()
     forge = forking_harness.forge(can_push=False)

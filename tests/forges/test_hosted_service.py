@@ -69,6 +69,25 @@ def test_a_replacement_becomes_one_request_and_a_comment_one_issue(tmp_path, wor
     assert "erratum" in issue.labels
 
 
+def test_a_report_corrected_in_part_is_a_request_naming_the_rest(tmp_path, world):
+    setup, commit, _manifest = world
+    report = make_report(commit)
+    report.blocks.append(make_report(commit, 5, 6, replacement=None).blocks[0])
+    with client_for(tmp_path, world) as client:
+        assert post(client, report).status_code == 202
+        assert wait_done(client, report.id)["state"] == "pull_request_opened"
+    (pull,) = setup.standin.pulls()
+    assert setup.standin.issues() == []
+    changed = setup.standin.repo.store.git("show", f"erratum/{report.id}:docs/concert.md").decode()
+    assert changed.split("\n")[2:6] == [
+        "Le concert a eu lieu le 31 mars devant 300 personnes.",
+        "",
+        "Le groupe a joué pendant deux heurs,",
+        "sans entracte.",
+    ]
+    assert "`docs/concert.md` lines 5-6: no correction suggested" in pull.body
+
+
 def test_faults_still_make_exactly_one_of_each(tmp_path, world):
     setup, commit, _manifest = world
     kind = setup.kind

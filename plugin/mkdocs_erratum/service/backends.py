@@ -139,7 +139,8 @@ class ForgeBackend:
         make_forge: builds a forge client; one is made per worker thread (client
             libraries do not share their sessions across threads).
         name: the backend's name in logs (the forge's kind).
-        pull_requests: open a pull request when every block carries a correction.
+        pull_requests: open a pull request when some block carries a correction (the
+            others are named in it, and the report's issue stays open).
         docs_dirs: folders whose Markdown files may change (None: the manifest's, else
             ``docs``).
         markdown: the site's Markdown configuration, when there is no manifest.
@@ -345,7 +346,7 @@ class ForgeBackend:
         return RetryLater(str(exc), self.limit_pause if limited else None)
 
     def _wants_pull_request(self, report: Report) -> bool:
-        return self.pull_requests and all(b.replacement is not None for b in report.blocks)
+        return self.pull_requests and any(b.replacement is not None for b in report.blocks)
 
 
 class GitBackend(ForgeBackend):
