@@ -174,7 +174,7 @@ def test_zensical_reads_the_extension_from_mkdocs_yml_too(tmp_path):
 def test_assets_make_the_widget_files_and_tags(tmp_path):
     root = make_repo(tmp_path / "repo")
     zensical_build(root)
-    proc = erratum_assets(root)
+    proc = erratum_assets(root, "--strict")  # no warning: strict passes
     assert "3 pages with source lines, 5 source files, widget tags in 3 pages" in proc.stdout
     site = root / "site"
     commit = git(root, "rev-parse", "HEAD").strip()
@@ -234,7 +234,8 @@ def test_a_cached_page_mapped_on_another_version_loses_its_lines(tmp_path):
     zensical_build(root)  # the guide is mapped on the committed file, as under MkDocs
     git(root, "commit", "-qam", "commit the paragraph")
     zensical_build(root)  # the guide's text is unchanged: Zensical keeps its old HTML
-    proc = erratum_assets(root)
+    proc = erratum_assets(root, "--strict", check=False)
+    assert proc.returncode == 1 and "warnings in strict mode" in proc.stderr
     assert "1 page left without source lines" in proc.stderr
     assert "guide/index.html" in proc.stderr and "zensical build --clean" in proc.stderr
     assert annotated(root / "site/guide/index.html") == []

@@ -626,7 +626,12 @@ def _site_forge(config_path: str) -> str:
     "config_path",
     help="The site configuration (default: zensical.toml, else mkdocs.yml).",
 )
-def assets(site_dir, config_path):
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Exit with status 1 when there was a warning (as `mkdocs build --strict` does).",
+)
+def assets(site_dir, config_path, strict):
     """Make SITE_DIR, just built by `zensical build`, ready for readers' reports.
 
     Writes the widget's assets, one source file per Markdown file (the lines of the
@@ -635,7 +640,9 @@ def assets(site_dir, config_path):
     that carries source lines; tags of an earlier run are replaced. Options are those
     of erratum_sourcemap under markdown_extensions. A page Zensical kept from its cache
     whose lines no longer match the commit is left without source lines, with a
-    warning: `zensical build --clean` renders it again. Run it after every build.
+    warning: `zensical build --clean` renders it again. Run it after every build;
+    with --strict, a warning fails it (what it wrote stays: it is correct, only less
+    complete), so CI notices.
     """
     from .site_files import SiteFilesError, make_site_files
 
@@ -670,6 +677,8 @@ def assets(site_dir, config_path):
             f"{_count(result.files, 'source file')}, widget tags in "
             f"{_count(result.tagged, 'page')}" + (", manifest written." if result.manifest else ".")
         )
+    if strict and (result.warnings or result.stale):
+        raise click.ClickException("warnings in strict mode (--strict)")
 
 
 def _read(path: str) -> str | None:
