@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "plugin" / "mkdocs_erratum"
-FORGE_LIBRARIES = ("github", "gitlab", "pyforgejo")
+FORGE_LIBRARIES = ("github", "gitlab", "pyforgejo", "httpx")  # httpx: the Forgejo client
 
 LIST_LOADED = """
 import importlib, json, sys
@@ -142,6 +142,10 @@ def test_only_a_forge_module_imports_a_forge_library(module):
     assert sorted(loaded_by(module) & set(FORGE_LIBRARIES)) == []
 
 
-def test_the_github_forge_imports_pygithub():
+@pytest.mark.parametrize(
+    ("module", "library"),
+    [("github", "github"), ("gitlab", "gitlab"), ("forgejo", "httpx")],
+)
+def test_each_forge_module_imports_its_library(module, library):
     # The same check sees the library where it belongs: it can fail.
-    assert "github" in loaded_by("mkdocs_erratum.forges.github")
+    assert library in loaded_by(f"mkdocs_erratum.forges.{module}")
