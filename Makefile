@@ -13,7 +13,7 @@ SUM := $(shell cksum pyproject.toml | cut -d' ' -f1)
 DEMO_STAMP := $(VENV)/.installed-demo-$(SUM)
 TEST_STAMP := $(VENV)/.installed-test-$(SUM)
 
-.PHONY: demo test lint format bench clean
+.PHONY: demo test lint format bench widget clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ test: $(TEST_STAMP)
 lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+# After editing a file of plugin/mkdocs_erratum/assets/: minify it into assets/dist/
+# (terser and Lightning CSS, pinned in widget-build/package-lock.json; needs Node.js).
+widget:
+	$(PYTHON) widget-build/build.py
 
 bench: $(TEST_STAMP)
 	$(PY) bench/build_time.py

@@ -7,6 +7,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -19,11 +20,10 @@ from mkdocs.exceptions import Abort
 from mkdocs_erratum import widget
 
 GUIDE = Path(__file__).parent / "browser" / "sites" / "guide" / "docs"
-LOADER_BUDGET = 3250
+LOADER_BUDGET = 2850
 """Bytes gzipped of what every page loads (erratum.js and .css); the goal is 2,500."""
-WHOLE_BUDGET = 8400
-"""Bytes gzipped of all the widget's JS and CSS (8,497 before the split, unminified); the
-goal is 8,000."""
+WHOLE_BUDGET = 8000
+"""Bytes gzipped of all the widget's JS and CSS (8,497 before the split, unminified)."""
 STRINGS_BUDGET = 900
 """Bytes gzipped of the largest strings file the dialog loads."""
 
@@ -399,6 +399,18 @@ def test_valid_options_build(tmp_path):
     }
     settings = settings_of((run_build(make_site(tmp_path, options)) / "index.html").read_text())
     assert (settings["blocks"], settings["cap"]) == (options["widget_blocks"], 8000)
+
+
+def test_minified_assets_are_what_their_sources_give():
+    """assets/dist/ is terser's and Lightning CSS's output for the sources as committed
+    (widget-build/build.py --check rebuilds it with the pinned tools): an edit to an
+    asset without `make widget` fails here, not on a reader's page."""
+    script = Path(__file__).parents[1] / "widget-build" / "build.py"
+    proc = subprocess.run(
+        [sys.executable, str(script), "--check"], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    assert "matches the sources" in proc.stdout
 
 
 def test_assets_stay_within_their_budgets_gzipped():

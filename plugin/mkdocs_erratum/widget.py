@@ -415,24 +415,17 @@ def source_file_text(lines: Sequence[str], covered: Iterable[int]) -> str:
 
 
 def asset_text(name: str) -> str:
-    """The text of asset ``name`` as the site gets it: comments and spacing left out.
+    """The text of asset ``name`` as the site gets it.
 
-    The package holds the readable sources; rJSmin and rCSSmin (regular-expression
-    minifiers, no build step) take out what only a reader of the source needs. A strings
-    file leaves out `PAGE_STRINGS`, which the page's settings hold.
+    The package holds the readable sources and, in ``assets/dist/``, the JS and CSS
+    minified by terser and Lightning CSS (``make widget``; a test checks they match the
+    sources). A strings file leaves out `PAGE_STRINGS`, which the page's settings hold.
     """
+    if name.endswith((".js", ".css")):
+        with open(os.path.join(_ASSET_SOURCES, "dist", name), encoding="utf-8") as fh:
+            return fh.read()
     with open(os.path.join(_ASSET_SOURCES, name), encoding="utf-8") as fh:
-        text = fh.read()
-    if name.endswith(".js"):
-        import rjsmin
-
-        return rjsmin.jsmin(text) + "\n"
-    if name.endswith(".css"):
-        import rcssmin
-
-        return rcssmin.cssmin(text) + "\n"
-    # A strings file, less what every page embeds already (PAGE_STRINGS).
-    strings = {k: v for k, v in json.loads(text).items() if k not in PAGE_STRINGS}
+        strings = {k: v for k, v in json.loads(fh.read()).items() if k not in PAGE_STRINGS}
     return json.dumps(strings, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 

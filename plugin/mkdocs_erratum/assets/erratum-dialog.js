@@ -73,8 +73,12 @@ function forge(C) {
 /** Open the dialog on `list` (elements with data-erratum-src); `ctx` is what erratum.js
  * shares: settings C, the page's strings T and language, el(), fill(), where(), textOf(),
  * the page's button and more() (back to the selection mode with these blocks chosen). */
-export async function open(list, quoted, ctx) {
+export async function open(list, selected, ctx) {
   const { C, lang, el, where } = ctx;
+  // Text selected for Ctrl+Enter: the innermost blocks it touches, the text quoted.
+  if (selected != null) list = list.filter((b) => !list.some((o) => o !== b && b.contains(o)));
+  const text = selected?.trim();
+  const quoted = text ? text.split("\n").map((l) => "> " + l).join("\n") + "\n\n" : "";
   const [, base] = await Promise.all([style(el), load(new URL("strings." + C.languages[lang] + ".json", HERE), texts, lang)]);
   const T = { ...base, ...ctx.T };
   const F = forge(C);

@@ -2,11 +2,12 @@
 // the per-paragraph link, the selection mode and Ctrl+Enter. Blocks carry
 // data-erratum-src="PATH#LA-LB"; settings are in <script id="erratum-config">. The dialog
 // (erratum-dialog.js: the issue builder and the service client) is imported on the first
-// press, from beside this file: nothing is fetched before the reader acts.
+// press, from beside this file: nothing is fetched before the reader acts. The site gets
+// assets/dist/erratum.js, minified (make widget).
 const ATTR = "data-erratum-src";
 const NOT_SELECTABLE = /^(TABLE|THEAD|TBODY|TFOOT|TR|UL|OL|DL|HR|IMG|BR|SUMMARY|DETAILS)$/;
 const chosen = new Set();
-let C, T, lang, only, button, link, banner, dialog, selecting = false;
+let C, T, lang, only, button, link, banner, next, dialog, selecting = false;
 
 function el(tag, attrs = {}, ...kids) {
   const e = document.createElement(tag);
@@ -77,6 +78,9 @@ function rove(e) {
 }
 
 // -- Selection mode -----------------------------------------------------------------------
+// Links and fields inside the blocks leave the Tab order while the toggles cover them:
+// their own tabindex is kept here, to be put back.
+const tabindex = new Map();
 function enter(picked = []) {
   if (selecting) return;
   selecting = true;
@@ -84,30 +88,18 @@ function enter(picked = []) {
   document.documentElement.classList.add("erratum-selecting");
   let focus;
   for (const b of blocks()) {
-    const t = el("button", { type: "button", class: "erratum-toggle", "aria-pressed": "false", "aria-label": label(b) });
-    const pick = (on) => {
-      on ? chosen.add(b) : chosen.delete(b);
-      t.setAttribute("aria-pressed", on);
-      b.classList.toggle("erratum-selected", on);
-    };
-    t.addEventListener("click", (e) => {
-      e.preventDefault();
-      e.stopPropagation();
-      pick(!chosen.has(b));
-      count();
-    });
+    const pick = (on) => (on ? chosen.add(b) : chosen.delete(b), t.setAttribute("aria-pressed", on));
+    const t = el("button", { type: "button", class: "erratum-toggle", "aria-pressed": "false", "aria-label": label(b),
+      click: (e) => (e.preventDefault(), e.stopPropagation(), pick(!chosen.has(b)), count()) });
     b.classList.add("erratum-block");
-    // Links inside blocks leave the Tab order while the toggles cover them.
     for (const f of b.querySelectorAll("a[href], button, input, select, textarea, [tabindex]")) {
-      if (f.hasAttribute("data-erratum-tabindex")) continue;
-      f.setAttribute("data-erratum-tabindex", f.getAttribute("tabindex") ?? "");
-      f.tabIndex = -1;
+      if (!tabindex.has(f)) tabindex.set(f, f.getAttribute("tabindex")), (f.tabIndex = -1);
     }
     b.prepend(t);
     if (picked.includes(b)) pick(true);
     if (!focus && b.getBoundingClientRect().bottom > 0) focus = t;
   }
-  const next = el("button", { type: "button", class: "erratum-continue", click: () => go([...chosen]) });
+  next = el("button", { type: "button", class: "erratum-continue", click: () => go([...chosen]) });
   banner = el("div", { class: "erratum-banner", role: "region", "aria-label": T.button, lang },
     el("p", { role: "status" }, T.banner), next,
     el("button", { type: "button", class: "erratum-secondary", click: () => leave(true) }, T.cancel));
@@ -117,7 +109,6 @@ function enter(picked = []) {
 }
 
 function count() {
-  const next = banner.querySelector(".erratum-continue");
   next.textContent = `${T.continue} (${chosen.size})`;
   next.disabled = !chosen.size;
 }
@@ -126,23 +117,22 @@ function leave(refocus) {
   if (!selecting) return;
   selecting = false;
   document.documentElement.classList.remove("erratum-selecting");
-  for (const t of document.querySelectorAll(".erratum-toggle")) t.remove();
-  for (const b of document.querySelectorAll(".erratum-block")) b.classList.remove("erratum-block", "erratum-selected");
-  for (const f of document.querySelectorAll("[data-erratum-tabindex]")) {
-    const old = f.getAttribute("data-erratum-tabindex");
-    old ? f.setAttribute("tabindex", old) : f.removeAttribute("tabindex");
-    f.removeAttribute("data-erratum-tabindex");
-  }
+  for (const t of document.querySelectorAll(".erratum-toggle")) t.parentElement.classList.remove("erratum-block"), t.remove();
+  tabindex.forEach((old, f) => (old == null ? f.removeAttribute("tabindex") : f.setAttribute("tabindex", old)));
+  tabindex.clear();
   banner.remove();
   if (refocus) button.focus();
 }
 
-// Open the dialog on these blocks (a failed import is tried again on the next press).
-async function go(list, quoted = "") {
+// What erratum-dialog.js shares of this page and this file.
+const context = () => ({ C, T, lang, el, where, textOf, button, more: enter });
+// The dialog's module, imported once (a failed import is tried again on the next press).
+const chunk = () => (dialog ||= import("./erratum-dialog.js").catch((e) => (dialog = null, Promise.reject(e))));
+
+// Open the dialog on these blocks (with the text the reader selected, if any).
+async function go(list, selected) {
   leave(false);
-  if (!list.length) return;
-  dialog ||= import("./erratum-dialog.js").catch((e) => (dialog = null, Promise.reject(e)));
-  (await dialog).open(list, quoted, { C, T, lang, el, where, textOf, button, more: enter });
+  if (list.length) (await chunk()).open(list, selected, context());
 }
 
 // -- Start ----------------------------------------------------------------------------------
@@ -184,11 +174,9 @@ if (window.crypto?.subtle) {
       if (chosen.size) go([...chosen]);
     } else if (sel && !sel.isCollapsed) {
       const hit = blocks().filter((b) => sel.containsNode(b, true));
-      const inner = hit.filter((b) => !hit.some((o) => o !== b && b.contains(o)));
-      if (!inner.length) return;
+      if (!hit.length) return;
       e.preventDefault();
-      const text = sel.toString().trim();
-      go(inner, text && text.split("\n").map((l) => "> " + l).join("\n") + "\n\n");
+      go(hit, sel.toString());
     }
   });
   // The link follows the mouse and the focus; a touch (a tap, a long press) shows it.
