@@ -70,9 +70,10 @@ function forge(C) {
 }
 
 // -- The dialog ------------------------------------------------------------------------------
-/** Open the dialog on `list` (elements with data-erratum-src); `ctx` is what erratum.js
- * shares: settings C, the page's strings T and language, el(), fill(), where(), textOf(),
- * the page's button and more() (back to the selection mode with these blocks chosen). */
+/** Open the dialog on `list` (elements with data-erratum-src); `selected` is the text the
+ * reader selected for Ctrl+Enter (undefined otherwise); `ctx` is what erratum.js shares:
+ * settings C, the page's strings T and language, el(), where(), textOf(), the page's
+ * button and more() (back to the selection mode with these blocks chosen). */
 export async function open(list, selected, ctx) {
   const { C, lang, el, where } = ctx;
   // Text selected for Ctrl+Enter: the innermost blocks it touches, the text quoted.
