@@ -492,10 +492,13 @@ def splice_source(
     numbers: list[int] = []
     texts: list[str] = []
 
-    def keep(a: int, b: int) -> None:  # the page's own lines a..b-1 (0-based)
+    def keep(a: int, b: int, converted: bool = True) -> None:  # the page's lines a..b-1
         paths.extend([path] * (b - a))
         numbers.extend(range(a + 1, b + 1))
-        texts.extend(original[a:b])
+        if converted:
+            texts.extend(original[a:b])
+        else:  # an include's directive that Markdown never saw is never shown
+            texts.extend("" if INCLUDE_DIRECTIVE_RE.match(t) else t for t in original[a:b])
 
     if original == converted or not converted:
         keep(0, len(original))
@@ -513,7 +516,7 @@ def splice_source(
     for op in Indel.opcodes(_encode(middle_a, codes), _encode(middle_b, codes)):
         if op.tag == "delete" and op.src_start == 0 and op.dest_start == 0 and not texts:
             continue  # metadata the host removed (front matter): never rendered
-        keep(offset_a + op.src_start, offset_a + op.src_end)
+        keep(offset_a + op.src_start, offset_a + op.src_end, converted=op.tag == "equal")
         if op.tag == "equal":
             continue
         for origin in finder.find_run(middle_b[op.dest_start : op.dest_end]):
@@ -588,9 +591,11 @@ class _IncludedLines:
             step = 1 if order.step > 0 else -1
             for k in order:
                 if chosen[k] is None and found[k]:
-                    near = k - step
+                    near = k - step  # the neighbour, past blank lines (never looked up)
+                    while 0 <= near < len(texts) and not texts[near].strip():
+                        near -= step
                     if 0 <= near < len(texts) and chosen[near] is not None:
-                        chosen[k] = _next_to(found[k], chosen[near], step)
+                        chosen[k] = _next_to(found[k], chosen[near], k - near)
         for k, places in enumerate(found):
             if chosen[k] is None and places and not WORD_RE.search(texts[k]):
                 chosen[k] = places[0]
@@ -600,7 +605,8 @@ class _IncludedLines:
 
 
 def _next_to(places: Sequence[SourceLine], line: SourceLine, step: int) -> SourceLine | None:
-    """The place that is ``step`` lines after ``line`` in its file, if it is one of them."""
+    """The place that is ``step`` lines after ``line`` in its file (before it when
+    negative), if it is one of them."""
     return next((c for c in places if c.path == line.path and c.number == line.number + step), None)
 
 
@@ -616,6 +622,8 @@ UNPAIRED_TAGS = frozenset(
 )
 """Tags that never enclose lines of their own: void, or whose closing tag is optional."""
 SNIPPET_LINE_RE = re.compile(r"^[ \t>]*;*-+8<-+")
+INCLUDE_DIRECTIVE_RE = re.compile(r"^[ \t>]*-+8<-+")
+"""A snippets directive, not escaped by ``;``: replaced by what it includes, never shown."""
 MARKUP_SUFFIXES = (".svg", ".html", ".htm", ".xml")
 """Files included as raw markup: what shows any of their text shows their root element."""
 CODE_LANGUAGE_LINE_RE = re.compile(r"^(?: {4,}|\t)\s*(?:#!|:::)[\w#.+-]+.*$")
@@ -931,12 +939,18 @@ class _Mapper:
         tok_path, tok_line = self.tok_path, self.tok_line
         path = None
         numbers: list[int] = []
+        title = 0  # words of an included code block's title, on the page's fence line
         if not kids:  # a leaf: slices and sets do the work
             paths = set(tok_path[first:last])
             paths.discard(None)
             if len(paths) > 1:
-                return None  # spread over several files: unsure
-            if paths:
+                path = self._included_code(i, paths)
+                if path is None:
+                    return None  # spread over several files: unsure
+                lines = list(zip(tok_path[first:last], tok_line[first:last], strict=True))
+                numbers = self._main_cluster([n for p, n in lines if p == path], path)
+                title = sum(1 for p, _ in lines if p is not None and p != path)
+            elif paths:
                 path = paths.pop()
                 numbers = [n for n in tok_line[first:last] if n]
                 numbers = self._main_cluster(numbers, path)
@@ -965,7 +979,7 @@ class _Mapper:
         start, end = min(numbers), max(numbers)
         # Recall: the share of the block's words found in the range. Children's counts
         # are reused; only when they fall short is every word looked up.
-        total = last - first
+        total = last - first - title
         if found < MIN_RECALL * total:
             found = self._found_slowly(i, path, start, end)
             if found < MIN_RECALL * total:
@@ -978,11 +992,33 @@ class _Mapper:
         fitted = self._fit(block, path, start, end, container=bool(kids))
         if fitted is None:
             return None
-        if block.kind == Kind.HTML and block.tag:
+        if block.kind in (Kind.HTML, Kind.RAW) and block.tag:
             wrapper = self._wrapper(block, path, *fitted)
             if wrapper is not None:
                 return wrapper
         return SourceRange(path, *fitted)
+
+    def _included_code(self, i: int, paths: set[str]) -> str | None:
+        """The included file of a code block whose fence, in another file, has a title:
+        ``--8<--`` inside ```` ```py title="x.py" ````. The title's words are all on
+        the fence's opening line; the code's lines are the included file's."""
+        if self.blocks[i].kind != Kind.CODE or len(paths) != 2:
+            return None
+        first, last = self.starts[i], self.ends[i]
+        for fence_path in paths:
+            fence_lines = {
+                n
+                for p, n in zip(self.tok_path[first:last], self.tok_line[first:last], strict=True)
+                if p == fence_path
+            }
+            lines = self.files.get(fence_path)
+            if len(fence_lines) != 1 or lines is None:
+                continue
+            (number,) = fence_lines
+            if number <= len(lines) and FENCE_OPEN_RE.match(lines[number - 1]):
+                (included,) = paths - {fence_path}
+                return included
+        return None
 
     def _wrapper(self, block: RenderedBlock, path: str, start: int, end: int):
         """The lines of an HTML element written around an include: its words are all in
@@ -1006,7 +1042,9 @@ class _Mapper:
         """The matched lines of a leaf block, without stray matches far from the rest.
 
         Lines belong together when only blank or word-less lines, or lines this block
-        also matched, separate them; the group holding most matches wins.
+        also matched, separate them; the group holding most matches wins. The lines
+        between are read in the spliced source: an included file's lines spliced in
+        between (a tab whose body is an include) separate them too.
         """
         distinct = sorted(set(numbers))
         if len(distinct) < 2 or distinct[-1] - distinct[0] + 1 == len(distinct):
@@ -1014,9 +1052,12 @@ class _Mapper:
         lines = self._prose_file(path)
         if lines is None:
             return numbers
+        where, prose = self._source_index(), self.prose
         groups = [[distinct[0]]]
         for a, b in itertools.pairwise(distinct):
-            gap = lines[a : b - 1]  # the lines strictly between a and b
+            ia, ib = where.get((path, a)), where.get((path, b))
+            # The lines strictly between a and b, as spliced (else as in the file).
+            gap = prose[ia + 1 : ib] if ia is not None and ib is not None else lines[a : b - 1]
             if any(WORD_RE.search(text) for text in gap):
                 groups.append([])
             groups[-1].append(b)

@@ -130,6 +130,27 @@ INCLUDES = """\
 --8<-- "b.py"
 ```
 """
+TABBED_INCLUDES = """\
+=== "one.py"
+
+    ```py title="one.py"
+    --8<-- "one.py"
+    ```
+
+=== "one.tcss"
+
+    ```css title="one.tcss"
+    --8<-- "one.tcss"
+    ```
+
+<div class="pic">
+--8<-- "pic.svg"
+</div>
+
+```py
+--8<-- "two.py"
+```
+"""
 REFERENCES = """\
 See [`Model.dump`][pkg.Model.dump] for details
 on dumping.
@@ -171,6 +192,12 @@ INCLUDED = {
     "pic.svg": '<svg viewBox="0 0 1 1">\n<text>Label in svg</text>\n</svg>\n',
     "a.py": "def run():\n    print('a')\n    return [\n        1,\n    ]\n",
     "b.py": "def run():\n    print('b')\n    return [\n        1,\n    ]\n",
+    # Two similar files: their shared first lines are told apart across the blank line.
+    "one.py": 'from rich.text import Text\n\nfrom textual.app import App\nCSS_PATH = "one.tcss"\n'
+    "class One(App):\n    pass\n",
+    "one.tcss": "Screen {\n    color: red;\n}\n",
+    "two.py": "from rich.text import Text\n\nfrom textual.app import App\n"
+    "class Two(App):\n    pass\n",
 }
 BLOCKS_EXTENSIONS = [
     *("pymdownx.blocks.admonition", "pymdownx.blocks.details", "pymdownx.blocks.tab"),
@@ -261,6 +288,23 @@ CASES = [
             ("div", "def run(): print('b') return [ 1, ]", "b.py#L1-L5"),
         ],
         id="includes",
+    ),
+    pytest.param(
+        # Titled fences around includes (the title's words are on the page's fence
+        # line, the code in the file), a tab label after a tab whose include names it,
+        # a raw <div> around an included SVG, similar files included on one page.
+        TABBED_INCLUDES,
+        ["pymdownx.snippets", "pymdownx.tabbed", *FENCE_EXTENSIONS],
+        [
+            ("label", "one.py", "page.md#L1-L1"),
+            ("label", "one.tcss", "page.md#L7-L7"),
+            ("div", "one.pyfrom rich.text import Text from te", "one.py#L1-L6"),
+            ("div", "one.pyfrom rich.text import Text from te", "one.py#L1-L6"),
+            ("div", "one.tcssScreen { color: red; }", "one.tcss#L1-L3"),
+            ("div", "Label in svg", "page.md#L13-L15"),
+            ("div", "from rich.text import Text from textual.", "two.py#L1-L5"),
+        ],
+        id="tabbed-includes",
     ),
     pytest.param(
         REFERENCES,
