@@ -1,10 +1,11 @@
 // mkdocs-erratum reader widget, the part loaded on the first press (by erratum.js): the
 // dialog, the issue builder for each forge and the correction service's client. With it
-// come its stylesheet and the reader's language's strings (strings.<lang>.json).
+// come its stylesheet and the reader's language's strings (strings.<lang>.json), and the
+// markers of what is already reported (mark(), also called when selection mode starts).
 const HERE = import.meta.url;
 const sources = {}; // repository path -> Promise of its lines (null where not published)
 const texts = {}; // strings file -> Promise of its strings
-let sheet, ready, dialog, carried;
+let sheet, ready, dialog, carried, known;
 
 const hex = (buf) => [...new Uint8Array(buf)].map((x) => x.toString(16).padStart(2, "0")).join("");
 const digest = (data, hash = "SHA-256") => crypto.subtle.digest(hash, data);
@@ -31,6 +32,42 @@ function load(url, cache, key) {
   return cache[key];
 }
 const lines = (path) => load(new URL("src/" + encodePath(path) + ".json", HERE), sources, path).then((j) => j.lines);
+const strings = ({ C, lang, T }) => load(new URL("strings." + C.languages[lang] + ".json", HERE), texts, lang).then((b) => ({ ...b, ...T }));
+
+// -- Already reported --------------------------------------------------------------------
+// This page's open reports (mkdocs_erratum.triage.triage_view: numbers, links, lines, no
+// reader text), from the service or the site's snapshot, once per page; none on failure
+// or when the list is older than C.age days.
+function openBlocks(C) {
+  const page = location.origin + location.pathname;
+  if (known?.page !== page) {
+    const url = C.known === "service" ? C.service && new URL("api/reports?page=" + encodeURIComponent(page), C.service)
+      : C.known && new URL("../../_erratum/open-reports.json", HERE);
+    known = (url ? fetch(url).then((r) => r.json()) : Promise.reject()).then((v) =>
+      C.age && Date.now() - Date.parse(v.generated_at) > C.age * 864e5 ? [] :
+      v.pages.filter((p) => new URL(p.page).pathname === location.pathname).flatMap((p) => p.blocks)).catch(() => []);
+    known.page = page;
+  }
+  return known;
+}
+// The first open report of a block on the same file and overlapping lines, if any.
+const reported = (list, [, path, a, b] = []) => list.find((k) => k.path === path && k.lines[0] <= +b && +a <= k.lines[1])
+  ?.reports.find((r) => /^https?:/.test(r.url));
+
+/** Mark the page's blocks that have an open report: "Already reported (#12)", a link to
+ * it (its text is CSS content from aria-label, so a block's own text stays as it was). */
+export async function mark(ctx) {
+  const { C, lang, el, where } = ctx;
+  const [T, list] = await Promise.all([strings(ctx), openBlocks(C), style(el)]);
+  const blocks = [...document.querySelectorAll("[data-erratum-src]")].filter((b) => !/^(T[ABHRF]|UL|OL|DL)/.test(b.tagName));
+  for (const b of blocks) {
+    const r = reported(list, where(b));
+    // The innermost block only (a list item's paragraph, not the list item too).
+    if (r && !b.querySelector(":scope > .erratum-known") && !blocks.some((o) => o !== b && b.contains(o) && reported(list, where(o)))) {
+      b.append(el("a", { class: "erratum-known", href: r.url, target: "_blank", rel: "noopener", lang, "aria-label": fill(T.known, r) }));
+    }
+  }
+}
 
 // The stylesheet once per page (Material's instant navigation drops what it did not load).
 function style(el) {
@@ -75,8 +112,8 @@ function forge(C) {
  * the page's button and more() (back to the selection mode with these blocks chosen). */
 export async function open(list, quoted, ctx) {
   const { C, lang, el, where } = ctx;
-  const [, base] = await Promise.all([style(el), load(new URL("strings." + C.languages[lang] + ".json", HERE), texts, lang)]);
-  const T = { ...base, ...ctx.T };
+  const [, T] = await Promise.all([style(el), strings(ctx)]);
+  mark(ctx);
   const F = forge(C);
   const span = (b) => fill(b.start === b.end ? T.body_line : T.body_lines, b);
   list.sort((a, b) => (a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1));
@@ -112,14 +149,16 @@ export async function open(list, quoted, ctx) {
     ctx.more(list);
   } }, T.add);
   const honeypot = el("input", { name: "website", tabindex: -1, autocomplete: "off", "aria-hidden": "true" });
+  const actions = el("div", { class: "erratum-actions" }, primary, more, cancel);
   const form = el("form", { method: "dialog" },
     el("h2", { id: "erratum-title" }, T.button),
     el("label", { for: "erratum-comment" }, T.comment), comment, fixes,
     C.service ? el("div", { class: "erratum-hp" }, honeypot) : "",
-    status,
-    el("div", { class: "erratum-actions" }, primary, more, cancel));
-  form.addEventListener("submit", (e) => {
-    e.preventDefault();
+    status, actions);
+  // A new report, or (to = an open report of these lines) one added to it: the service
+  // joins it there (report.joins, checked by the same-report rule); without the service
+  // the reader pastes it as a comment on the open issue.
+  const submit = (to) => {
     const report = {
       page_url: location.origin + location.pathname,
       blocks: picks.map((p, i) => ({
@@ -127,12 +166,14 @@ export async function open(list, quoted, ctx) {
         replacement: boxes[i].value === p.original ? null : boxes[i].value,
       })),
       comment: comment.value, repository: C.repository, commit: C.commit, branch: C.branch,
-      id: saved.id, reporter: null, version: 1,
+      id: saved.id, reporter: null, version: 1, ...to && { joins: to.number },
     };
     const done = () => { keep(() => sessionStorage.removeItem(key)); cancel.textContent = T.close; };
+    const how = { T, F, fill, span, show, title: pageTitle(ctx), cap: C.cap };
     if (C.service) send(report, honeypot.value, { T, fill, show, primary, done, service: C.service });
-    else openIssue(report, { T, F, fill, span, show, title: pageTitle(ctx), cap: C.cap }).then(() => (cancel.textContent = T.close));
-  });
+    else (to ? commentOn(report, to, how) : openIssue(report, how)).then(() => (cancel.textContent = T.close));
+  };
+  form.addEventListener("submit", (e) => (e.preventDefault(), submit()));
   function show(text, link, full) {
     status.replaceChildren(text);
     if (link && /^https?:\/\//.test(link)) status.append(" ", el("a", { href: link, target: "_blank", rel: "noopener" }, link));
@@ -162,7 +203,13 @@ export async function open(list, quoted, ctx) {
     primary.disabled = false;
     show("");
   } catch {
-    show(T.load_failed);
+    return show(T.load_failed);
+  }
+  const open = await openBlocks(C), to = picks.map((p) => reported(open, [, p.path, p.start, p.end])).find(Boolean);
+  if (to) {
+    status.before(el("p", {}, el("a", { href: to.url, target: "_blank", rel: "noopener" }, fill(T.known, to))));
+    primary.textContent = T.new_report;
+    primary.before(el("button", { type: "button", class: "erratum-primary", click: () => submit(to) }, fill(T.add_to, to)));
   }
 }
 
@@ -231,6 +278,19 @@ async function openIssue(r, how) {
   show(copied ? T.copied : T.copy_below, null, copied ? null : full);
 }
 
+// "Add to #12" without the service: GitHub has no link that prefills a comment, so the
+// report goes to the clipboard and the issue opens at its comment box.
+async function commentOn(r, to, how) {
+  const { T, show } = how, body = issueBody(r, how);
+  let copied = false;
+  try {
+    await navigator.clipboard.writeText(body);
+    copied = true;
+  } catch { /* shown below for a manual copy */ }
+  window.open(to.url + "#new_comment_field", "_blank", "noopener");
+  show(how.fill(copied ? T.pasted : T.paste_below, to), null, copied ? null : body);
+}
+
 // -- Service ------------------------------------------------------------------------------
 const b64 = (data) => btoa(JSON.stringify(data));
 
@@ -281,7 +341,7 @@ async function send(report, honeypot, { T, fill, show, primary, done, service })
       s = await (await fetch(url)).json();
     } catch { /* keep polling: the report is stored */ }
     if (s.state === "rejected") return show(fill(T.rejected, { reason: s.reason || "" }));
-    if (/^(issue_opened|pull_request_opened|branch_created)$/.test(s.state)) return show(fill(T[s.state], s), s.url);
+    if (/^(issue_opened|pull_request_opened|branch_created|joined)$/.test(s.state)) return show(fill(T[s.state], s), s.url);
     show(T.queued);
     await new Promise((ok) => setTimeout(ok, wait));
   }

@@ -80,6 +80,7 @@ function rove(e) {
 function enter(picked = []) {
   if (selecting) return;
   selecting = true;
+  chunk().then((d) => d.mark({ C, T, lang, el, where }), Boolean); // "Already reported" markers
   chosen.clear();
   document.documentElement.classList.add("erratum-selecting");
   let focus;
@@ -141,9 +142,9 @@ function leave(refocus) {
 async function go(list, quoted = "") {
   leave(false);
   if (!list.length) return;
-  dialog ||= import("./erratum-dialog.js").catch((e) => (dialog = null, Promise.reject(e)));
-  (await dialog).open(list, quoted, { C, T, lang, el, where, textOf, button, more: enter });
+  (await chunk()).open(list, quoted, { C, T, lang, el, where, textOf, button, more: enter });
 }
+const chunk = () => dialog ||= import("./erratum-dialog.js").catch((e) => (dialog = null, Promise.reject(e)));
 
 // -- Start ----------------------------------------------------------------------------------
 function start() {
