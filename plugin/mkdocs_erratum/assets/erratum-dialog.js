@@ -5,7 +5,8 @@
 const HERE = import.meta.url;
 const sources = {}; // repository path -> Promise of its lines (null where not published)
 const texts = {}; // strings file -> Promise of its strings
-let sheet, ready, dialog, carried, known;
+const known = {}; // page -> Promise of its open blocks
+let sheet, ready, dialog, carried;
 
 const hex = (buf) => [...new Uint8Array(buf)].map((x) => x.toString(16).padStart(2, "0")).join("");
 const digest = (data, hash = "SHA-256") => crypto.subtle.digest(hash, data);
@@ -36,36 +37,29 @@ const strings = ({ C, lang, T }) => load(new URL("strings." + C.languages[lang] 
 
 // -- Already reported --------------------------------------------------------------------
 // This page's open reports (mkdocs_erratum.triage.triage_view: numbers, links, lines, no
-// reader text), from the service or the site's snapshot, once per page; none on failure
-// or when the list is older than C.age days.
-function openBlocks(C) {
-  const page = location.origin + location.pathname;
-  if (known?.page !== page) {
-    const url = C.known === "service" ? C.service && new URL("api/reports?page=" + encodeURIComponent(page), C.service)
-      : C.known && new URL("../../_erratum/open-reports.json", HERE);
-    known = (url ? fetch(url).then((r) => r.json()) : Promise.reject()).then((v) =>
-      C.age && Date.now() - Date.parse(v.generated_at) > C.age * 864e5 ? [] :
-      v.pages.filter((p) => new URL(p.page).pathname === location.pathname).flatMap((p) => p.blocks)).catch(() => []);
-    known.page = page;
-  }
-  return known;
-}
+// reader text), from the service or the site's snapshot, once per page; none when off, on
+// failure, or when the list is older than C.age days.
+const openBlocks = (C, page = location.origin + location.pathname) => known[page] ||= (async () => {
+  if (!C.known) return [];
+  const v = await (await fetch(C.known == "service" ? new URL("api/reports?page=" + encodeURIComponent(page), C.service)
+    : new URL("../../_erratum/open-reports.json", HERE))).json();
+  return C.age && Date.now() - Date.parse(v.generated_at) > C.age * 864e5 ? []
+    : v.pages.filter((p) => new URL(p.page).pathname == location.pathname).flatMap((p) => p.blocks);
+})().catch(() => []);
 // The first open report of a block on the same file and overlapping lines, if any.
-const reported = (list, [, path, a, b] = []) => list.find((k) => k.path === path && k.lines[0] <= +b && +a <= k.lines[1])
+const reported = (list, [, path, a, b] = []) => list.find((k) => k.path == path && k.lines[0] <= +b && +a <= k.lines[1])
   ?.reports.find((r) => /^https?:/.test(r.url));
+// "Already reported (#12)", a link; its text is CSS content from aria-label, so that the
+// text of the block it is in stays what the loader reads.
+const badge = (r, T, { el, lang }) => el("a", { class: "erratum-known", href: r.url, target: "_blank", rel: "noopener", lang, "aria-label": fill(T.known, r) });
 
-/** Mark the page's blocks that have an open report: "Already reported (#12)", a link to
- * it (its text is CSS content from aria-label, so a block's own text stays as it was). */
+/** Mark the page's blocks that have an open report: the innermost ones (a list item's
+ * paragraph, not the item too), never a table row, once each. */
 export async function mark(ctx) {
-  const { C, lang, el, where } = ctx;
-  const [T, list] = await Promise.all([strings(ctx), openBlocks(C), style(el)]);
-  const blocks = [...document.querySelectorAll("[data-erratum-src]")].filter((b) => !/^(T[ABHRF]|UL|OL|DL)/.test(b.tagName));
-  for (const b of blocks) {
-    const r = reported(list, where(b));
-    // The innermost block only (a list item's paragraph, not the list item too).
-    if (r && !b.querySelector(":scope > .erratum-known") && !blocks.some((o) => o !== b && b.contains(o) && reported(list, where(o)))) {
-      b.append(el("a", { class: "erratum-known", href: r.url, target: "_blank", rel: "noopener", lang, "aria-label": fill(T.known, r) }));
-    }
+  const [T, list] = await Promise.all([strings(ctx), openBlocks(ctx.C), style(ctx.el)]);
+  for (const b of document.querySelectorAll("[data-erratum-src]")) {
+    const r = b.tagName != "TR" && !b.querySelector("[data-erratum-src],.erratum-known") && reported(list, ctx.where(b));
+    if (r) b.append(badge(r, T, ctx));
   }
 }
 
@@ -171,7 +165,10 @@ export async function open(list, quoted, ctx) {
     const done = () => { keep(() => sessionStorage.removeItem(key)); cancel.textContent = T.close; };
     const how = { T, F, fill, span, show, title: pageTitle(ctx), cap: C.cap };
     if (C.service) send(report, honeypot.value, { T, fill, show, primary, done, service: C.service });
-    else (to ? commentOn(report, to, how) : openIssue(report, how)).then(() => (cancel.textContent = T.close));
+    // GitHub has no link that prefills a comment: the report goes to the clipboard, and
+    // the issue opens at its comment box.
+    else (to ? handOver(issueBody(report, how), to.url + "#new_comment_field", [fill(T.pasted, to), fill(T.paste_below, to)], show)
+      : openIssue(report, how)).then(() => (cancel.textContent = T.close));
   };
   form.addEventListener("submit", (e) => (e.preventDefault(), submit()));
   function show(text, link, full) {
@@ -207,7 +204,7 @@ export async function open(list, quoted, ctx) {
   }
   const open = await openBlocks(C), to = picks.map((p) => reported(open, [, p.path, p.start, p.end])).find(Boolean);
   if (to) {
-    status.before(el("p", {}, el("a", { href: to.url, target: "_blank", rel: "noopener" }, fill(T.known, to))));
+    status.before(el("p", {}, badge(to, T, ctx)));
     primary.textContent = T.new_report;
     primary.before(el("button", { type: "button", class: "erratum-primary", click: () => submit(to) }, fill(T.add_to, to)));
   }
@@ -269,26 +266,14 @@ async function openIssue(r, how) {
   }
   const full = bodies[0];
   const short = [T.body_pasted, "", T.body_page + T.colon + " " + r.page_url, "", ...r.blocks.map(F.permalink), "", reportBlock({ ...bare(false), truncated: true })].join("\n");
-  let copied = false;
-  try {
-    await navigator.clipboard.writeText(full);
-    copied = true;
-  } catch { /* shown below for a manual copy */ }
-  window.open(F.issue(title, short), "_blank", "noopener");
-  show(copied ? T.copied : T.copy_below, null, copied ? null : full);
+  return handOver(full, F.issue(title, short), [T.copied, T.copy_below], show);
 }
 
-// "Add to #12" without the service: GitHub has no link that prefills a comment, so the
-// report goes to the clipboard and the issue opens at its comment box.
-async function commentOn(r, to, how) {
-  const { T, show } = how, body = issueBody(r, how);
-  let copied = false;
-  try {
-    await navigator.clipboard.writeText(body);
-    copied = true;
-  } catch { /* shown below for a manual copy */ }
-  window.open(to.url + "#new_comment_field", "_blank", "noopener");
-  show(how.fill(copied ? T.pasted : T.paste_below, to), null, copied ? null : body);
+// Copy `text` to the clipboard and open `url`; say so, or show the text for a manual copy.
+async function handOver(text, url, [copied, manual], show) {
+  const ok = await navigator.clipboard.writeText(text).then(() => 1, () => 0);
+  window.open(url, "_blank", "noopener");
+  show(ok ? copied : manual, null, ok ? null : text);
 }
 
 // -- Service ------------------------------------------------------------------------------
