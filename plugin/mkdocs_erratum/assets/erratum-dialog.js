@@ -36,22 +36,23 @@ const lines = (path) => load(new URL("src/" + encodePath(path) + ".json", HERE),
 const strings = ({ C, lang, T }) => load(new URL("strings." + C.languages[lang] + ".json", HERE), texts, lang).then((b) => ({ ...b, ...T }));
 
 // -- Already reported --------------------------------------------------------------------
-// This page's open reports (mkdocs_erratum.triage.triage_view: numbers, links, lines, no
-// reader text), from the service or the site's snapshot, once per page; none when off, on
-// failure, or when the list is older than C.age days.
+// The open reports' blocks (mkdocs_erratum.triage.triage_view: numbers, links, lines, no
+// reader text), from the service (this page's) or the site's snapshot (all pages': a
+// block is known by its source lines, which a snippet shares between pages), once per
+// page; none when off, on failure, or when the list is older than C.age days.
 const openBlocks = (C, page = location.origin + location.pathname) => known[page] ||= (async () => {
   if (!C.known) return [];
   const v = await (await fetch(C.known == "service" ? new URL("api/reports?page=" + encodeURIComponent(page), C.service)
     : new URL("../../_erratum/open-reports.json", HERE))).json();
   return C.age && Date.now() - Date.parse(v.generated_at) > C.age * 864e5 ? []
-    : v.pages.filter((p) => new URL(p.page).pathname == location.pathname).flatMap((p) => p.blocks);
+    : v.pages.flatMap((p) => p.blocks);
 })().catch(() => []);
 // The first open report of a block on the same file and overlapping lines, if any.
 const reported = (list, [, path, a, b] = []) => list.find((k) => k.path == path && k.lines[0] <= +b && +a <= k.lines[1])
   ?.reports.find((r) => /^https?:/.test(r.url));
 // "Already reported (#12)", a link; its text is CSS content from aria-label, so that the
 // text of the block it is in stays what the loader reads.
-const badge = (r, T, { el, lang }) => el("a", { class: "erratum-known", href: r.url, target: "_blank", rel: "noopener", lang, "aria-label": fill(T.known, r) });
+const badge = (r, T, { el }) => el("a", { class: "erratum-known", href: r.url, target: "_blank", rel: "noopener", "aria-label": fill(T.known, r) });
 
 /** Mark the page's blocks that have an open report: the innermost ones (a list item's
  * paragraph, not the item too), never a table row, once each. */
