@@ -272,7 +272,7 @@ async function openIssue(r, how) {
 
 // Copy `text` to the clipboard and open `url`; say so, or show the text for a manual copy.
 async function handOver(text, url, [copied, manual], show) {
-  const ok = await navigator.clipboard.writeText(text).then(() => 1, () => 0);
+  const ok = await navigator.clipboard?.writeText(text).then(() => 1, () => 0);
   window.open(url, "_blank", "noopener");
   show(ok ? copied : manual, null, ok ? null : text);
 }
