@@ -200,3 +200,29 @@ def test_two_corrections_of_one_paragraph_are_one_pull_request_with_one_comment(
     assert "-Le concert a eu lieu le 31 mars devant 300 personnes." in comment
     assert "+Le concert a eu lieu le 30 mars." in comment
     assert ARTICLE[2] not in comment.split("```diff", 1)[1]
+
+
+def test_add_to_joins_with_joining_off_but_only_the_same_report(tmp_path, world):  # noqa: F811
+    """The widget's "Add to #N" (``joins``): the service joins it even with
+    ``forge_join_duplicates = false``, and only where the same-report rule agrees."""
+    _repo, commit_, _manifest, server = world
+    with client_for(tmp_path, world, forge_join_duplicates=False) as client:
+        first = make_report(commit_, 5, 6, replacement=None, comment="heurs -> heures")
+        assert post(client, first).status_code == 202
+        opened = wait_done(client, first.id)
+        plain = make_report(commit_, 5, 6, replacement=None, comment="Not joined: off")
+        assert post(client, plain).status_code == 202
+        own = wait_done(client, plain.id)
+        number = opened["number"]
+        added = make_report(commit_, 5, 6, replacement=None, comment="Added", joins=number)
+        assert post(client, added).status_code == 202
+        joined = wait_done(client, added.id)
+        # The hint names the issue, but these are other lines: not the same report.
+        elsewhere = make_report(commit_, 11, 11, replacement=None, joins=opened["number"])
+        assert post(client, elsewhere).status_code == 202
+        refused = wait_done(client, elsewhere.id)
+    assert (opened["state"], own["state"], refused["state"]) == ("issue_opened",) * 3
+    assert joined["state"] == "joined" and joined["number"] == opened["number"]
+    assert len({opened["number"], own["number"], refused["number"]}) == 3
+    (comment,) = comments(server, opened["number"])
+    assert "Added" in comment

@@ -69,3 +69,17 @@ def test_invalid_blocks_are_named(block_change, message):
 def test_body_without_block():
     with pytest.raises(ReportError, match="no ```json erratum-report block"):
         parse_issue_body("just words")
+
+
+def test_joins_round_trips_and_is_left_out_when_unset():
+    assert "joins" not in make_report().to_dict()
+    report = make_report(joins=12)
+    assert Report.from_json(report.to_json()).joins == 12
+    assert parse_issue_body(format_report_block(report)) == report
+
+
+@pytest.mark.parametrize("joins", [0, -3, "12", True, 1.5, 2**31])
+def test_joins_must_be_a_number(joins):
+    data = make_report().to_dict() | {"joins": joins}
+    with pytest.raises(ReportError, match="joins"):
+        Report.from_dict(data)

@@ -22,9 +22,10 @@ from mkdocs_erratum import widget
 GUIDE = Path(__file__).parent / "browser" / "sites" / "guide" / "docs"
 LOADER_BUDGET = 2850
 """Bytes gzipped of what every page loads (erratum.js and .css); the goal is 2,500."""
-WHOLE_BUDGET = 8000
-"""Bytes gzipped of all the widget's JS and CSS (8,497 before the split, unminified)."""
-STRINGS_BUDGET = 900
+WHOLE_BUDGET = 8200
+"""Bytes gzipped of all the widget's JS and CSS (8,497 before the split, unminified; 8,326
+before terser, without the "Already reported" markers); the goal is 8,000."""
+STRINGS_BUDGET = 1000
 """Bytes gzipped of the largest strings file the dialog loads."""
 
 
@@ -340,6 +341,27 @@ def test_a_missing_issue_form_warns_and_the_report_goes_into_the_body(tmp_path, 
     assert ".github/ISSUE_TEMPLATE/nope.yml is not in the repository" in caplog.text
 
 
+SERVICE = {"service_url": "https://errata.example.org/"}
+
+
+@pytest.mark.parametrize(
+    ("plugin", "known", "age"),
+    [({}, "snapshot", 7),
+     (SERVICE, "service", 7),
+     ({**SERVICE, "widget_open_reports": "snapshot"}, "snapshot", 7),
+     ({"widget_open_reports": "off", "widget_open_reports_max_age": 0}, None, 0)],
+)  # fmt: skip
+def test_where_the_markers_come_from(tmp_path, plugin, known, age):
+    settings = settings_of((run_build(make_site(tmp_path, plugin)) / "index.html").read_text())
+    assert (settings["known"], settings["age"]) == (known, age)
+
+
+def test_markers_from_the_service_without_one_warn(tmp_path, caplog):
+    site = run_build(make_site(tmp_path, {"widget_open_reports": "service"}))
+    assert settings_of((site / "index.html").read_text())["known"] == "service"
+    assert "widget_open_reports: service needs service_url" in caplog.text
+
+
 def test_an_issue_form_that_exists_is_used(tmp_path):
     root = tmp_path / "site"
     form = root / ".github" / "ISSUE_TEMPLATE" / "erratum.yml"
@@ -364,6 +386,8 @@ def test_an_issue_form_that_exists_is_used(tmp_path):
      ({"widget_blocks": "p::before"}, "'widget_blocks': 'p::before' cannot select blocks"),
      ({"widget_issue_form": "../x.yml"}, "'widget_issue_form': expected the file name"),
      ({"widget_labels": "erratum"}, "'widget_labels': Expected a list of items"),
+     ({"widget_open_reports": "forge"}, "'widget_open_reports': Expected one of: ('auto'"),
+     ({"widget_open_reports_max_age": -1}, "'widget_open_reports_max_age': expected 0 to 3650"),
      ({"widget_blocks_typo": "p"}, "'widget_blocks_typo': unknown option of the erratum")],
 )  # fmt: skip
 def test_invalid_options_stop_the_build_naming_the_option(tmp_path, caplog, plugin, message):

@@ -23,6 +23,8 @@ from mkdocs_erratum.widget import STRINGS
 
 URL_CAP_RANGE = (1000, 100_000)
 """Accepted values of ``widget_url_cap``: below 1,000 characters no report fits."""
+OPEN_REPORTS_SOURCES = ("auto", "service", "snapshot", "off")
+"""Accepted values of ``widget_open_reports``."""
 
 
 class RepositoryName(c.Type):
@@ -226,6 +228,18 @@ class ErratumConfig(base.Config):
     widget_blocks = c.Optional(CssSelector())
     """CSS selector limiting which annotated blocks readers can select (default: all),
     such as ``.md-content p, .md-content li``. It is checked at build time."""
+
+    widget_open_reports = c.Choice(OPEN_REPORTS_SOURCES, default="auto")
+    """Where the widget reads the open reports it marks ("Already reported (#12)", and
+    "Add to #12" in the dialog): ``service`` (``GET /api/reports?page=...`` of
+    ``service_url``), ``snapshot`` (``_erratum/open-reports.json`` at the site's root,
+    written by ``erratum list --json --output``), ``auto`` (the service when
+    ``service_url`` is set, else the snapshot) or ``off``. Read only once the reader acts
+    (the first press, or the selection mode), with the dialog."""
+
+    widget_open_reports_max_age = BoundedInt(0, 3650, default=7)
+    """Days after which the widget ignores a snapshot (by its ``generated_at``): an old
+    list would mark errors fixed since. ``0``: whatever its age."""
 
     service_url = c.Optional(HttpURL())
     """Base URL (``http://`` or ``https://``) of an ``erratum serve`` service: the widget

@@ -492,7 +492,8 @@ def join_duplicate(
     An open pull request on them wins over an issue (the issue's own pull request is
     where its correction is reviewed). With an ``issue_number`` (the new report's own
     issue), that issue is left out of the search, says where it joined and is labelled
-    `LABEL_DUPLICATE`. Each comment is keyed by the report id: running it again
+    `LABEL_DUPLICATE`. The thread ``report.joins`` names (the reader's "Add to #N") is
+    searched first, by the same rule. Each comment is keyed by the report id: running it again
     comments nothing twice.
 
     Args:
@@ -517,7 +518,11 @@ def join_duplicate(
     head = forge.head_commit(forge.default_branch())
     lines = FileLines(forge)
     mine = locate([OpenReport(issue_number or 0, "", ISSUE, report)], lines, head)
-    match = find_duplicate(mine, locate(others, lines, head))
+    # The thread the reader chose ("Add to #N": report.joins) is looked in first; the
+    # same rule decides there as everywhere.
+    hinted = [r for r in others if report.joins in (r.number, (r.pull_request or (0,))[0])]
+    match = hinted and find_duplicate(mine, locate(hinted, lines, head))
+    match = match or find_duplicate(mine, locate(others, lines, head))
     if match is None:
         return None
     new, existing = match

@@ -105,12 +105,19 @@ class Report:
     version: int = REPORT_VERSION
     truncated: bool = False
     """The short block of a report too long for a link: no texts, locators and id only."""
+    joins: int | None = None
+    """The open issue or pull request the reader chose to add this report to ("Add to
+    #12" in the widget). A hint, never trusted alone: the report joins an open thread
+    only when `mkdocs_erratum.triage.same_lines` says it is the same report."""
 
     def to_dict(self) -> dict[str, Any]:
-        """The report as plain JSON-ready data (``truncated`` only when true)."""
+        """The report as plain JSON-ready data (``truncated`` only when true, ``joins``
+        only when set)."""
         data = asdict(self)
         if not self.truncated:
             del data["truncated"]
+        if self.joins is None:
+            del data["joins"]
         return data
 
     def to_json(self) -> str:
@@ -145,6 +152,9 @@ class Report:
         repository = _field(data, "repository", str, default=None)
         if repository is not None and not is_project_path(repository):
             raise ReportError("repository: expected OWNER/NAME (group/sub/project on GitLab)")
+        joins = data.get("joins")
+        if joins is not None and (type(joins) is not int or not 0 < joins < 2**31):
+            raise ReportError("joins: expected an issue or pull request number")
         return cls(
             page_url=_field(data, "page_url", str),
             blocks=blocks,
@@ -155,6 +165,7 @@ class Report:
             id=report_id,
             reporter=_field(data, "reporter", str, default=None),
             truncated=_field(data, "truncated", bool, default=False) is True,
+            joins=joins,
         )
 
     @classmethod

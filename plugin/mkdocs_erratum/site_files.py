@@ -124,6 +124,8 @@ def widget_settings(
     if not options.sourcemap_enabled:
         warn("The reader widget needs the source map (sourcemap_enabled: true): it is left out.")
         return None
+    if options.widget_open_reports == "service" and not options.service_url:
+        warn("widget_open_reports: service needs service_url; readers see no markers.")
     issue_form = options.widget_issue_form
     if issue_form and not os.path.isfile(
         os.path.join(facts.base_dir, ".github", "ISSUE_TEMPLATE", issue_form)
@@ -152,6 +154,8 @@ def widget_settings(
         paragraph_links=options.widget_paragraph_links,
         forge=target.kind if target else (options.forge or "github"),
         web=target.web_url if target else widget.GITHUB_WEB,
+        open_reports=options.widget_open_reports,
+        open_reports_max_age=options.widget_open_reports_max_age,
     )
 
 

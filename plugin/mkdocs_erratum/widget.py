@@ -262,6 +262,8 @@ def browser_settings(
     paragraph_links: bool = True,
     forge: str = "github",
     web: str = GITHUB_WEB,
+    open_reports: str = "auto",
+    open_reports_max_age: int = 7,
 ) -> dict:
     """The settings the widget reads from the page (the same for every page of a site).
 
@@ -274,7 +276,12 @@ def browser_settings(
         languages: the texts of every language the site's pages use, by code (see
             `site_languages`), the theme's first; default: ``strings`` alone.
         paragraph_links: show the per-paragraph "report an error here" link.
+        open_reports: ``widget_open_reports``; the settings carry what ``auto`` means
+            here (``service`` with a ``service_url``, else ``snapshot``) or None (off).
+        open_reports_max_age: days after which a snapshot is ignored (0: never).
     """
+    if open_reports == "auto":
+        open_reports = "service" if service_url else "snapshot"
     languages = languages or {language_code(language): strings}
     return {
         "repository": repository,
@@ -288,6 +295,8 @@ def browser_settings(
         "blocks": blocks,
         "service": service_url.rstrip("/") + "/" if service_url else None,
         "links": paragraph_links,
+        "known": None if open_reports == "off" else open_reports,
+        "age": open_reports_max_age,
         **language_settings(languages, title),
     }
 

@@ -1,9 +1,11 @@
 // mkdocs-erratum reader widget, the part loaded on the first press (by erratum.js): the
 // dialog, the issue builder for each forge and the correction service's client. With it
-// come its stylesheet and the reader's language's strings (strings.<lang>.json).
+// come its stylesheet and the reader's language's strings (strings.<lang>.json), and the
+// markers of what is already reported (mark(), also called when selection mode starts).
 const HERE = import.meta.url;
 const sources = {}; // repository path -> Promise of its lines (null where not published)
 const texts = {}; // strings file -> Promise of its strings
+const known = {}; // page -> Promise of its open blocks
 let sheet, ready, dialog, carried;
 
 const hex = (buf) => [...new Uint8Array(buf)].map((x) => x.toString(16).padStart(2, "0")).join("");
@@ -31,6 +33,36 @@ function load(url, cache, key) {
   return cache[key];
 }
 const lines = (path) => load(new URL("src/" + encodePath(path) + ".json", HERE), sources, path).then((j) => j.lines);
+const strings = ({ C, lang, T }) => load(new URL("strings." + C.languages[lang] + ".json", HERE), texts, lang).then((b) => ({ ...b, ...T }));
+
+// -- Already reported --------------------------------------------------------------------
+// The open reports' blocks (mkdocs_erratum.triage.triage_view: numbers, links, lines, no
+// reader text), from the service (this page's) or the site's snapshot (all pages': a
+// block is known by its source lines, which a snippet shares between pages), once per
+// page; none when off, on failure, or when the list is older than C.age days.
+const openBlocks = (C, page = location.origin + location.pathname) => known[page] ||= (async () => {
+  if (!C.known) return [];
+  const v = await (await fetch(C.known == "service" ? new URL("api/reports?page=" + encodeURIComponent(page), C.service)
+    : new URL("../../_erratum/open-reports.json", HERE))).json();
+  return C.age && Date.now() - Date.parse(v.generated_at) > C.age * 864e5 ? []
+    : v.pages.flatMap((p) => p.blocks);
+})().catch(() => []);
+// The first open report of a block on the same file and overlapping lines, if any.
+const reported = (list, [, path, a, b] = []) => list.find((k) => k.path == path && k.lines[0] <= +b && +a <= k.lines[1])
+  ?.reports.find((r) => /^https?:/.test(r.url));
+// "Already reported (#12)", a link; its text is CSS content from aria-label, so that the
+// text of the block it is in stays what the loader reads.
+const badge = (r, T, { el }) => el("a", { class: "erratum-known", href: r.url, target: "_blank", rel: "noopener", "aria-label": fill(T.known, r) });
+
+/** Mark the page's blocks that have an open report: the innermost ones (a list item's
+ * paragraph, not the item too), never a table row, once each. */
+export async function mark(ctx) {
+  const [T, list] = await Promise.all([strings(ctx), openBlocks(ctx.C), style(ctx.el)]);
+  for (const b of document.querySelectorAll("[data-erratum-src]")) {
+    const r = b.tagName != "TR" && !b.querySelector("[data-erratum-src],.erratum-known") && reported(list, ctx.where(b));
+    if (r) b.append(badge(r, T, ctx));
+  }
+}
 
 // The stylesheet once per page (Material's instant navigation drops what it did not load).
 function style(el) {
@@ -80,8 +112,8 @@ export async function open(list, selected, ctx) {
   if (selected != null) list = list.filter((b) => !list.some((o) => o !== b && b.contains(o)));
   const text = selected?.trim();
   const quoted = text ? text.split("\n").map((l) => "> " + l).join("\n") + "\n\n" : "";
-  const [, base] = await Promise.all([style(el), load(new URL("strings." + C.languages[lang] + ".json", HERE), texts, lang)]);
-  const T = { ...base, ...ctx.T };
+  const [, T] = await Promise.all([style(el), strings(ctx)]);
+  mark(ctx);
   const F = forge(C);
   const span = (b) => fill(b.start === b.end ? T.body_line : T.body_lines, b);
   list.sort((a, b) => (a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1));
@@ -117,14 +149,16 @@ export async function open(list, selected, ctx) {
     ctx.more(list);
   } }, T.add);
   const honeypot = el("input", { name: "website", tabindex: -1, autocomplete: "off", "aria-hidden": "true" });
+  const actions = el("div", { class: "erratum-actions" }, primary, more, cancel);
   const form = el("form", { method: "dialog" },
     el("h2", { id: "erratum-title" }, T.button),
     el("label", { for: "erratum-comment" }, T.comment), comment, fixes,
     C.service ? el("div", { class: "erratum-hp" }, honeypot) : "",
-    status,
-    el("div", { class: "erratum-actions" }, primary, more, cancel));
-  form.addEventListener("submit", (e) => {
-    e.preventDefault();
+    status, actions);
+  // A new report, or (to = an open report of these lines) one added to it: the service
+  // joins it there (report.joins, checked by the same-report rule); without the service
+  // the reader pastes it as a comment on the open issue.
+  const submit = (to) => {
     const report = {
       page_url: location.origin + location.pathname,
       blocks: picks.map((p, i) => ({
@@ -132,12 +166,17 @@ export async function open(list, selected, ctx) {
         replacement: boxes[i].value === p.original ? null : boxes[i].value,
       })),
       comment: comment.value, repository: C.repository, commit: C.commit, branch: C.branch,
-      id: saved.id, reporter: null, version: 1,
+      id: saved.id, reporter: null, version: 1, ...to && { joins: to.number },
     };
     const done = () => { keep(() => sessionStorage.removeItem(key)); cancel.textContent = T.close; };
+    const how = { T, F, fill, span, show, title: pageTitle(ctx), cap: C.cap };
     if (C.service) send(report, honeypot.value, { T, fill, show, primary, done, service: C.service });
-    else openIssue(report, { T, F, fill, span, show, title: pageTitle(ctx), cap: C.cap }).then(() => (cancel.textContent = T.close));
-  });
+    // GitHub has no link that prefills a comment: the report goes to the clipboard, and
+    // the issue opens at its comment box.
+    else (to ? handOver(issueBody(report, how), to.url + "#new_comment_field", [fill(T.pasted, to), fill(T.paste_below, to)], show)
+      : openIssue(report, how)).then(() => (cancel.textContent = T.close));
+  };
+  form.addEventListener("submit", (e) => (e.preventDefault(), submit()));
   function show(text, link, full) {
     status.replaceChildren(text);
     if (link && /^https?:\/\//.test(link)) status.append(" ", el("a", { href: link, target: "_blank", rel: "noopener" }, link));
@@ -167,7 +206,13 @@ export async function open(list, selected, ctx) {
     primary.disabled = false;
     show("");
   } catch {
-    show(T.load_failed);
+    return show(T.load_failed);
+  }
+  const open = await openBlocks(C), to = picks.map((p) => reported(open, [, p.path, p.start, p.end])).find(Boolean);
+  if (to) {
+    status.before(el("p", {}, badge(to, T, ctx)));
+    primary.textContent = T.new_report;
+    primary.before(el("button", { type: "button", class: "erratum-primary", click: () => submit(to) }, fill(T.add_to, to)));
   }
 }
 
@@ -227,13 +272,14 @@ async function openIssue(r, how) {
   }
   const full = bodies[0];
   const short = [T.body_pasted, "", T.body_page + T.colon + " " + r.page_url, "", ...r.blocks.map(F.permalink), "", reportBlock({ ...bare(false), truncated: true })].join("\n");
-  let copied = false;
-  try {
-    await navigator.clipboard.writeText(full);
-    copied = true;
-  } catch { /* shown below for a manual copy */ }
-  window.open(F.issue(title, short), "_blank", "noopener");
-  show(copied ? T.copied : T.copy_below, null, copied ? null : full);
+  return handOver(full, F.issue(title, short), [T.copied, T.copy_below], show);
+}
+
+// Copy `text` to the clipboard and open `url`; say so, or show the text for a manual copy.
+async function handOver(text, url, [copied, manual], show) {
+  const ok = await navigator.clipboard?.writeText(text).then(() => 1, () => 0);
+  window.open(url, "_blank", "noopener");
+  show(ok ? copied : manual, null, ok ? null : text);
 }
 
 // -- Service ------------------------------------------------------------------------------
@@ -286,7 +332,7 @@ async function send(report, honeypot, { T, fill, show, primary, done, service })
       s = await (await fetch(url)).json();
     } catch { /* keep polling: the report is stored */ }
     if (s.state === "rejected") return show(fill(T.rejected, { reason: s.reason || "" }));
-    if (/^(issue_opened|pull_request_opened|branch_created)$/.test(s.state)) return show(fill(T[s.state], s), s.url);
+    if (/^(issue_opened|pull_request_opened|branch_created|joined)$/.test(s.state)) return show(fill(T[s.state], s), s.url);
     show(T.queued);
     await new Promise((ok) => setTimeout(ok, wait));
   }

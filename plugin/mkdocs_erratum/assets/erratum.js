@@ -84,6 +84,7 @@ const tabindex = new Map();
 function enter(picked = []) {
   if (selecting) return;
   selecting = true;
+  chunk().then((d) => d.mark(context()), Boolean); // "Already reported" markers
   chosen.clear();
   document.documentElement.classList.add("erratum-selecting");
   let focus;
@@ -134,7 +135,6 @@ async function go(list, selected) {
   leave(false);
   if (list.length) (await chunk()).open(list, selected, context());
 }
-
 // -- Start ----------------------------------------------------------------------------------
 function start() {
   // Read again on each page: Material's instant navigation swaps <head> per page.

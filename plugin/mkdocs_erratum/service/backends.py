@@ -280,7 +280,10 @@ class ForgeBackend:
     def deliver(self, report: Report) -> Delivery:
         forge = self.forge
         try:
-            if self.join_duplicates and (forge.has_issues or forge.has_pull_requests):
+            # A reader's "Add to #N" (report.joins) asks to join even where joining is
+            # off; either way the same-report rule decides, never the hint alone.
+            wants_join = self.join_duplicates or report.joins is not None
+            if wants_join and (forge.has_issues or forge.has_pull_requests):
                 joined = fixer.join_duplicate(
                     forge, report, open_reports=self.open_reports.get(forge)
                 )
