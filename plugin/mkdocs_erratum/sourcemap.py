@@ -513,13 +513,20 @@ def splice_source(
     middle_b = converted[head : len(converted) - tail]
     offset_a = skip + head
     codes: dict[str, str] = {}
-    for op in Indel.opcodes(_encode(middle_a, codes), _encode(middle_b, codes)):
+    ops = Indel.opcodes(_encode(middle_a, codes), _encode(middle_b, codes))
+    # The files the directives of each run of changes name: what it includes.
+    named: list[tuple[str, ...]] = []
+    for changed, group in itertools.groupby(ops, key=lambda op: op.tag != "equal"):
+        group = list(group)
+        names = _included_names(middle_a[group[0].src_start : group[-1].src_end]) if changed else ()
+        named.extend([names] * len(group))
+    for op, names in zip(ops, named, strict=True):
         if op.tag == "delete" and op.src_start == 0 and op.dest_start == 0 and not texts:
             continue  # metadata the host removed (front matter): never rendered
         keep(offset_a + op.src_start, offset_a + op.src_end, converted=op.tag == "equal")
         if op.tag == "equal":
             continue
-        for origin in finder.find_run(middle_b[op.dest_start : op.dest_end]):
+        for origin in finder.find_run(middle_b[op.dest_start : op.dest_end], names):
             if origin is not None:
                 paths.append(origin.path)
                 numbers.append(origin.number)
@@ -572,15 +579,19 @@ class _IncludedLines:
                     self.index.setdefault(key, []).append(SourceLine(path, i + 1, text))
         self.last: SourceLine | None = None
 
-    def find_run(self, texts: Sequence[str]) -> list[SourceLine | None]:
+    def find_run(self, texts: Sequence[str], names: Sequence[str] = ()) -> list[SourceLine | None]:
         """Where each of consecutive converted lines came from, or None.
 
-        A line found in one place only stands for it. A line found in several places
-        (files included side by side share lines) is the one that continues or
-        precedes its resolved neighbours; failing that, a word-less line takes its
-        first place and a line with words is left out: say nothing rather than guess.
+        A line found in one place only stands for it; in several places (files
+        included side by side share lines), the places in the files ``names`` (what
+        the directives there name) are preferred. A line still found in several places
+        is the one that continues or precedes its resolved neighbours; failing that, a
+        word-less line takes its first place and a line with words is left out: say
+        nothing rather than guess.
         """
         found = [self.index.get(text.strip(), ()) for text in texts]
+        if names:
+            found = [_in_named(places, names) for places in found]
         chosen: list[SourceLine | None] = [
             places[0] if len({(c.path, c.number) for c in places}) == 1 else None
             for places in found
@@ -602,6 +613,40 @@ class _IncludedLines:
         resolved = [c for c in chosen if c is not None]
         self.last = resolved[-1] if resolved and chosen[-1] is not None else None
         return [c if c is not None and c.path is not None else None for c in chosen]
+
+
+def _included_names(lines: Sequence[str]) -> tuple[str, ...]:
+    """The files that the snippets directives among ``lines`` name, as written (their
+    sections and line numbers left out; URLs too).
+
+    >>> _included_names(['--8<-- "docs/a.py"', "  --8<-- 'b.md:intro'", "--8<--", "c", "--8<--"])
+    ('docs/a.py', 'b.md', 'c')
+    """
+    names: list[str] = []
+    in_block = False
+    for line in lines:
+        m = INCLUDE_DIRECTIVE_RE.match(line)
+        if m:
+            rest = line[m.end() :].strip()
+            quoted = re.match(r"""(["'])(.+?)\1""", rest)
+            if quoted:
+                names.append(quoted.group(2))
+            elif not rest:
+                in_block = not in_block
+        elif in_block and line.strip():
+            names.append(line.strip())
+    return tuple(re.sub(r"(?::[^/:]*){1,2}$", "", name) for name in names if "://" not in name)
+
+
+def _in_named(places: Sequence[SourceLine], names: Sequence[str]) -> Sequence[SourceLine]:
+    """The places in a file one of ``names`` stands for (a path relative to a snippets
+    base folder), or all of them when none is."""
+    if len(places) < 2:
+        return places
+    own = [
+        c for c in places if c.path and any(c.path == n or c.path.endswith("/" + n) for n in names)
+    ]
+    return own or places
 
 
 def _next_to(places: Sequence[SourceLine], line: SourceLine, step: int) -> SourceLine | None:
@@ -992,7 +1037,7 @@ class _Mapper:
         fitted = self._fit(block, path, start, end, container=bool(kids))
         if fitted is None:
             return None
-        if block.kind in (Kind.HTML, Kind.RAW) and block.tag:
+        if block.kind == Kind.HTML and block.tag:
             wrapper = self._wrapper(block, path, *fitted)
             if wrapper is not None:
                 return wrapper

@@ -150,6 +150,10 @@ TABBED_INCLUDES = """\
 ```py
 --8<-- "two.py"
 ```
+
+```py
+--8<-- 'three.py'
+```
 """
 REFERENCES = """\
 See [`Model.dump`][pkg.Model.dump] for details
@@ -198,6 +202,9 @@ INCLUDED = {
     "one.tcss": "Screen {\n    color: red;\n}\n",
     "two.py": "from rich.text import Text\n\nfrom textual.app import App\n"
     "class Two(App):\n    pass\n",
+    # All of two.py's lines are in three.py too: the directive names the file.
+    "three.py": "from rich.text import Text\n\nfrom textual.app import App\n"
+    "class Two(App):\n    pass\nTHREE = 3\n",
 }
 BLOCKS_EXTENSIONS = [
     *("pymdownx.blocks.admonition", "pymdownx.blocks.details", "pymdownx.blocks.tab"),
@@ -292,7 +299,8 @@ CASES = [
     pytest.param(
         # Titled fences around includes (the title's words are on the page's fence
         # line, the code in the file), a tab label after a tab whose include names it,
-        # a raw <div> around an included SVG, similar files included on one page.
+        # a raw <div> around an included SVG (its text is the SVG's), similar files
+        # included on one page (one of them with no line of its own).
         TABBED_INCLUDES,
         ["pymdownx.snippets", "pymdownx.tabbed", *FENCE_EXTENSIONS],
         [
@@ -301,8 +309,9 @@ CASES = [
             ("div", "one.pyfrom rich.text import Text from te", "one.py#L1-L6"),
             ("div", "one.pyfrom rich.text import Text from te", "one.py#L1-L6"),
             ("div", "one.tcssScreen { color: red; }", "one.tcss#L1-L3"),
-            ("div", "Label in svg", "page.md#L13-L15"),
+            ("div", "Label in svg", "pic.svg#L1-L3"),
             ("div", "from rich.text import Text from textual.", "two.py#L1-L5"),
+            ("div", "from rich.text import Text from textual.", "three.py#L1-L6"),
         ],
         id="tabbed-includes",
     ),
