@@ -926,6 +926,7 @@ class _Mapper:
         self.tok_path = list(map([*self.paths, None].__getitem__, tok_src))
         self.tok_line = list(map([*self.numbers, 0].__getitem__, tok_src))
         self.found: list[int] = [0] * len(self.blocks)
+        self.withheld: list[int] = []
         n = len(self.blocks)
         children: list[list[int]] = [[] for _ in range(n)]
         for i, block in enumerate(self.blocks):
@@ -934,6 +935,8 @@ class _Mapper:
         ranges: list[SourceRange | None] = [None] * n
         for i in range(n - 1, -1, -1):  # children before parents
             ranges[i] = self._range(i, children[i], ranges)
+        for i in self.withheld:
+            ranges[i] = None
         for i, block in enumerate(self.blocks):
             if block.kind == Kind.CELL:
                 ranges[i] = ranges[block.parent] if block.parent >= 0 else None
@@ -1037,11 +1040,31 @@ class _Mapper:
         fitted = self._fit(block, path, start, end, container=bool(kids))
         if fitted is None:
             return None
+        if kids and not self._closes_its_block(path, *fitted):
+            # It begins with an inner ``///`` block but is more: its range serves its
+            # parents, and is not emitted.
+            self.withheld.append(i)
         if block.kind == Kind.HTML and block.tag:
             wrapper = self._wrapper(block, path, *fitted)
             if wrapper is not None:
                 return wrapper
         return SourceRange(path, *fitted)
+
+    def _closes_its_block(self, path: str, start: int, end: int) -> bool:
+        """Whether a range that starts on a ``///`` block's opening line ends on a closing
+        line of the same indentation and length: the block itself, or a run of them (a
+        tab set). A tab's body that begins with a ``/// tip`` inside it does not."""
+        structure = self.structures.get(path)
+        lines = self.files.get(path)
+        if structure is None or lines is None or start not in structure.slash_close:
+            return True
+        opening = SLASH_OPEN_RE.match(lines[start - 1])
+        closing = SLASH_CLOSE_RE.match(lines[end - 1])
+        if opening is None:
+            return True
+        return closing is not None and closing.group("indent", "slashes") == opening.group(
+            "indent", "slashes"
+        )
 
     def _included_code(self, i: int, paths: set[str]) -> str | None:
         """The included file of a code block whose fence, in another file, has a title:
@@ -1189,7 +1212,11 @@ class _Mapper:
             while end < len(lines) and _tag_only(lines[end]):
                 end += 1
         if block.tag and structure.opens:
-            own = _own_element(lines, structure, block, start, end)
+            # From the fences the range starts or ends in: an element around a fence.
+            fence_of = structure.fence_of
+            a = fence_of[start][0] if start in fence_of else start
+            b = fence_of[end][1] if end in fence_of else end
+            own = _own_element(lines, structure, block, a, b)
             if own is not None:
                 start, end = own
             elif kind == Kind.HTML:

@@ -117,6 +117,35 @@ The figure's caption
   </figcaption>
 </figure>
 """
+AROUND_BLOCKS = """\
+<div class="termy">
+
+```console
+$ uv init
+```
+
+</div>
+
+//// tab | One
+
+Body one.
+
+////
+
+//// tab | Two
+
+/// tip | Astuce
+
+Tip text.
+
+///
+
+```py
+two()
+```
+
+////
+"""
 INCLUDES = """\
 <div class="pic" markdown>
 --8<-- "pic.svg"
@@ -284,6 +313,26 @@ CASES = [
             ("p", "The figure's caption", "page.md#L28-L28"),
         ],
         id="containers",
+    ),
+    pytest.param(
+        # A raw <div> around a fence is its tag lines; a tab's body that begins with a
+        # ``/// tip`` block and goes on is left without a range (it would start on the
+        # tip's line), its tab set and its children keep theirs.
+        AROUND_BLOCKS,
+        ["pymdownx.blocks.admonition", "pymdownx.blocks.tab", *FENCE_EXTENSIONS],
+        [
+            ("div", "$ uv init", "page.md#L1-L7"),
+            ("div", "One Body one. Two Astuce Tip text. two()", "page.md#L9-L27"),
+            ("label", "One", "page.md#L9-L9"),
+            ("div", "Body one.", "page.md#L11-L11"),
+            ("p", "Body one.", "page.md#L11-L11"),
+            ("label", "Two", "page.md#L15-L15"),
+            ("div", "Astuce Tip text.", "page.md#L17-L21"),
+            ("p", "Astuce", "page.md#L17-L17"),
+            ("p", "Tip text.", "page.md#L19-L19"),
+            ("div", "two()", "page.md#L23-L25"),
+        ],
+        id="around-blocks",
     ),
     pytest.param(
         INCLUDES,
