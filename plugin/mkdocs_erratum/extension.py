@@ -552,7 +552,15 @@ class _Walker:
         name = m.group(1).lower()
         if name in _VOID_TAGS:
             return True
-        return re.search(r"</" + re.escape(name) + r"\s*>", text, re.I) is not None
+        # Its closing tag, past the same tags nested in it; after it, nothing but space:
+        # a block of several elements (<p>..</p><p>..</p>) shows as several blocks, and the
+        # first one's attribute would name the lines of all of them.
+        depth = 0
+        for tag in re.finditer(r"<(/?)" + re.escape(name) + r"\b[^>]*>", text, re.I):
+            depth += -1 if tag.group(1) else 1
+            if depth == 0:
+                return not text[tag.end() :].strip()
+        return False
 
     def _holds_block_html(self, el: etree.Element) -> bool:
         """Whether a paragraph's text holds stashed block-level HTML (e.g. a code block)."""

@@ -1207,9 +1207,19 @@ class _Mapper:
         if kind == Kind.HEADING and end < len(lines) and SETEXT_RE.match(lines[end]):
             end += 1
         if kind == Kind.RAW:
-            while start > 1 and _tag_only(lines[start - 2]):
+            # Over tag lines next to it, up to its own opening and closing tags, not into
+            # a neighbour's (<p>..</p> then <p>..</p>, one element each).
+            opening = re.compile(r"<" + re.escape(block.tag) + r"\b", re.I) if block.tag else None
+            closing = (
+                re.compile(r"</" + re.escape(block.tag) + r"\s*>", re.I) if block.tag else None
+            )
+            while not (opening and opening.search(lines[start - 1])):
+                if start == 1 or not _tag_only(lines[start - 2]):
+                    break
                 start -= 1
-            while end < len(lines) and _tag_only(lines[end]):
+            while not (closing and closing.search(lines[end - 1])):
+                if end == len(lines) or not _tag_only(lines[end]):
+                    break
                 end += 1
         if block.tag and structure.opens:
             # From the fences the range starts or ends in: an element around a fence.

@@ -118,6 +118,13 @@ The figure's caption
 </figure>
 """
 AROUND_BLOCKS = """\
+<p align="center">
+  <a href="x">logo</a>
+</p>
+<p align="center">
+    <em>Tagline words</em>
+</p>
+
 <div class="termy">
 
 ```console
@@ -315,22 +322,25 @@ CASES = [
         id="containers",
     ),
     pytest.param(
-        # A raw <div> around a fence is its tag lines; a tab's body that begins with a
-        # ``/// tip`` block and goes on is left without a range (it would start on the
-        # tip's line), its tab set and its children keep theirs.
+        # Raw <p> elements one after the other each get their own tag lines, not their
+        # neighbour's; a raw <div> around a fence is its tag lines; a tab's body that
+        # begins with a ``/// tip`` block and goes on is left without a range (it would
+        # start on the tip's line), its tab set and its children keep theirs.
         AROUND_BLOCKS,
         ["pymdownx.blocks.admonition", "pymdownx.blocks.tab", *FENCE_EXTENSIONS],
         [
-            ("div", "$ uv init", "page.md#L1-L7"),
-            ("div", "One Body one. Two Astuce Tip text. two()", "page.md#L9-L27"),
-            ("label", "One", "page.md#L9-L9"),
-            ("div", "Body one.", "page.md#L11-L11"),
-            ("p", "Body one.", "page.md#L11-L11"),
-            ("label", "Two", "page.md#L15-L15"),
-            ("div", "Astuce Tip text.", "page.md#L17-L21"),
-            ("p", "Astuce", "page.md#L17-L17"),
-            ("p", "Tip text.", "page.md#L19-L19"),
-            ("div", "two()", "page.md#L23-L25"),
+            ("p", "logo", "page.md#L1-L3"),
+            ("p", "Tagline words", "page.md#L4-L6"),
+            ("div", "$ uv init", "page.md#L8-L14"),
+            ("div", "One Body one. Two Astuce Tip text. two()", "page.md#L16-L34"),
+            ("label", "One", "page.md#L16-L16"),
+            ("div", "Body one.", "page.md#L18-L18"),
+            ("p", "Body one.", "page.md#L18-L18"),
+            ("label", "Two", "page.md#L22-L22"),
+            ("div", "Astuce Tip text.", "page.md#L24-L28"),
+            ("p", "Astuce", "page.md#L24-L24"),
+            ("p", "Tip text.", "page.md#L26-L26"),
+            ("div", "two()", "page.md#L30-L32"),
         ],
         id="around-blocks",
     ),
