@@ -40,7 +40,7 @@ class RepositoryFacts:
         >>> RepositoryFacts("/repo").relative_path("/elsewhere/x.md") is None
         True
         """
-        rel = os.path.relpath(os.path.realpath(abs_path), self._real_base_dir)
+        rel = os.path.relpath(self._real_path(abs_path), self._real_base_dir)
         if rel == ".." or rel.startswith(".." + os.sep) or os.path.isabs(rel):
             return None
         return rel.replace(os.sep, "/")
@@ -48,6 +48,20 @@ class RepositoryFacts:
     @functools.cached_property
     def _real_base_dir(self) -> str:
         return os.path.realpath(self.base_dir)  # asked for every page: resolved once
+
+    @functools.cached_property
+    def _real_dirs(self) -> dict[str, str]:
+        return {}
+
+    def _real_path(self, path: str) -> str:
+        """`os.path.realpath`, with each folder resolved once: pages share folders."""
+        folder, name = os.path.split(path)
+        if not os.path.isabs(path) or name in ("", ".", "..") or os.path.islink(path):
+            return os.path.realpath(path)
+        real = self._real_dirs.get(folder)
+        if real is None:
+            real = self._real_dirs[folder] = os.path.realpath(folder)
+        return os.path.join(real, name)
 
     def committed_text(self, rel_path: str) -> bytes | None:
         """The bytes of ``rel_path`` at HEAD when its working copy differs, else None."""
