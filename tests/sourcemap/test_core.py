@@ -181,6 +181,9 @@ def test_a_huge_page_is_aligned_in_chunks():
 )
 def test_block_tags_become_spaces_in_any_case(html, expected):
     assert _block_tags_to_spaces(html) == expected
+    code = "<span>x</span>" * 40  # long text (highlighted code) goes another way
+    assert _block_tags_to_spaces(html + code) == expected + code
+    assert _block_tags_to_spaces(code + html) == code + expected
 
 
 def test_split_lines():
