@@ -86,6 +86,20 @@ def git(cwd: Path, *args: str) -> None:
     )
 
 
+def compile_plugin(python: str) -> None:
+    """Write the bytecode of the installed plugin, as pip does when it installs a wheel.
+
+    An editable install under ``PYTHONDONTWRITEBYTECODE`` (set on the development
+    machine) would otherwise compile the plugin's modules anew in every build (~30 ms),
+    which MkDocs and the other installed packages, compiled by pip, do not pay.
+    """
+    find = "import mkdocs_erratum, os; print(os.path.dirname(mkdocs_erratum.__file__))"
+    where = subprocess.run(
+        [python, "-c", find], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    subprocess.run([python, "-m", "compileall", "-q", where], check=True, capture_output=True)
+
+
 def build(python: str, config: Path, out: Path) -> tuple[float, float]:
     """Wall-clock and CPU seconds of one build (CPU time is steadier on a busy machine)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -128,6 +142,7 @@ def main() -> None:
         plain, with_plugin = repo / "_plain.yml", repo / "_erratum.yml"
         plain.write_text(base + "\nplugins: []\n")
         with_plugin.write_text(base + "\nplugins:\n  - erratum\n")
+        compile_plugin(sys.executable)
         plain_runs, plugin_runs = [], []
         for run in range(ns.runs):
             plain_runs.append(build(sys.executable, plain, Path(tmp) / "out0"))

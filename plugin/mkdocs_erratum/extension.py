@@ -79,11 +79,15 @@ STX = util.STX
 _PLACEHOLDER_RE = re.compile(util.HTML_PLACEHOLDER % r"(\d+)")
 _ESCAPE_RE = re.compile(util.STX + r"(\d+)" + util.ETX)
 _OTHER_PLACEHOLDER_RE = re.compile(util.STX + "[^" + util.ETX + "]*" + util.ETX)
-_BLOCK_HTML_TAG_RE = re.compile(
-    r"</?(?:p|div|li|ul|ol|dl|dt|dd|tr|td|th|table|thead|tbody|pre|br|hr|h[1-6]|blockquote"
-    r"|section|details|summary|figure|figcaption)\b[^>]*>",
-    re.I,
+_BLOCK_HTML_TAG = (  # p, div, dl, dt, dd, li, ul, ol, tr, td, th, table, thead, tbody, ...
+    r"</?(?:p|d(?:iv|[ltd])|li|[uo]l|t(?:[rdh]|able|head|body)|pre|[bh]r|h[1-6]|blockquote"
+    r"|s(?:ection|ummary)|details|fig(?:ure|caption))\b[^>]*>"
 )
+_BLOCK_HTML_TAG_RE = re.compile(_BLOCK_HTML_TAG, re.I)
+_LOWER_BLOCK_HTML_TAG_RE = re.compile(_BLOCK_HTML_TAG)
+_SHORT_HTML = 400
+_FOLDED_APART = ("\u0131", "\u017f")
+"""Letters that `re.I` matches with an ASCII letter but ``str.lower`` keeps (ı, ſ)."""
 _ANY_TAG_RE = re.compile(r"<!--.*?-->|<[^>]*>", re.S)
 _LINENOS_RE = re.compile(
     r'<td class="linenos">.*?</td>|<span class="linenos"[^>]*>.*?</span>', re.S
@@ -411,30 +415,24 @@ class _Walker:
                 return
         else:
             classes = _NO_CLASSES
+        text = el.text
         if tag not in BLOCK_TAGS and not is_tab_label:
             # Inline element (the common case): its text joins the enclosing block.
             if tag == "img":
                 self.add_text(el.get("alt"))
-            self.add_text(el.text)
+            if text and not text.isspace():  # add_text, inlined
+                self.texts.append(
+                    text if STX not in text and "&" not in text else self._plain(text)
+                )
             if len(el):
                 self.walk_children(el, block)
             return
-        stash_index = self._stashed_block(el) if tag == "p" else None
-        if stash_index is not None:
-            if not self._is_whole_element(stash_index):
-                return  # a lone opening tag: the browser's element is larger than its line
-            text = self.md.htmlStash.rawHtmlBlocks[stash_index]
-            kind = Kind.CODE if _CODE_HTML_RE.match(text) else Kind.RAW
-            own = self._open(stash_index, block, kind)
-            first = _FIRST_TAG_RE.match(text)
-            if first:
-                self.blocks[own].tag = first.group(1).lower()
-                found = _CLASS_ATTR_RE.match(text, first.end())
-                if found:
-                    self.blocks[own].classes = _sorted_classes(found.group(1) or found.group(2))
-            self.texts.append(self._stash_text(text, code=kind == Kind.CODE))
-            self._close(own)
-            return
+        # Only a paragraph whose whole text is a placeholder can be a stashed block.
+        if tag == "p" and text and text[0] == STX and not len(el):
+            stash_index = self._stashed_block(el)
+            if stash_index is not None:
+                self._walk_stashed(stash_index, block)
+                return
         own = None
         if tag == "li" and el.get("id") in self.footnote_labels:
             own = self._open(el, block, Kind.BLOCK)
@@ -445,24 +443,40 @@ class _Walker:
         elif tag == "p" and self._holds_block_html(el):
             pass  # the browser ends the paragraph at the block: it would not be one block
         elif is_tab_label or not (classes & TRANSPARENT_CLASSES or in_footnotes):
-            own = self._open(el, block, self._kind(el, tag, classes))
-            self.blocks[own].tag = tag
-            if names:
-                self.blocks[own].classes = _sorted_classes(names)
+            kind = self._kind(el, tag, classes)
+            own = self._open(el, block, kind, tag, _sorted_classes(names) if names else "")
         inner = own if own is not None else block
-        self.add_text(el.text)
-        self.walk_children(el, inner)
+        if text and not text.isspace():  # add_text, inlined
+            self.texts.append(text if STX not in text and "&" not in text else self._plain(text))
+        if len(el):
+            self.walk_children(el, inner)
         if own is not None:
             self._close(own)
+
+    def _walk_stashed(self, stash_index: int, block: int) -> None:
+        """A paragraph that only holds a stashed block of raw HTML or code."""
+        if not self._is_whole_element(stash_index):
+            return  # a lone opening tag: the browser's element is larger than its line
+        text = self.md.htmlStash.rawHtmlBlocks[stash_index]
+        kind = Kind.CODE if _CODE_HTML_RE.match(text) else Kind.RAW
+        own = self._open(stash_index, block, kind)
+        first = _FIRST_TAG_RE.match(text)
+        if first:
+            self.blocks[own].tag = first.group(1).lower()
+            found = _CLASS_ATTR_RE.match(text, first.end())
+            if found:
+                self.blocks[own].classes = _sorted_classes(found.group(1) or found.group(2))
+        self.texts.append(self._stash_text(text, code=kind == Kind.CODE))
+        self._close(own)
 
     def add_text(self, text: str | None) -> None:
         # Pieces are split into words once per page, by the source map.
         if text and not text.isspace():
             self.texts.append(self._plain(text))
 
-    def _open(self, target, parent: int, kind: str) -> int:
+    def _open(self, target, parent: int, kind: str, tag: str = "", classes: str = "") -> int:
         at = len(self.texts)
-        self.blocks.append(RenderedBlock(parent, at, at, kind))
+        self.blocks.append(RenderedBlock(parent, at, at, kind, None, tag, classes))
         self.targets.append(target)
         return len(self.blocks) - 1
 
@@ -476,32 +490,27 @@ class _Walker:
             whole = last - first == 1
             head, tail = self.texts[first], self.texts[last - 1]
             # Most blocks start and end on a line with words: checked here, in C.
-            if head[:1].isspace() or not _word_search(head, 0, _line_end(head)):
+            cut = head.find("\n")
+            if head[:1].isspace() or not _word_search(head, 0, len(head) if cut < 0 else cut):
                 block.head = wordless_edge(head, at_end=False, whole=whole)
             if tail[-1:].isspace() or not _word_search(tail, tail.rfind("\n") + 1):
                 block.tail = wordless_edge(tail, at_end=True, whole=whole)
 
     def _kind(self, el: etree.Element, tag: str, classes: set[str]) -> str:
-        if "arithmatex" in classes and tag == "div":
-            return Kind.CODE  # a math block: its delimiters are its fences
-        if tag in HTML_CONTAINERS and not classes & GENERATED_CONTAINER_CLASSES:
-            return Kind.HTML
-        if tag in HEADINGS:
-            return Kind.HEADING
-        if tag in ("td", "th"):
-            return Kind.CELL
-        if tag == "hr":
-            return Kind.RULE
-        if tag == "pre":
-            return Kind.CODE
-        if (
-            tag == "p"
-            and len(el)
-            and not (el.text or "").strip()
-            and all(c.tag == "img" and not (c.tail or "").strip() for c in el)
-        ):
-            return Kind.IMAGE
-        return Kind.BLOCK
+        if tag == "p":
+            if (
+                len(el)
+                and not (el.text or "").strip()
+                and all(c.tag == "img" and not (c.tail or "").strip() for c in el)
+            ):
+                return Kind.IMAGE
+            return Kind.BLOCK
+        if classes:
+            if "arithmatex" in classes and tag == "div":
+                return Kind.CODE  # a math block: its delimiters are its fences
+            if tag in HTML_CONTAINERS and not classes.isdisjoint(GENERATED_CONTAINER_CLASSES):
+                return Kind.BLOCK  # made from Markdown syntax (an admonition, tabs)
+        return _TAG_KINDS.get(tag, Kind.BLOCK)
 
     def _ordered_children(self, el: etree.Element) -> list[tuple[etree.Element, bool]]:
         """Children in source order, each with whether it is a tab label.
@@ -606,19 +615,45 @@ class _Walker:
         if isinstance(item, etree.Element):
             return " ".join(item.itertext())
         text = str(item)
-        if code:
+        if code and "linenos" in text:
             text = _LINENOS_RE.sub(" ", text)
-        text = _BLOCK_HTML_TAG_RE.sub(" ", text)
+        text = _block_tags_to_spaces(text)
         text = _ANY_TAG_RE.sub("", text)
         return self._plain(html.unescape(text), depth)
 
 
 _word_search = WORD_RE.search
+_TAG_KINDS = {
+    **dict.fromkeys(HTML_CONTAINERS, Kind.HTML),
+    **dict.fromkeys(HEADINGS, Kind.HEADING),
+    **{"td": Kind.CELL, "th": Kind.CELL, "hr": Kind.RULE, "pre": Kind.CODE},
+}
+"""A block's kind by its tag, once paragraphs of images and classes are seen to."""
 
 
-def _line_end(text: str) -> int:
-    end = text.find("\n")
-    return len(text) if end < 0 else end
+def _block_tags_to_spaces(text: str) -> str:
+    """``text`` with each block-level tag, in any case, replaced by a space.
+
+    The tags are looked for in the lower-cased text, three times faster than with
+    `re.I` over highlighted code (its many ``<span>`` tags); when lower-casing changes
+    the length or leaves a letter that `re.I` folds, `re.I` does it.
+
+    >>> _block_tags_to_spaces("<DIV><span>a</span></Div>b<P class=X>c")
+    ' <span>a</span> b c'
+    """
+    if len(text) < _SHORT_HTML:  # an inline element's tags: one pass is cheaper
+        return _BLOCK_HTML_TAG_RE.sub(" ", text)
+    lower = text.lower()
+    if not text.isascii() and (len(lower) != len(text) or any(c in text for c in _FOLDED_APART)):
+        return _BLOCK_HTML_TAG_RE.sub(" ", text)
+    parts, pos = [], 0
+    for m in _LOWER_BLOCK_HTML_TAG_RE.finditer(lower):
+        parts.append(text[pos : m.start()])
+        pos = m.end()
+    if not parts:
+        return text
+    parts.append(text[pos:])
+    return " ".join(parts)
 
 
 def _sorted_classes(names: str) -> str:

@@ -40,7 +40,7 @@ class RepositoryFacts:
         >>> RepositoryFacts("/repo").relative_path("/elsewhere/x.md") is None
         True
         """
-        rel = os.path.relpath(os.path.realpath(abs_path), self._real_base_dir)
+        rel = os.path.relpath(self._real_path(abs_path), self._real_base_dir)
         if rel == ".." or rel.startswith(".." + os.sep) or os.path.isabs(rel):
             return None
         return rel.replace(os.sep, "/")
@@ -49,12 +49,74 @@ class RepositoryFacts:
     def _real_base_dir(self) -> str:
         return os.path.realpath(self.base_dir)  # asked for every page: resolved once
 
+    @functools.cached_property
+    def _real_dirs(self) -> dict[str, str]:
+        return {}
+
+    def _real_path(self, path: str) -> str:
+        """`os.path.realpath`, with each folder resolved once: pages share folders."""
+        folder, name = os.path.split(path)
+        if not os.path.isabs(path) or name in ("", ".", "..") or os.path.islink(path):
+            return os.path.realpath(path)
+        real = self._real_dirs.get(folder)
+        if real is None:
+            real = self._real_dirs[folder] = os.path.realpath(folder)
+        return os.path.join(real, name)
+
     def committed_text(self, rel_path: str) -> bytes | None:
-        """The bytes of ``rel_path`` at HEAD when its working copy differs, else None."""
+        """The bytes of ``rel_path`` at HEAD when its working copy differs, else None.
+
+        The first call reads every modified file at HEAD with one ``git cat-file
+        --batch`` (a page and its includes would otherwise start one ``git show`` each).
+        """
         if self.root is None or self.commit is None or rel_path not in self.modified:
             return None
-        out = _git(self.root, "show", f"{self.commit}:{rel_path}", text=False)
-        return out
+        committed = self._committed
+        if rel_path in committed:
+            return committed[rel_path]
+        return _git(self.root, "show", f"{self.commit}:{rel_path}", text=False)
+
+    @functools.cached_property
+    def _committed(self) -> dict[str, bytes | None]:
+        """HEAD's bytes of each modified file (None: not at HEAD), read in one process."""
+        names = sorted(p for p in self.modified if "\n" not in p)  # one request a line
+        if not names or len(names) > MAX_BATCH_FILES or self.root is None:
+            return {}
+        request = "".join(f"{self.commit}:{name}\n" for name in names).encode()
+        out = _git_input(self.root, request, "cat-file", "--batch")
+        return _batch_blobs(names, out) if out is not None else {}
+
+
+MAX_BATCH_FILES = 2000
+"""Modified files read at once; beyond, each is read when asked for (a reformatted tree)."""
+
+
+def _batch_blobs(names: list[str], out: bytes) -> dict[str, bytes | None]:
+    """Each name's blob in the output of ``git cat-file --batch``, None when missing.
+
+    >>> _batch_blobs(["a.md", "b c.md"], b"1f0e blob 2\\nhi\\nxyz:b c.md missing\\n")
+    {'a.md': b'hi', 'b c.md': None}
+    """
+    found: dict[str, bytes | None] = {}
+    pos = 0
+    for name in names:
+        eol = out.find(b"\n", pos)
+        if eol < 0:
+            break  # cut short: the rest is read one by one
+        parts = out[pos:eol].split(b" ")
+        if len(parts) == 3 and parts[1] in _OBJECT_TYPES and parts[2].isdigit():
+            size = int(parts[2])
+            if eol + 1 + size > len(out):
+                break
+            found[name] = out[eol + 1 : eol + 1 + size] if parts[1] == b"blob" else None
+            pos = eol + 1 + size + 1  # the content, then a newline
+        else:  # "<request> missing" (or ambiguous): not at HEAD
+            found[name] = None
+            pos = eol + 1
+    return found
+
+
+_OBJECT_TYPES = frozenset({b"blob", b"tree", b"commit", b"tag"})
 
 
 def read_repository(start_dir: str) -> RepositoryFacts:
@@ -103,6 +165,17 @@ def _git(cwd: str, *args: str, text: bool = True):
     if proc.returncode != 0:
         return None
     return proc.stdout.strip() if text else proc.stdout
+
+
+def _git_input(cwd: str, data: bytes, *args: str) -> bytes | None:
+    """The output of ``git args`` given ``data`` on its standard input, or None."""
+    try:
+        proc = subprocess.run(
+            ["git", *args], cwd=cwd, input=data, capture_output=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return proc.stdout if proc.returncode == 0 else None
 
 
 def _git_each(cwd: str, *commands: list[str] | None) -> list[str | None]:

@@ -381,7 +381,7 @@ def inject(html: str, head: str, body: str) -> str:
     body_end = html.rfind("</body>")
     if head_end < 0 or body_end < head_end:
         return html
-    return html[:head_end] + head + html[head_end:body_end] + body + html[body_end:]
+    return "".join((html[:head_end], head, html[head_end:body_end], body, html[body_end:]))
 
 
 def source_file_name(path: str) -> str | None:
@@ -404,7 +404,13 @@ def covered_lines(ranges: Iterable[tuple[int, int]]) -> set[int]:
     >>> sorted(covered_lines([(2, 3), (3, 4)]))
     [2, 3, 4]
     """
-    return {n for a, b in ranges for n in range(a, b + 1)}
+    covered: set[int] = set()
+    end = None  # the last line covered so far: nested blocks' lines are counted once
+    for a, b in sorted(ranges):
+        if end is None or b > end:
+            covered.update(range(a if end is None else max(a, end + 1), b + 1))
+            end = b
+    return covered
 
 
 def source_file_text(lines: Sequence[str], covered: Iterable[int]) -> str:
@@ -417,9 +423,10 @@ def source_file_text(lines: Sequence[str], covered: Iterable[int]) -> str:
     >>> source_file_text(["a", "b", "c"], {2})
     '{"lines":[null,"b"]}'
     """
-    wanted = {n for n in covered if 1 <= n <= len(lines)}
-    last = max(wanted, default=0)
-    out = [lines[n - 1] if n in wanted else None for n in range(1, last + 1)]
+    wanted = set(filter(range(1, len(lines) + 1).__contains__, covered))
+    out: list[str | None] = [None] * max(wanted, default=0)
+    for n in wanted:
+        out[n - 1] = lines[n - 1]
     return json.dumps({"lines": out}, ensure_ascii=False, separators=(",", ":"))
 
 

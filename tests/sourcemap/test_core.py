@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from mkdocs_erratum.extension import _decode_lines
+from mkdocs_erratum.extension import _block_tags_to_spaces, _decode_lines
 from mkdocs_erratum.sourcemap import (
     FileStructure,
     Kind,
@@ -164,6 +164,26 @@ def test_a_huge_page_is_aligned_in_chunks():
     assert ranges[0] == SourceRange("big.md", 1, 1)
     assert ranges[-1] == SourceRange("big.md", 239_999, 239_999)
     assert sum(r is not None for r in ranges) == len(blocks)
+
+
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        ('<div class="highlight"><pre><span>x</span></pre></div>', "  <span>x</span>  "),
+        ("<TABLE><Tr><TD>a</td></TR></Table>", "   a   "),
+        ("<p>a<br>b</P><pa>c</pa><h7>d</h7>", " a b <pa>c</pa><h7>d</h7>"),
+        ("<H2 id=x>T</H2><figCaption>c", " T  c"),
+        ("<d\u0131v>x</d\u0131v>", " x "),  # re.I matches the dotless i with i
+        ("<\u0130>x<p>", "<\u0130>x "),  # lower-casing makes two characters of one
+        ("<s\u212aip><\u017fection>y", "<s\u212aip> y"),  # Kelvin sign, long s
+        ("no tags at all", "no tags at all"),
+    ],
+)
+def test_block_tags_become_spaces_in_any_case(html, expected):
+    assert _block_tags_to_spaces(html) == expected
+    code = "<span>x</span>" * 40  # long text (highlighted code) goes another way
+    assert _block_tags_to_spaces(html + code) == expected + code
+    assert _block_tags_to_spaces(code + html) == code + expected
 
 
 def test_split_lines():
