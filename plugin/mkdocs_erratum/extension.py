@@ -441,7 +441,26 @@ class _Walker:
             label = self.footnote_labels[el.get("id")]
             self.blocks[own].window = self._footnote_windows.get(label)
         elif tag == "p" and self._holds_block_html(el):
-            pass  # the browser ends the paragraph at the block: it would not be one block
+            # The browser ends the paragraph at the block. Text then blocks (a fence
+            # right after a paragraph's last line): the text is the paragraph, each
+            # block its own. Anything else would not be one block: left out.
+            split = self._text_then_blocks(el)
+            if split is not None:
+                last_text, indexes = split
+                own = self._open(
+                    el, block, Kind.BLOCK, tag, _sorted_classes(names) if names else ""
+                )
+                if len(el):
+                    self.add_text(text)
+                    for child in el:
+                        self.walk(child, own)
+                        self.add_text(child.tail if child is not el[-1] else last_text)
+                else:
+                    self.add_text(last_text)
+                self._close(own)
+                for index in indexes:
+                    self._walk_stashed(index, block)
+                return
         elif is_tab_label or not (classes & TRANSPARENT_CLASSES or in_footnotes):
             kind = self._kind(el, tag, classes)
             own = self._open(el, block, kind, tag, _sorted_classes(names) if names else "")
@@ -584,6 +603,35 @@ class _Walker:
                 if index < len(stash) and self._block_level(index):
                     return True
         return False
+
+    def _text_then_blocks(self, el: etree.Element) -> tuple[str, list[int]] | None:
+        """A paragraph that is text, then only stashed blocks: (its last text, the part
+        before the blocks; the blocks' stash indexes), else None."""
+        last = el[-1].tail if len(el) else el.text
+        if not last:
+            return None
+        stash_size = len(self.md.htmlStash.rawHtmlBlocks)
+        indexes: list[int] = []
+        end = len(last.rstrip())
+        for m in reversed(list(_PLACEHOLDER_RE.finditer(last))):
+            index = int(m.group(1))
+            if m.end() != end or index >= stash_size or not self._block_level(index):
+                break
+            indexes.insert(0, index)
+            end = len(last[: m.start()].rstrip())
+        lead = last[:end]
+        before = [el.text, *(child.tail for child in el[:-1])] if len(el) else []
+        if not indexes or not (lead.strip() or len(el)):
+            return None
+        if any(t and self._holds_block_text(t, stash_size) for t in (lead, *before)):
+            return None
+        return lead, indexes
+
+    def _holds_block_text(self, text: str, stash_size: int) -> bool:
+        return any(
+            int(m.group(1)) < stash_size and self._block_level(int(m.group(1)))
+            for m in _PLACEHOLDER_RE.finditer(text)
+        )
 
     def _block_level(self, index: int) -> bool:
         known = self._block_level_cache.get(index)

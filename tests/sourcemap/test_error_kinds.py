@@ -125,6 +125,11 @@ AROUND_BLOCKS = """\
     <em>Tagline words</em>
 </p>
 
+This example defines a new `guestbook` resource:
+```yaml
+kind: ApplicationSet
+```
+
 <div class="termy">
 
 ```console
@@ -323,7 +328,8 @@ CASES = [
     ),
     pytest.param(
         # Raw <p> elements one after the other each get their own tag lines, not their
-        # neighbour's; a raw <div> around a fence is its tag lines; a tab's body that
+        # neighbour's; a paragraph right before a fence (no blank line between) and the
+        # fence get theirs; a raw <div> around a fence is its tag lines; a tab's body that
         # begins with a ``/// tip`` block and goes on is left without a range (it would
         # start on the tip's line), its tab set and its children keep theirs.
         AROUND_BLOCKS,
@@ -331,16 +337,18 @@ CASES = [
         [
             ("p", "logo", "page.md#L1-L3"),
             ("p", "Tagline words", "page.md#L4-L6"),
-            ("div", "$ uv init", "page.md#L8-L14"),
-            ("div", "One Body one. Two Astuce Tip text. two()", "page.md#L16-L34"),
-            ("label", "One", "page.md#L16-L16"),
-            ("div", "Body one.", "page.md#L18-L18"),
-            ("p", "Body one.", "page.md#L18-L18"),
-            ("label", "Two", "page.md#L22-L22"),
-            ("div", "Astuce Tip text.", "page.md#L24-L28"),
-            ("p", "Astuce", "page.md#L24-L24"),
-            ("p", "Tip text.", "page.md#L26-L26"),
-            ("div", "two()", "page.md#L30-L32"),
+            ("p", "This example defines a new guestbook res", "page.md#L8-L8"),
+            ("div", "kind: ApplicationSet", "page.md#L9-L11"),
+            ("div", "$ uv init", "page.md#L13-L19"),
+            ("div", "One Body one. Two Astuce Tip text. two()", "page.md#L21-L39"),
+            ("label", "One", "page.md#L21-L21"),
+            ("div", "Body one.", "page.md#L23-L23"),
+            ("p", "Body one.", "page.md#L23-L23"),
+            ("label", "Two", "page.md#L27-L27"),
+            ("div", "Astuce Tip text.", "page.md#L29-L33"),
+            ("p", "Astuce", "page.md#L29-L29"),
+            ("p", "Tip text.", "page.md#L31-L31"),
+            ("div", "two()", "page.md#L35-L37"),
         ],
         id="around-blocks",
     ),
