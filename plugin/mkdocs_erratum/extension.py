@@ -75,6 +75,10 @@ GENERATED_CLASSES = frozenset({"toc", "headerlink", "footnote-backref", "footnot
 """Elements whose text no source line holds: left out of the token stream."""
 SKIP_TAGS = frozenset({"script", "style", "template", "input"})
 
+_SHORTCODE_RE = re.compile(r":[a-z0-9]+:")
+"""An emoji's title, its shortcode (``:cocktail:``), when the source map keeps it in the
+source's words: one with ``-``, ``_`` or ``+`` (``:smile_cat:``, icons) is left out of
+them (`sourcemap.HIDDEN_INLINE_RE`), and so out of the rendered words too."""
 STX = util.STX
 _PLACEHOLDER_RE = re.compile(util.HTML_PLACEHOLDER % r"(\d+)")
 _ESCAPE_RE = re.compile(util.STX + r"(\d+)" + util.ETX)
@@ -420,6 +424,10 @@ class _Walker:
             # Inline element (the common case): its text joins the enclosing block.
             if tag == "img":
                 self.add_text(el.get("alt"))
+                title = el.get("title")
+                if title and _SHORTCODE_RE.fullmatch(title):
+                    # An emoji (pymdownx.emoji): its shortcode's words are the source's.
+                    self.add_text(title.replace(":", " "))
             if text and not text.isspace():  # add_text, inlined
                 self.texts.append(
                     text if STX not in text and "&" not in text else self._plain(text)

@@ -213,6 +213,12 @@ Text with a note[^note].
 
 After.
 """
+EMOJI = """\
+A fine cocktail *Web on The Beach*: HTML :cocktail:.
+
+![cocktail Gatsby](pic.png "My cocktail Web on the Beach!"){: loading=lazy }
+{: align=middle }
+"""
 HOLES = """\
 Wrap it in `<div>` tags.
 
@@ -390,6 +396,17 @@ CASES = [
             ("p", "Next paragraph with a link.", "page.md#L4-L4"),
         ],
         id="unresolved-references",
+    ),
+    pytest.param(
+        # An emoji's shortcode is matched by its title: the word stays on its line,
+        # not taken by the image below whose alt shares it.
+        EMOJI,
+        ["attr_list", "pymdownx.emoji"],
+        [
+            ("p", "A fine cocktail Web on The Beach: HTML .", "page.md#L1-L1"),
+            ("p", "", "page.md#L3-L4"),
+        ],
+        id="emoji-shortcodes",
     ),
     pytest.param(
         FOOTNOTES,
