@@ -116,7 +116,7 @@ export async function open(list, selected, ctx) {
   mark(ctx);
   const F = forge(C);
   const span = (b) => fill(b.start === b.end ? T.body_line : T.body_lines, b);
-  list.sort((a, b) => (a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1));
+  list.sort((a, b) => (a.compareDocumentPosition(b) & 4 ? -1 : 1)); // 4: DOCUMENT_POSITION_FOLLOWING
   // One entry per range: a cell takes its row's range; a range inside another is left out,
   // and of equal ones the first is kept.
   const all = list.map(where).map(([, path, a, b]) => ({ path, start: +a, end: +b }));
