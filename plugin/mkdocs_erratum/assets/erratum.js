@@ -91,14 +91,14 @@ function enter(picked = []) {
   let focus;
   for (const b of blocks()) {
     const pick = (on) => (on ? chosen.add(b) : chosen.delete(b), t.setAttribute("aria-pressed", on));
-    const t = el("button", { type: "button", class: "erratum-toggle", "aria-pressed": "false", "aria-label": label(b),
+    const t = el("button", { type: "button", class: "erratum-toggle", "aria-label": label(b),
       click: (e) => (e.preventDefault(), e.stopPropagation(), pick(!chosen.has(b)), count()) });
     b.classList.add("erratum-block");
     for (const f of b.querySelectorAll("a[href], button, input, select, textarea, [tabindex]")) {
       if (!tabindex.has(f)) tabindex.set(f, f.getAttribute("tabindex")), (f.tabIndex = -1);
     }
     b.prepend(t);
-    if (picked.includes(b)) pick(true);
+    pick(picked.includes(b)); // sets aria-pressed
     if (!focus && b.getBoundingClientRect().bottom > 0) focus = t;
   }
   next = el("button", { type: "button", class: "erratum-continue", click: () => go([...chosen]) });
