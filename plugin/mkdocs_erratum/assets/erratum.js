@@ -12,7 +12,8 @@ let C, T, lang, only, button, link, banner, next, dialog, selecting = false;
 
 function el(tag, attrs = {}, ...kids) {
   const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
+  for (const k in attrs) {
+    const v = attrs[k];
     if (typeof v === "function") e.addEventListener(k, v);
     else if (v != null && v !== false) e.setAttribute(k, v === true ? "" : v);
   }
