@@ -36,14 +36,10 @@ function textOf(node) {
 }
 const label = (b) => (textOf(b) || b.querySelector("img")?.alt || b.getAttribute(ATTR)).slice(0, 80);
 
-function ownText(b) {
-  const walk = document.createTreeWalker(b, 4); // 4: NodeFilter.SHOW_TEXT
-  while (walk.nextNode()) {
-    const t = walk.currentNode;
-    if (t.data.trim() && t.parentElement.closest(BLOCK) === b) return true;
-  }
-  return false;
-}
+// b's first non-blank text node outside its nested blocks, if any (4: SHOW_TEXT; the
+// filter answers 1: FILTER_ACCEPT or 3: FILTER_SKIP).
+const ownText = (b) => document.createTreeWalker(b, 4,
+  (t) => (t.data.trim() && t.parentElement.closest(BLOCK) === b ? 1 : 3)).nextNode();
 
 // A block a reader can pick: the innermost annotated ones, plus containers with text of
 // their own (a list item holding a nested list); never table rows or lists themselves.
