@@ -20,11 +20,13 @@ from mkdocs.exceptions import Abort
 from mkdocs_erratum import widget
 
 GUIDE = Path(__file__).parent / "browser" / "sites" / "guide" / "docs"
-LOADER_BUDGET = 2850
-"""Bytes gzipped of what every page loads (erratum.js and .css); the goal is 2,500."""
-WHOLE_BUDGET = 8200
-"""Bytes gzipped of all the widget's JS and CSS (8,497 before the split, unminified; 8,326
-before terser, without the "Already reported" markers); the goal is 8,000."""
+LOADER_BUDGET = 2765
+"""Bytes gzipped of what every page loads (erratum.js and .css): 2,756 now (2,829 before
+the size pass); the goal, 2,500, is not met."""
+WHOLE_BUDGET = 7945
+"""Bytes gzipped of all the widget's JS and CSS: 7,934 now, within the goal of 8,000 (8,127
+before the size pass; 8,497 before the split, unminified; 8,326 before terser, without the
+"Already reported" markers)."""
 STRINGS_BUDGET = 1000
 """Bytes gzipped of the largest strings file the dialog loads."""
 

