@@ -75,6 +75,13 @@ GENERATED_CLASSES = frozenset({"toc", "headerlink", "footnote-backref", "footnot
 """Elements whose text no source line holds: left out of the token stream."""
 SKIP_TAGS = frozenset({"script", "style", "template", "input"})
 
+_CLOSES_PARAGRAPH = frozenset(
+    {"address", "article", "aside", "blockquote", "details", "dialog", "div", "dl"}
+    | {"fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4"}
+    | {"h5", "h6", "header", "hgroup", "hr", "main", "menu", "nav", "ol", "p", "pre"}
+    | {"search", "section", "summary", "table", "ul"}
+)
+"""Elements whose start tag closes an open <p> (HTML's parsing rules)."""
 _SHORTCODE_RE = re.compile(r":[a-z0-9]+:")
 """An emoji's title, its shortcode (``:cocktail:``), when the source map keeps it in the
 source's words: one with ``-``, ``_`` or ``+`` (``:smile_cat:``, icons) is left out of
@@ -449,25 +456,21 @@ class _Walker:
             label = self.footnote_labels[el.get("id")]
             self.blocks[own].window = self._footnote_windows.get(label)
         elif tag == "p" and self._holds_block_html(el):
-            # The browser ends the paragraph at the block. Text then blocks (a fence
-            # right after a paragraph's last line): the text is the paragraph, each
-            # block its own. Anything else would not be one block: left out.
-            split = self._text_then_blocks(el)
+            # The browser ends the paragraph at the block. Text, then blocks (a fence
+            # right after a paragraph's last line), then maybe more text: the first text
+            # is the paragraph, each block its own, the text after is the container's
+            # (the browser puts it outside any paragraph). Anything else: left out.
+            split = self._split_at_blocks(el)
             if split is not None:
-                last_text, indexes = split
+                lead, indexes, rest = split
                 own = self._open(
                     el, block, Kind.BLOCK, tag, _sorted_classes(names) if names else ""
                 )
-                if len(el):
-                    self.add_text(text)
-                    for child in el:
-                        self.walk(child, own)
-                        self.add_text(child.tail if child is not el[-1] else last_text)
-                else:
-                    self.add_text(last_text)
+                self._walk_items(lead, own)
                 self._close(own)
                 for index in indexes:
                     self._walk_stashed(index, block)
+                self._walk_items(rest, block)
                 return
         elif is_tab_label or not (classes & TRANSPARENT_CLASSES or in_footnotes):
             kind = self._kind(el, tag, classes)
@@ -612,28 +615,60 @@ class _Walker:
                     return True
         return False
 
-    def _text_then_blocks(self, el: etree.Element) -> tuple[str, list[int]] | None:
-        """A paragraph that is text, then only stashed blocks: (its last text, the part
-        before the blocks; the blocks' stash indexes), else None."""
-        last = el[-1].tail if len(el) else el.text
-        if not last:
-            return None
+    def _split_at_blocks(self, el: etree.Element):
+        """A paragraph's text and inline children around the stashed blocks in it:
+        (before, stash indexes, after), each side a list of texts and elements; None
+        unless there is text before and the blocks stand together."""
         stash_size = len(self.md.htmlStash.rawHtmlBlocks)
+        items = [el.text or ""]
+        for child in el:
+            items.extend((child, child.tail or ""))
+        k = next(
+            (
+                k
+                for k, t in enumerate(items)
+                if isinstance(t, str) and self._holds_block_text(t, stash_size)
+            ),
+            None,
+        )
+        if k is None:
+            return None
+        before: list = items[:k]
+        text = items[k]
         indexes: list[int] = []
-        end = len(last.rstrip())
-        for m in reversed(list(_PLACEHOLDER_RE.finditer(last))):
+        pos = None
+        for m in _PLACEHOLDER_RE.finditer(text):
             index = int(m.group(1))
-            if m.end() != end or index >= stash_size or not self._block_level(index):
-                break
-            indexes.insert(0, index)
-            end = len(last[: m.start()].rstrip())
-        lead = last[:end]
-        before = [el.text, *(child.tail for child in el[:-1])] if len(el) else []
-        if not indexes or not (lead.strip() or len(el)):
+            if index >= stash_size or not self._block_level(index):
+                continue
+            if not self._closes_paragraph(index):
+                return None  # a comment, or an element the browser keeps in the paragraph
+            between = text[pos if pos is not None else m.start() : m.start()]
+            if pos is not None and between.strip():
+                return None  # text between two blocks: not one block each
+            if pos is None:
+                before.append(text[: m.start()])
+            indexes.append(index)
+            pos = m.end()
+        after = [text[pos:], *items[k + 1 :]]
+        if any(isinstance(t, str) and self._holds_block_text(t, stash_size) for t in after):
             return None
-        if any(t and self._holds_block_text(t, stash_size) for t in (lead, *before)):
+        if not any(t.strip() if isinstance(t, str) else True for t in before):
             return None
-        return lead, indexes
+        return before, indexes, after
+
+    def _closes_paragraph(self, index: int) -> bool:
+        """Whether a stashed block starts with an element whose start tag closes an open
+        paragraph in the browser (HTML's rule), as a highlighted code block's ``<div>``."""
+        first = _FIRST_TAG_RE.match(str(self.md.htmlStash.rawHtmlBlocks[index]))
+        return first is not None and first.group(1).lower() in _CLOSES_PARAGRAPH
+
+    def _walk_items(self, items: list, block: int) -> None:
+        for item in items:
+            if isinstance(item, str):
+                self.add_text(item)
+            else:
+                self.walk(item, block)
 
     def _holds_block_text(self, text: str, stash_size: int) -> bool:
         return any(

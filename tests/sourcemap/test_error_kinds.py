@@ -129,6 +129,9 @@ This example defines a new `guestbook` resource:
 ```yaml
 kind: ApplicationSet
 ```
+We can see that the `server` and `path` fields were filled.
+
+As of <!-- md:version 9.7 --> the plugin is kept.
 
 <div class="termy">
 
@@ -335,9 +338,11 @@ CASES = [
     pytest.param(
         # Raw <p> elements one after the other each get their own tag lines, not their
         # neighbour's; a paragraph right before a fence (no blank line between) and the
-        # fence get theirs; a raw <div> around a fence is its tag lines; a tab's body that
-        # begins with a ``/// tip`` block and goes on is left without a range (it would
-        # start on the tip's line), its tab set and its children keep theirs.
+        # fence get theirs, the text right after it is in no paragraph (as in the
+        # browser), and a paragraph holding a comment gets nothing; a raw <div> around a
+        # fence is its tag lines; a tab's body that begins with a ``/// tip`` block and
+        # goes on is left without a range (it would start on the tip's line), its tab set
+        # and its children keep theirs.
         AROUND_BLOCKS,
         ["pymdownx.blocks.admonition", "pymdownx.blocks.tab", *FENCE_EXTENSIONS],
         [
@@ -345,16 +350,16 @@ CASES = [
             ("p", "Tagline words", "page.md#L4-L6"),
             ("p", "This example defines a new guestbook res", "page.md#L8-L8"),
             ("div", "kind: ApplicationSet", "page.md#L9-L11"),
-            ("div", "$ uv init", "page.md#L13-L19"),
-            ("div", "One Body one. Two Astuce Tip text. two()", "page.md#L21-L39"),
-            ("label", "One", "page.md#L21-L21"),
-            ("div", "Body one.", "page.md#L23-L23"),
-            ("p", "Body one.", "page.md#L23-L23"),
-            ("label", "Two", "page.md#L27-L27"),
-            ("div", "Astuce Tip text.", "page.md#L29-L33"),
-            ("p", "Astuce", "page.md#L29-L29"),
-            ("p", "Tip text.", "page.md#L31-L31"),
-            ("div", "two()", "page.md#L35-L37"),
+            ("div", "$ uv init", "page.md#L16-L22"),
+            ("div", "One Body one. Two Astuce Tip text. two()", "page.md#L24-L42"),
+            ("label", "One", "page.md#L24-L24"),
+            ("div", "Body one.", "page.md#L26-L26"),
+            ("p", "Body one.", "page.md#L26-L26"),
+            ("label", "Two", "page.md#L30-L30"),
+            ("div", "Astuce Tip text.", "page.md#L32-L36"),
+            ("p", "Astuce", "page.md#L32-L32"),
+            ("p", "Tip text.", "page.md#L34-L34"),
+            ("div", "two()", "page.md#L38-L40"),
         ],
         id="around-blocks",
     ),
