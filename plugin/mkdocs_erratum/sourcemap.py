@@ -1192,9 +1192,11 @@ class _Mapper:
         kind = block.kind
         if kind == Kind.CODE:
             first, last = structure.fence_of.get(start), structure.fence_of.get(end)
-            if first is not None and last is not None and first != last:
+            if first != last:
+                # In two fences, or half in one: the renderer read the fences otherwise
+                # (an info string it refused, a fence left open): unsure.
                 return None
-            fence = first or last
+            fence = first
             if fence is not None:
                 return fence
             grown = _grow_math(lines, start, end)

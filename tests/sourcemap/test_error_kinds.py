@@ -161,6 +161,25 @@ two()
 
 ////
 """
+REFUSED_FENCE = """\
+Generate a file only if they answered "yes":
+
+```tree result="shell"
+your_template
+    copier.yml
+```
+
+!!! important
+
+    The suffix **must** appear outside of the condition.
+
+You can even use the answers of questions with choices:
+
+```yaml title="copier.yml"
+ci:
+    type: str
+```
+"""
 INCLUDES = """\
 <div class="pic" markdown>
 --8<-- "pic.svg"
@@ -401,6 +420,16 @@ CASES = [
             ("p", "Next paragraph with a link.", "page.md#L4-L4"),
         ],
         id="unresolved-references",
+    ),
+    pytest.param(
+        # A fence whose info string superfences refuses is text, and the fences after
+        # it pair otherwise than the file's structure says: the code block the renderer
+        # made lies half in a fence of the file, so it gets nothing (it got the next
+        # fence's lines).
+        REFUSED_FENCE,
+        FENCE_EXTENSIONS,
+        [("p", 'Generate a file only if they answered "y', "page.md#L1-L1")],
+        id="refused-fence",
     ),
     pytest.param(
         # An emoji's shortcode is matched by its title: the word stays on its line,
