@@ -605,15 +605,11 @@ class _Walker:
         """Whether a paragraph's text holds stashed block-level HTML (e.g. a code block)."""
         if not len(el) and (not el.text or STX not in el.text):
             return False  # the common case: plain text
-        stash = self.md.htmlStash.rawHtmlBlocks
-        for text in (el.text, *(child.tail for child in el)):
-            if not text or STX not in text:
-                continue
-            for m in _PLACEHOLDER_RE.finditer(text):
-                index = int(m.group(1))
-                if index < len(stash) and self._block_level(index):
-                    return True
-        return False
+        stash_size = len(self.md.htmlStash.rawHtmlBlocks)
+        return any(
+            text and STX in text and self._holds_block_text(text, stash_size)
+            for text in (el.text, *(child.tail for child in el))
+        )
 
     def _split_at_blocks(self, el: etree.Element):
         """A paragraph's text and inline children around the stashed blocks in it:
