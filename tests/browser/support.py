@@ -195,6 +195,28 @@ def start_selecting(page, button: str, banner: str) -> None:
     expect(page.get_by_text(banner)).to_be_visible()
 
 
+def github_service_config(tmp: Path, site: Path, base: str, api_url: str, **changes) -> Path:
+    """The settings file of ``erratum serve`` with the GitHub backend, on the stand-in at
+    ``api_url`` (its maintainer token), for ``site``'s pages at ``base``."""
+    from tests.service_support import write_toml
+
+    return write_toml(
+        tmp / "service.toml",
+        {
+            "backend": "github",
+            "github_repository": REPOSITORY,
+            "github_token": "maintainer-token",
+            "github_api_url": api_url,
+            "database": str(tmp / "service.sqlite3"),
+            "manifest": str(site / "_erratum" / "manifest.json"),
+            "allowed_origins": [base.rstrip("/")],
+            "altcha_max_number": 5000,
+            "retry_base_seconds": 0.1,
+            **changes,
+        },
+    )
+
+
 @contextlib.contextmanager
 def git_service(tmp: Path, site: Path, base: str, port: int) -> Iterator[object]:
     """``erratum serve`` (git backend) on ``site``'s own repository, for pages at ``base``:

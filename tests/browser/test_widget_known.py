@@ -20,11 +20,19 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from browser.support import REPOSITORY, build_site, click_block, new_page, serve, widget_errors
+from browser.support import (
+    REPOSITORY,
+    build_site,
+    click_block,
+    github_service_config,
+    new_page,
+    serve,
+    widget_errors,
+)
 from browser.test_widget_themes import UPDATE_SCREENSHOT, png_size, serious_violations
 from mkdocs_erratum.fixer import issue_body
 from mkdocs_erratum.report import Report, ReportBlock, parse_issue_body, text_hash
-from tests.service_support import ServiceProcess, free_port, write_toml
+from tests.service_support import ServiceProcess, free_port
 from tests.standin import GitHubStandIn
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -195,14 +203,10 @@ def test_service_marker_and_add_to_joins_the_issue(browser, tmp_path):
     try:
         with serve(site) as base:
             number, url = file_report(standin, base)
-            config = write_toml(tmp_path / "service.toml", {
-                "backend": "github", "github_repository": REPOSITORY, "github_token": TOKEN,
-                "github_api_url": standin.url, "database": str(tmp_path / "service.sqlite3"),
-                "manifest": str(site / "_erratum" / "manifest.json"),
-                "allowed_origins": [base.rstrip("/")], "altcha_max_number": 5000,
-                "retry_base_seconds": 0.1,
-                "forge_join_duplicates": False,  # only the reader's "Add to #N" joins
-            })  # fmt: skip
+            config = github_service_config(
+                tmp_path, site, base, standin.url,
+                forge_join_duplicates=False,  # only the reader's "Add to #N" joins
+            )  # fmt: skip
             service = ServiceProcess(config, port, tmp_path / "service.log").start()
             try:
                 context, page = new_page(browser)

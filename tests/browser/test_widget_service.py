@@ -15,12 +15,19 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from browser.support import REPOSITORY, build_site, click_block, new_page, serve, widget_errors
+from browser.support import (
+    REPOSITORY,
+    build_site,
+    click_block,
+    github_service_config,
+    new_page,
+    serve,
+    widget_errors,
+)
 from mkdocs_erratum.report import Report
-from tests.service_support import ServiceProcess, free_port, git, write_toml
+from tests.service_support import ServiceProcess, free_port, git
 from tests.standin import GitHubStandIn
 
-TOKEN = "maintainer-token"
 KEPT = "Your text is kept; you can try again."
 
 
@@ -35,20 +42,7 @@ def world(tmp_path_factory):
     standin = GitHubStandIn(str(site.parent), REPOSITORY).start()
     try:
         with serve(site) as base:
-            config = write_toml(
-                tmp / "service.toml",
-                {
-                    "backend": "github",
-                    "github_repository": REPOSITORY,
-                    "github_token": TOKEN,
-                    "github_api_url": standin.url,
-                    "database": str(tmp / "service.sqlite3"),
-                    "manifest": str(site / "_erratum" / "manifest.json"),
-                    "allowed_origins": [base.rstrip("/")],
-                    "altcha_max_number": 5000,
-                    "retry_base_seconds": 0.1,
-                },
-            )
+            config = github_service_config(tmp, site, base, standin.url)
             service = ServiceProcess(config, port, tmp / "service.log")
             yield base, site, standin, service
             service.stop()
