@@ -18,13 +18,17 @@ import html
 import logging
 import os
 import re
+import secrets
 import weakref
 import xml.etree.ElementTree as etree
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from markdown import util
 from markdown.extensions import Extension
 from markdown.preprocessors import Preprocessor
+from markdown.serializers import _escape_attrib_html
 from markdown.treeprocessors import Treeprocessor
 
 from mkdocs_erratum import zensical_host
@@ -34,12 +38,16 @@ from mkdocs_erratum.sourcemap import (
     Kind,
     RenderedBlock,
     SourceRange,
+    SplicedSource,
     footnote_windows,
     map_blocks,
     splice_source,
     split_lines,
     wordless_edge,
 )
+
+if TYPE_CHECKING:
+    from mkdocs_erratum.page_worker import PageWorker
 
 ATTRIBUTE = "data-erratum-src"
 
@@ -155,7 +163,11 @@ class SourceMapExtension(Extension):
         self.options = options
         self.repository = repository or RepositoryFacts(base_dir=os.getcwd())
         self.log = logger or logging.getLogger(__name__)
+        self.worker: PageWorker | None = None
+        """Set by a host that writes pages after converting them all (MkDocs): pages are
+        then aligned by it, and their attributes put in by `finish_page`."""
         self.results: dict[str, PageSourceMap] = {}
+        self._deferred: dict[str, _DeferredPage] = {}
         self._expected: _PageState | None = None
         self._claims: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._watched: weakref.WeakSet = weakref.WeakSet()
@@ -168,12 +180,28 @@ class SourceMapExtension(Extension):
         self._expected = _PageState(abs_src_path, path, markdown)
 
     def page_result(self, abs_src_path: str) -> PageSourceMap | None:
-        """The source map of a page rendered in this build, or None."""
+        """The source map of a page rendered in this build, or None (also while the
+        worker still aligns it: `finish_page` first)."""
         return self.results.get(abs_src_path)
+
+    def finish_page(self, abs_src_path: str, *texts: str) -> list[str]:
+        """Put a page's attributes into ``texts`` (its HTML, as it is now), once the
+        worker has aligned it; a page aligned when converted comes back unchanged."""
+        deferred = self._deferred.pop(abs_src_path, None)
+        if deferred is None:
+            return list(texts)
+        try:
+            result, values = deferred.finish()
+        except Exception as exc:  # never break a user's build over the source map
+            self._warn_unmapped(deferred.path, exc)
+            return [deferred.fill(text, {}) for text in texts]
+        self.results[abs_src_path] = result
+        return [deferred.fill(text, values) for text in texts]
 
     def forget_pages(self) -> None:
         """Drop per-build state (called at the end of every build)."""
         self.results.clear()
+        self._deferred.clear()
         self._expected = None
 
     # -- Python-Markdown ------------------------------------------------------------
@@ -259,19 +287,27 @@ class SourceMapExtension(Extension):
         if state is None or state.path is None:
             return
         try:
-            result = _annotate_page(md, root, state, state.repository or self.repository)
+            repository = state.repository or self.repository
+            if self.worker is not None and not state.marked:
+                deferred = _defer_page(md, root, state, repository, self.worker)
+                self._deferred[state.abs_path] = deferred
+                return
+            result = _annotate_page(md, root, state, repository)
             if state.marked and result.ranges:
                 _mark_page(md, root, zensical_host.page_marker(state.path, result.files))
         except Exception as exc:  # never break a user's build over the source map
-            self.log.warning(
-                "Could not map page '%s' to its Markdown source (%s: %s); "
-                "it is left without source lines.",
-                state.path,
-                type(exc).__name__,
-                exc,
-            )
+            self._warn_unmapped(state.path, exc)
             return
         self.results[state.abs_path] = result
+
+    def _warn_unmapped(self, path: str | None, exc: Exception) -> None:
+        self.log.warning(
+            "Could not map page '%s' to its Markdown source (%s: %s); "
+            "it is left without source lines.",
+            path,
+            type(exc).__name__,
+            exc,
+        )
 
 
 class _Claim(Preprocessor):
@@ -317,6 +353,59 @@ def _annotate_page(md, root, state: _PageState, repository: RepositoryFacts) -> 
     walker = _walk_page(md, root, source)
     ranges = map_blocks(source, files, walker.texts, walker.blocks)
     return _set_attributes(md, state.path, walker, ranges, files)
+
+
+class _DeferredPage:
+    """A page converted with placeholders where its attributes go: each target (see
+    `_Walker.targets`) that can carry one gets ``data-erratum-src="TOKEN-INDEX"``."""
+
+    def __init__(self, md, path: str, files, targets: list, ranges) -> None:
+        self.path = path
+        self.files = files
+        self.ranges = ranges
+        self.token = f"erratum-pending-{secrets.token_hex(8)}-"
+        self.pattern = re.compile(f' {ATTRIBUTE}="{self.token}' + r'(\d+)"')
+        self.escapes: dict[int, Callable[[str], str]] = {}
+        """Target index -> how its value is escaped, for the targets that hold a token."""
+        stash = md.htmlStash.rawHtmlBlocks
+        for index, target in enumerate(targets):
+            if not isinstance(target, int):
+                target.set(ATTRIBUTE, self.token + str(index))
+                self.escapes[index] = _escape_attribute
+            elif _stash_attribute(stash, target, self.token + str(index)):
+                self.escapes[index] = _escape_stash_value
+
+    def finish(self) -> tuple[PageSourceMap, dict[int, str]]:
+        """The page's source map, and each annotated target's value (escaped)."""
+        result = PageSourceMap(self.path)
+        values: dict[int, str] = {}
+        for index, found in enumerate(self.ranges()):
+            escape = self.escapes.get(index)
+            if found is None or escape is None:
+                continue
+            values[index] = escape(str(found))
+            result.ranges.append((found.path, found.start, found.end))
+            result.files.setdefault(found.path, self.files[found.path])
+        return result, values
+
+    def fill(self, text: str, values: dict[int, str]) -> str:
+        """``text`` with each token replaced by its value, or removed when it has none."""
+
+        def value(m: re.Match) -> str:
+            found = values.get(int(m.group(1)))
+            return "" if found is None else f' {ATTRIBUTE}="{found}"'
+
+        return self.pattern.sub(value, text) if self.token in text else text
+
+
+def _defer_page(
+    md, root, state: _PageState, repository: RepositoryFacts, worker: PageWorker
+) -> _DeferredPage:
+    """Walk the page now, align it in the worker, put its attributes in later."""
+    source, files = _page_source(state, repository)
+    walker = _walk_page(md, root, source)
+    ranges = worker.submit(SplicedSource.of(source), files, walker.texts, walker.blocks)
+    return _DeferredPage(md, state.path, files, walker.targets, ranges)
 
 
 def _page_source(state: _PageState, repository: RepositoryFacts):
@@ -371,16 +460,28 @@ def _mark_page(md, root: etree.Element, marker: str) -> None:
 
 def _annotate_stash(md, index: int, found: SourceRange) -> bool:
     """Put the attribute on the first tag of a stashed raw HTML or code block."""
-    stash = md.htmlStash.rawHtmlBlocks
+    return _stash_attribute(md.htmlStash.rawHtmlBlocks, index, _escape_stash_value(str(found)))
+
+
+def _stash_attribute(stash: list, index: int, value: str) -> bool:
+    """Put ``value`` (escaped) as the attribute on the first tag of ``stash[index]``."""
     text = stash[index]
     if not isinstance(text, str):
         return False
     m = _FIRST_TAG_RE.match(text)
     if not m:
         return False
-    value = html.escape(str(found), quote=True)
     stash[index] = f'{text[: m.end()]} {ATTRIBUTE}="{value}"{text[m.end() :]}'
     return True
+
+
+def _escape_stash_value(value: str) -> str:
+    return html.escape(value, quote=True)
+
+
+def _escape_attribute(value: str) -> str:
+    """As Python-Markdown's serializer writes an element's attribute value."""
+    return _escape_attrib_html(value)
 
 
 class _Walker:

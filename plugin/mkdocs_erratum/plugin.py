@@ -19,7 +19,7 @@ from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
-from mkdocs_erratum import site_files, widget
+from mkdocs_erratum import page_worker, site_files, widget
 from mkdocs_erratum.config import ErratumConfig
 from mkdocs_erratum.extension import SourceMapExtension
 from mkdocs_erratum.repository import RepositoryFacts, read_repository
@@ -43,6 +43,7 @@ class ErratumPlugin(BasePlugin[ErratumConfig]):
         self.widget_page_languages: set[str] = set()
         self.site_pages: dict[str, site_files.SitePage] = {}
         """Pages with source lines, by ``src_uri``: what the site's files are made of."""
+        self.worker: page_worker.PageWorker | None = None
 
     def load_config(self, options: dict[str, Any], config_file_path: str | None = None):
         """Validate our options; an unknown option is an error, not a warning.
@@ -85,6 +86,15 @@ class ErratumPlugin(BasePlugin[ErratumConfig]):
                 log.warning("Reader widget left out: %s: %s", type(exc).__name__, exc)
         self.site_pages = {}
         return config
+
+    def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files | None:
+        self._stop_worker()
+        extension = self.extension
+        if extension is None or not self.config.sourcemap_worker:
+            return None
+        if page_worker.worth_a_worker(sum(1 for _ in files.documentation_pages())):
+            self.worker = extension.worker = page_worker.PageWorker(log.warning)
+        return None
 
     def _widget_settings(self, config: MkDocsConfig) -> dict | None:
         """The widget's browser settings, or None (with a warning) when it cannot work."""
@@ -142,10 +152,17 @@ class ErratumPlugin(BasePlugin[ErratumConfig]):
             log.warning("Reader widget: page '%s' left out (%s).", page.file.src_uri, exc)
         return None
 
+    # Before other plugins' on_post_page (a minifier's, say): the placeholders that the
+    # source map's worker left are replaced first.
+    @event_priority(50)
     def on_post_page(self, output: str, /, *, page: Page, config: MkDocsConfig) -> str | None:
-        settings = self.widget_settings
-        if not self.config.enabled or settings is None:
+        if not self.config.enabled:
             return None
+        changed = self._finish_page(output, page)
+        settings = self.widget_settings
+        if settings is None:
+            return changed
+        output = changed or output
         try:
             # The page's own language when the site has its texts: its front matter's,
             # else the theme's now (an i18n plugin such as mkdocs-static-i18n sets it
@@ -169,7 +186,31 @@ class ErratumPlugin(BasePlugin[ErratumConfig]):
             )
         except Exception as exc:  # never break a user's build over the widget
             log.warning("Reader widget: page '%s' left out (%s).", page.file.src_uri, exc)
+            return changed
+
+    def _finish_page(self, output: str, page: Page) -> str | None:
+        """The page's HTML with the attributes of a page aligned by the worker (and its
+        content, which other plugins may still read), or None when it had none pending."""
+        if self.extension is None or self.worker is None:
             return None
+        abs_path = page.file.abs_src_path or ""
+        output, content = self.extension.finish_page(abs_path, output, page.content or "")
+        if page.content is not None:
+            page.content = content
+        known = self.site_pages.get(page.file.src_uri)
+        result = self.extension.page_result(abs_path)
+        if known is not None and result is not None:
+            self.site_pages[page.file.src_uri] = dataclasses.replace(
+                known, path=result.path, ranges=result.ranges, files=result.files
+            )
+        return output
+
+    def _stop_worker(self) -> None:
+        worker, self.worker = self.worker, None
+        if self.extension is not None:
+            self.extension.worker = None
+        if worker is not None:
+            worker.close()
 
     # Run after every other plugin's on_page_markdown: the extension must recognise
     # the exact text that Python-Markdown is about to convert.
@@ -185,6 +226,7 @@ class ErratumPlugin(BasePlugin[ErratumConfig]):
         return None
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
+        self._stop_worker()
         pages = [page for page in self.site_pages.values() if page.ranges]
         self.site_pages = {}
         if self.extension is not None:
@@ -214,6 +256,7 @@ class ErratumPlugin(BasePlugin[ErratumConfig]):
             raise PluginError(f"erratum: could not write the site's files: {exc}") from exc
 
     def on_build_error(self, *, error: Exception, **kwargs: Any) -> None:
+        self._stop_worker()
         if self.extension is not None:
             self.extension.forget_pages()
 

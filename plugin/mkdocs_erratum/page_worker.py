@@ -1,0 +1,126 @@
+"""Align pages in a second process while the host converts the next ones.
+
+Aligning a page (`sourcemap.map_blocks`) takes plain data (its source lines, the files
+they name, its text pieces and blocks) and gives plain data back, so it can run in
+another process. MkDocs converts every page before it writes any: the MkDocs plugin
+hands each page's alignment to one worker process (`PageWorker.submit`) and collects
+the ranges when the page is written, by which time the worker has long finished, on a
+core that MkDocs leaves idle. The ranges are those the main process would find.
+
+The worker is forked (see `PageWorker._start`), so only where the system forks and
+the host runs no other thread: `mkdocs build`, not `mkdocs serve`. Any failure of the
+worker (it cannot start, it dies, it takes longer than
+`WAIT_SECONDS`) makes the page, and every later one, be aligned in the main process
+instead: the result is the same, only later. An error of the alignment itself reaches
+the caller as it would in the main process.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from mkdocs_erratum.sourcemap import RenderedBlock, SourceLine, SourceRange, map_blocks
+
+if TYPE_CHECKING:  # multiprocessing is imported only by builds that start a worker
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+WAIT_SECONDS = 120.0
+"""How long a page's ranges may keep the build waiting before the main process takes over."""
+MIN_PAGES = 16
+"""Fewer pages than this are aligned in the main process: starting a worker costs more
+than it saves."""
+
+
+def worth_a_worker(pages: int) -> bool:
+    """Whether a build of ``pages`` pages gains from a worker: enough pages, two CPUs,
+    a system that forks, and no other thread in this process."""
+    return (
+        pages >= MIN_PAGES
+        and _usable_cpus() > 1
+        and hasattr(os, "fork")
+        and threading.active_count() == 1
+    )
+
+
+def _usable_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+class PageWorker:
+    """One worker process for a build's alignments, started on the first page."""
+
+    def __init__(self, warn: Callable[..., None]):
+        self._warn = warn
+        self._pool: ProcessPoolExecutor | None = None
+        self._broken = False
+
+    def submit(
+        self,
+        source: Sequence[SourceLine],
+        files: dict[str, Sequence[str]],
+        pieces: Sequence[str],
+        blocks: Sequence[RenderedBlock],
+    ) -> Callable[[], list[SourceRange | None]]:
+        """Start aligning a page (arguments as `map_blocks`'); the returned function
+        gives its ranges, waiting for them when needed."""
+        args = (source, files, pieces, blocks)
+        future = self._start(args)
+
+        def ranges() -> list[SourceRange | None]:
+            if future is not None and not self._broken:
+                from concurrent.futures import CancelledError
+                from concurrent.futures import TimeoutError as WaitTimeout
+                from concurrent.futures.process import BrokenProcessPool
+
+                try:
+                    return future.result(timeout=WAIT_SECONDS)
+                except (BrokenProcessPool, WaitTimeout, CancelledError) as exc:
+                    self._give_up(exc)  # the worker's trouble, not the page's
+            return map_blocks(*args)
+
+        return ranges
+
+    def close(self) -> None:
+        """Stop the worker (every page has been collected by now)."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _start(self, args: tuple) -> Future | None:
+        if self._broken:
+            return None
+        try:
+            if self._pool is None:
+                import multiprocessing
+                from concurrent.futures import ProcessPoolExecutor
+
+                # fork: a spawned (or forkserver) worker would first run the host's main
+                # script again, and its CPU time would not be this process's children's.
+                # Forking is safe only without other threads (`mkdocs serve` has some).
+                if threading.active_count() > 1:
+                    raise RuntimeError("other threads are running: no worker is forked")
+                context = multiprocessing.get_context("fork")
+                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
+            return self._pool.submit(map_blocks, *args)
+        except Exception as exc:
+            self._give_up(exc)
+            return None
+
+    def _give_up(self, exc: BaseException) -> None:
+        if not self._broken:
+            self._broken = True
+            self._warn(
+                "The source map's worker process failed (%s: %s); pages are aligned in "
+                "the main process for the rest of the build.",
+                type(exc).__name__,
+                exc,
+            )
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)

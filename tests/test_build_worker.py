@@ -1,0 +1,122 @@
+"""Real `mkdocs build` runs of a site large enough for the source map's worker process:
+the same attributes as when every page is aligned in MkDocs' own process."""
+
+from __future__ import annotations
+
+import multiprocessing
+import re
+import shutil
+from pathlib import Path
+
+from test_build import INDEX_EXPECTED, SETUP_EXPECTED, annotated, git, make_site, run_build
+
+from mkdocs_erratum import page_worker
+from mkdocs_erratum.sourcemap import Kind, RenderedBlock, SourceLine, map_blocks
+
+COPIES = page_worker.MIN_PAGES
+BUILD_DATE_RE = re.compile(r"Build Date UTC : [^\n]*")
+WATCH_HOOK = """
+import multiprocessing
+import re
+from pathlib import Path
+
+
+def on_post_page(output, page, **kwargs):
+    # How many processes this build has started, as each page is written.
+    with open(Path(__file__).parent / "children.txt", "a") as fh:
+        fh.write(f"{len(multiprocessing.active_children())}\\n")
+    return output
+"""
+
+
+def large_site(root: Path) -> tuple[Path, Path]:
+    """The fixture, with COPIES more pages (copies of its index), in git; its configs with
+    the worker (the default) and without."""
+    config = make_site(root, in_git=False, extra="\nrepo_url: https://github.com/acme/fixture\n")
+    for n in range(COPIES):
+        shutil.copy(root / "docs" / "index.md", root / "docs" / f"copy{n}.md")
+    (root / "watch.py").write_text(WATCH_HOOK)
+    text = config.read_text().replace("  - hooks.py\n", "  - hooks.py\n  - watch.py\n")
+    config.write_text(f"{text}\nplugins:\n  - erratum\n")
+    alone = root / "alone.yml"
+    alone.write_text(f"{text}\nplugins:\n  - erratum:\n      sourcemap_worker: false\n")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "fixture")
+    return config, alone
+
+
+def site_texts(site: Path) -> dict[str, str]:
+    """Every page's HTML (without the build date that the theme writes in it) and every
+    JSON file (the source files the widget loads)."""
+    return {
+        str(page.relative_to(site)): BUILD_DATE_RE.sub("", page.read_text(encoding="utf-8"))
+        for page in sorted(site.rglob("*"))
+        if page.suffix in (".html", ".json")
+    }
+
+
+def test_worker_gives_every_page_the_same_attributes(tmp_path):
+    built = {}
+    for worker, config in zip((True, False), large_site(tmp_path / "repo"), strict=True):
+        watched = config.parent / "children.txt"
+        watched.unlink(missing_ok=True)
+        proc = run_build(config, tmp_path / f"out-{worker}")
+        assert proc.returncode == 0, proc.stderr
+        assert "WARNING" not in proc.stderr, proc.stderr
+        children = watched.read_text().split()
+        assert len(children) == COPIES + 2
+        # The worker runs while pages are written, and only when asked for.
+        assert set(children) == ({"1"} if worker else {"0"})
+        built[worker] = site_texts(tmp_path / f"out-{worker}")
+    with_worker, without = built[True], built[False]
+    assert with_worker.keys() == without.keys()
+    assert any(name.endswith("copy3.md.json") for name in with_worker), sorted(with_worker)
+    for name, page in with_worker.items():
+        assert "erratum-pending" not in page, name
+        assert page == without[name], name
+    out = tmp_path / "out-True"
+    assert annotated(out / "index.html") == INDEX_EXPECTED
+    assert annotated(out / "guide" / "setup" / "index.html") == SETUP_EXPECTED
+    copy = [
+        (tag, text, value.replace("docs/index.md", "docs/copy3.md"))
+        for tag, text, value in INDEX_EXPECTED
+    ]
+    assert annotated(out / "copy3" / "index.html") == copy
+
+
+def test_worker_result_is_map_blocks_result():
+    lines = ["# Title", "", "Body text."]
+    source = [SourceLine("a.md", n, text) for n, text in enumerate(lines, 1)]
+    blocks = [RenderedBlock(-1, 0, 1, Kind.BLOCK, tag="h1"), RenderedBlock(-1, 1, 2, tag="p")]
+    pieces = ["Title", "Body text."]
+    files = {"a.md": [line.text for line in source]}
+    warnings: list[str] = []
+    worker = page_worker.PageWorker(lambda *args: warnings.append(args[0] % args[1:]))
+    try:
+        ranges = worker.submit(source, files, pieces, blocks)
+        assert ranges() == map_blocks(source, files, pieces, blocks)
+        assert [str(r) for r in ranges()] == ["a.md#L1-L1", "a.md#L3-L3"]
+    finally:
+        worker.close()
+    assert warnings == []
+
+
+def test_a_dead_worker_leaves_the_main_process_to_align(tmp_path):
+    source = [SourceLine("a.md", 1, "Some words here.")]
+    blocks = [RenderedBlock(-1, 0, 1, tag="p")]
+    files = {"a.md": ["Some words here."]}
+    warnings: list[str] = []
+    worker = page_worker.PageWorker(lambda *args: warnings.append(args[0] % args[1:]))
+    try:
+        first = worker.submit(source, files, ["Some words here."], blocks)
+        assert [str(r) for r in first()] == ["a.md#L1-L1"]
+        for process in multiprocessing.active_children():  # the worker, and only it
+            process.kill()
+            process.join()
+        later = worker.submit(source, files, ["Some words here."], blocks)
+        assert [str(r) for r in later()] == ["a.md#L1-L1"]
+    finally:
+        worker.close()
+    assert len(warnings) == 1
+    assert "aligned in the main process" in warnings[0]
