@@ -85,7 +85,7 @@ def test_worker_gives_every_page_the_same_attributes(tmp_path):
     assert annotated(out / "copy3" / "index.html") == copy
 
 
-def test_worker_result_is_map_blocks_result():
+def test_worker_result_is_the_main_process_result():
     lines = ["# Title", "", "Body text."]
     source = [SourceLine("a.md", n, text) for n, text in enumerate(lines, 1)]
     blocks = [RenderedBlock(-1, 0, 1, Kind.BLOCK, tag="h1"), RenderedBlock(-1, 1, 2, tag="p")]
@@ -94,7 +94,7 @@ def test_worker_result_is_map_blocks_result():
     warnings: list[str] = []
     worker = page_worker.PageWorker(lambda *args: warnings.append(args[0] % args[1:]))
     try:
-        ranges = worker.submit(source, files, pieces, blocks)
+        ranges = worker.submit(map_blocks, source, files, pieces, blocks)
         assert ranges() == map_blocks(source, files, pieces, blocks)
         assert [str(r) for r in ranges()] == ["a.md#L1-L1", "a.md#L3-L3"]
     finally:
@@ -109,12 +109,12 @@ def test_a_dead_worker_leaves_the_main_process_to_align(tmp_path):
     warnings: list[str] = []
     worker = page_worker.PageWorker(lambda *args: warnings.append(args[0] % args[1:]))
     try:
-        first = worker.submit(source, files, ["Some words here."], blocks)
+        first = worker.submit(map_blocks, source, files, ["Some words here."], blocks)
         assert [str(r) for r in first()] == ["a.md#L1-L1"]
         for process in multiprocessing.active_children():  # the worker, and only it
             process.kill()
             process.join()
-        later = worker.submit(source, files, ["Some words here."], blocks)
+        later = worker.submit(map_blocks, source, files, ["Some words here."], blocks)
         assert [str(r) for r in later()] == ["a.md#L1-L1"]
     finally:
         worker.close()

@@ -1,11 +1,12 @@
-"""Align pages in a second process while the host converts the next ones.
+"""Map pages in a second process while the host converts the next ones.
 
-Aligning a page (`sourcemap.map_blocks`) takes plain data (its source lines, the files
-they name, its text pieces and blocks) and gives plain data back, so it can run in
-another process. MkDocs converts every page before it writes any: the MkDocs plugin
-hands each page's alignment to one worker process (`PageWorker.submit`) and collects
-the ranges when the page is written, by which time the worker has long finished, on a
-core that MkDocs leaves idle. The ranges are those the main process would find.
+Mapping a page (walking its element tree, aligning it with its source: see
+`extension.walk_and_map`) takes plain data (the pickled tree, its source lines, the
+files they name) and gives plain data back, so it can run in another process. MkDocs
+converts every page before it writes any: the MkDocs plugin hands each page to one
+worker process (`PageWorker.submit`) and collects its ranges when the page is written,
+by which time the worker has long finished, on a core that MkDocs leaves idle. The
+ranges are those the main process would find.
 
 The worker is forked (see `PageWorker._start`), so only where the system forks and
 the host runs no other thread: `mkdocs build`, not `mkdocs serve`. Any failure of the
@@ -19,16 +20,15 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
-
-from mkdocs_erratum.sourcemap import RenderedBlock, SourceLine, SourceRange, map_blocks
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:  # multiprocessing is imported only by builds that start a worker
     from concurrent.futures import Future, ProcessPoolExecutor
 
 WAIT_SECONDS = 120.0
 """How long a page's ranges may keep the build waiting before the main process takes over."""
+T = TypeVar("T")
 MIN_PAGES = 16
 """Fewer pages than this are aligned in the main process: starting a worker costs more
 than it saves."""
@@ -60,19 +60,13 @@ class PageWorker:
         self._pool: ProcessPoolExecutor | None = None
         self._broken = False
 
-    def submit(
-        self,
-        source: Sequence[SourceLine],
-        files: dict[str, Sequence[str]],
-        pieces: Sequence[str],
-        blocks: Sequence[RenderedBlock],
-    ) -> Callable[[], list[SourceRange | None]]:
-        """Start aligning a page (arguments as `map_blocks`'); the returned function
-        gives its ranges, waiting for them when needed."""
-        args = (source, files, pieces, blocks)
-        future = self._start(args)
+    def submit(self, job: Callable[..., T], *args) -> Callable[[], T]:
+        """Start ``job(*args)`` in the worker; the returned function gives its result,
+        waiting for it when needed (``job`` must be a module's function, ``args`` and
+        the result plain data)."""
+        future = self._start(job, args)
 
-        def ranges() -> list[SourceRange | None]:
+        def result() -> T:
             if future is not None and not self._broken:
                 from concurrent.futures import CancelledError
                 from concurrent.futures import TimeoutError as WaitTimeout
@@ -82,9 +76,9 @@ class PageWorker:
                     return future.result(timeout=WAIT_SECONDS)
                 except (BrokenProcessPool, WaitTimeout, CancelledError) as exc:
                     self._give_up(exc)  # the worker's trouble, not the page's
-            return map_blocks(*args)
+            return job(*args)
 
-        return ranges
+        return result
 
     def close(self) -> None:
         """Stop the worker (every page has been collected by now)."""
@@ -92,7 +86,7 @@ class PageWorker:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
 
-    def _start(self, args: tuple) -> Future | None:
+    def _start(self, job: Callable, args: tuple) -> Future | None:
         if self._broken:
             return None
         try:
@@ -107,7 +101,7 @@ class PageWorker:
                     raise RuntimeError("other threads are running: no worker is forked")
                 context = multiprocessing.get_context("fork")
                 self._pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
-            return self._pool.submit(map_blocks, *args)
+            return self._pool.submit(job, *args)
         except Exception as exc:
             self._give_up(exc)
             return None
