@@ -1,10 +1,12 @@
 """Build time with and without the erratum plugin, measured side by side.
 
 Builds one site (a generated site of N pages by default, or a corpus folder) without
-and with `plugins: [erratum]`, alternating, and prints the median of the pairwise
-ratios (goals: <= 1.05 on the generated site and the Material corpus, <= 1.10 on the
-MkDocs corpus), then where the plugin's time goes: one more build, in a process of
-its own, timed per phase by `bench/phases.py` (`--no-phases` skips it).
+and with `plugins: [erratum]`, and with the plugin but ``sourcemap_worker: false``
+(`--no-alone` skips that one), alternating, and prints the median of the pairwise
+ratios of wall-clock and CPU times (goals: <= 1.05 on the generated site and the
+Material corpus, <= 1.10 on the MkDocs corpus; the CPU time counts the worker's), then
+where the plugin's time goes: two more builds, in a process of their own, timed per
+phase by `bench/phases.py` (`--no-phases` skips them).
 
     .venv/bin/python bench/build_time.py                      # generated 1,000 pages
     .venv/bin/python bench/build_time.py --pages 300 --runs 5
@@ -126,6 +128,11 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=1000, help="pages of the generated site")
     parser.add_argument("--runs", type=int, default=3, help="builds of each kind")
     parser.add_argument("--no-phases", action="store_true", help="skip the per-phase split")
+    parser.add_argument(
+        "--no-alone",
+        action="store_true",
+        help="skip the third build of each run (the plugin without its worker process)",
+    )
     ns = parser.parse_args()
     phases = None
     with tempfile.TemporaryDirectory(prefix="erratum-bench-") as tmp:
@@ -140,18 +147,23 @@ def main() -> None:
         git(repo, "commit", "-qm", "bench")
         base = (repo / "mkdocs.yml").read_text()
         plain, with_plugin = repo / "_plain.yml", repo / "_erratum.yml"
+        alone = repo / "_alone.yml"
         plain.write_text(base + "\nplugins: []\n")
         with_plugin.write_text(base + "\nplugins:\n  - erratum\n")
+        alone.write_text(base + "\nplugins:\n  - erratum:\n      sourcemap_worker: false\n")
         compile_plugin(sys.executable)
-        plain_runs, plugin_runs = [], []
+        plain_runs, plugin_runs, alone_runs = [], [], []
         for run in range(ns.runs):
             plain_runs.append(build(sys.executable, plain, Path(tmp) / "out0"))
             plugin_runs.append(build(sys.executable, with_plugin, Path(tmp) / "out1"))
-            print(
+            line = (
                 f"run {run + 1}/{ns.runs}: without {plain_runs[-1][0]:.2f} s, "
-                f"with {plugin_runs[-1][0]:.2f} s (wall)",
-                file=sys.stderr,
+                f"with {plugin_runs[-1][0]:.2f} s"
             )
+            if not ns.no_alone:
+                alone_runs.append(build(sys.executable, alone, Path(tmp) / "out2"))
+                line += f", with and no worker {alone_runs[-1][0]:.2f} s"
+            print(line + " (wall)", file=sys.stderr)
         if not ns.no_phases:
             proc = subprocess.run(
                 [sys.executable, str(Path(__file__).with_name("phases.py")), str(with_plugin)],
@@ -163,8 +175,10 @@ def main() -> None:
                 sys.exit(f"phase split failed:\n{proc.stderr[-3000:]}")
             phases = json.loads(proc.stdout.strip().splitlines()[-1])
 
-    def median_ratio(k: int) -> float:
-        pairs = zip(plain_runs, plugin_runs, strict=True)
+    def median_ratio(k: int, runs: list[tuple[float, float]]) -> float | None:
+        if not runs:
+            return None
+        pairs = zip(plain_runs, runs, strict=True)
         return round(statistics.median(b[k] / a[k] for a, b in pairs), 3)
 
     print(
@@ -173,8 +187,11 @@ def main() -> None:
                 "site": ns.corpus or f"generated:{ns.pages}",
                 "without_s": round(statistics.median(r[0] for r in plain_runs), 3),
                 "with_s": round(statistics.median(r[0] for r in plugin_runs), 3),
-                "ratio": median_ratio(0),
-                "cpu_ratio": median_ratio(1),
+                "ratio": median_ratio(0, plugin_runs),
+                "cpu_ratio": median_ratio(1, plugin_runs),
+                # sourcemap_worker: false, every page mapped in MkDocs' own process
+                "ratio_no_worker": median_ratio(0, alone_runs),
+                "cpu_ratio_no_worker": median_ratio(1, alone_runs),
                 "phases_s": phases,
             }
         )

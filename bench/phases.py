@@ -5,13 +5,18 @@ that the timers do not touch the measured builds); it can also be run alone:
 
     .venv/bin/python bench/phases.py path/to/mkdocs.yml
 
-Prints one JSON object of seconds: the whole build, Markdown conversion, the source
+Prints one JSON object of seconds. First, of a build that maps every page in MkDocs'
+process (``sourcemap_worker: false``): the whole build, Markdown conversion, the source
 map's part of it (extension), and its phases: claim and capture (preprocessors),
 source (reading the committed file and splicing includes), walk (element tree to
 tokens and blocks), prepare (source lines reduced to their words and coded for the
 aligner), align (rendered words against source words), ranges (blocks to line
 ranges), annotate (setting the attributes); then each plugin hook (the widget's files
-are written in on_post_page and on_post_build).
+are written in on_post_page and on_post_build). Then, under ``with_worker``, of a build
+with the worker (sites of 16 pages or more), what stays in MkDocs' main thread, in CPU
+seconds: the whole build, handoff (reading the source, flattening and pickling the
+tree, inserting placeholders), placeholders, and finish (waiting for the worker's
+ranges and filling them in, fill being the second part).
 """
 
 from __future__ import annotations
@@ -35,24 +40,64 @@ from mkdocs_erratum.plugin import ErratumPlugin
 totals: dict[str, float] = collections.defaultdict(float)
 
 
-def timed(owner, name: str, phase: str) -> None:
+def timed(owner, name: str, phase: str, clock=time.perf_counter) -> None:
     original = getattr(owner, name, None)
     if original is None:  # an older version of the plugin: its phases are fewer
         return
 
     @functools.wraps(original)
     def wrapper(*args, **kwargs):
-        start = time.perf_counter()
+        start = clock()
         try:
             return original(*args, **kwargs)
         finally:
-            totals[phase] += time.perf_counter() - start
+            totals[phase] += clock() - start
 
     setattr(owner, name, wrapper)
 
 
+def in_process_phases(config_file: str) -> dict[str, float]:
+    """One build with every page mapped in MkDocs' process: the whole split."""
+    for hook in ("on_config", "on_page_markdown", "on_page_content", "on_post_page"):
+        if hasattr(ErratumPlugin, hook):
+            timed(ErratumPlugin, hook, hook)
+    timed(ErratumPlugin, "on_post_build", "on_post_build")
+    build_once(config_file, worker=False)
+    totals["ranges"] = totals.pop("map", 0.0) - totals["align"] - totals["prepare"]
+    order = ["build", "markdown", "extension", "claim", "capture", "source", "walk"]
+    order += ["prepare", "align", "ranges", "annotate"]
+    order += ["on_config", "on_page_markdown", "on_page_content", "on_post_page"]
+    order += ["on_post_build"]
+    return {k: round(totals[k], 3) for k in order if k in totals}
+
+
+def worker_phases(config_file: str) -> dict[str, float]:
+    """One build with the worker (when the site is large enough): what stays in MkDocs'
+    process, in CPU seconds of its main thread (the worker's own time is the walk,
+    prepare, align and ranges above)."""
+    totals.clear()
+    timed(extension, "_defer_page", "handoff", clock=time.thread_time)
+    timed(extension._DeferredPage, "__init__", "placeholders", clock=time.thread_time)
+    timed(extension.SourceMapExtension, "finish_page", "finish", clock=time.thread_time)
+    timed(extension._DeferredPage, "fill", "fill", clock=time.thread_time)
+    build_once(config_file, worker=True, clock=time.thread_time)
+    found = {k: round(v, 3) for k, v in totals.items()}
+    return {"build_main_thread_cpu": found.pop("build"), **found}
+
+
+def build_once(config_file: str, *, worker: bool, clock=time.perf_counter) -> None:
+    with tempfile.TemporaryDirectory(prefix="erratum-phases-") as out:
+        config = load_config(os.path.basename(config_file), site_dir=out)
+        plugin = config.plugins.get("erratum")
+        if plugin is not None:
+            plugin.config["sourcemap_worker"] = worker
+        start = clock()
+        build(config)
+        totals["build"] = clock() - start
+
+
 def main() -> None:
-    config_file = sys.argv[1]
+    config_file = os.path.abspath(sys.argv[1])
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
     logging.getLogger("mkdocs").setLevel(logging.ERROR)
     timed(Page, "render", "markdown")
@@ -65,23 +110,10 @@ def main() -> None:
     timed(sourcemap._Mapper, "__init__", "prepare")
     timed(sourcemap._Mapper, "_align", "align")
     timed(extension, "_set_attributes", "annotate")
-    for hook in ("on_config", "on_page_markdown", "on_page_content", "on_post_page"):
-        if hasattr(ErratumPlugin, hook):
-            timed(ErratumPlugin, hook, hook)
-    timed(ErratumPlugin, "on_post_build", "on_post_build")
-    os.chdir(os.path.dirname(os.path.abspath(config_file)))
-    with tempfile.TemporaryDirectory(prefix="erratum-phases-") as out:
-        config = load_config(os.path.basename(config_file), site_dir=out)
-        start = time.perf_counter()
-        build(config)
-        totals["build"] = time.perf_counter() - start
-    totals["ranges"] = totals.pop("map", 0.0) - totals["align"] - totals["prepare"]
-    order = ["build", "markdown", "extension", "claim", "capture", "source", "walk"]
-    order += ["prepare", "align"]
-    order += ["ranges"]
-    order += ["annotate", "on_config", "on_page_markdown", "on_page_content", "on_post_page"]
-    order += ["on_post_build"]
-    print(json.dumps({k: round(totals[k], 3) for k in order if k in totals}))
+    os.chdir(os.path.dirname(config_file))
+    split = in_process_phases(config_file)
+    split["with_worker"] = worker_phases(config_file)
+    print(json.dumps(split))
 
 
 if __name__ == "__main__":

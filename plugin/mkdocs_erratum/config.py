@@ -165,11 +165,11 @@ class ErratumConfig(base.Config):
     needs it: without it there is nothing to select."""
 
     sourcemap_worker = c.Type(bool, default=True)
-    """Align pages in a second process while MkDocs converts the next ones, on sites of
-    16 pages or more on a machine with two CPUs or more: the build takes less time, not
-    less CPU, and the attributes are the same. ``false`` aligns every page in MkDocs'
-    own process. (Zensical renders pages in workers of its own: there the extension
-    always aligns a page as it converts it.)"""
+    """Map pages in a second process while MkDocs converts the next ones, on sites of
+    16 pages or more, on Linux machines with two CPUs or more, under ``mkdocs build``:
+    the build takes less time (not less CPU), and the attributes are the same.
+    ``false`` maps every page in MkDocs' own process. (Zensical renders pages in
+    workers of its own: there the extension always maps a page as it converts it.)"""
 
     widget_enabled = c.Type(bool, default=True)
     """Add the reader widget ("Report an error") and the source files it loads."""

@@ -8,17 +8,19 @@ worker process (`PageWorker.submit`) and collects its ranges when the page is wr
 by which time the worker has long finished, on a core that MkDocs leaves idle. The
 ranges are those the main process would find.
 
-The worker is forked (see `PageWorker._start`), so only where the system forks and
-the host runs no other thread: `mkdocs build`, not `mkdocs serve`. Any failure of the
+The worker is forked (see `PageWorker._start`), so only on Linux and when the host
+runs no other thread: `mkdocs build`, not `mkdocs serve`. Any failure of the
 worker (it cannot start, it dies, it takes longer than
 `WAIT_SECONDS`) makes the page, and every later one, be aligned in the main process
-instead: the result is the same, only later. An error of the alignment itself reaches
-the caller as it would in the main process.
+instead: the result is the same, only later, and the host is told once (an info
+message: nothing is wrong with the site, and ``--strict`` must not fail). An error of
+the alignment itself reaches the caller as it would in the main process.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
@@ -36,11 +38,11 @@ than it saves."""
 
 def worth_a_worker(pages: int) -> bool:
     """Whether a build of ``pages`` pages gains from a worker: enough pages, two CPUs,
-    a system that forks, and no other thread in this process."""
+    Linux (where forking is safe), and no other thread in this process."""
     return (
         pages >= MIN_PAGES
         and _usable_cpus() > 1
-        and hasattr(os, "fork")
+        and sys.platform.startswith("linux")  # macOS's libraries may not survive a fork
         and threading.active_count() == 1
     )
 
@@ -55,8 +57,8 @@ def _usable_cpus() -> int:
 class PageWorker:
     """One worker process for a build's alignments, started on the first page."""
 
-    def __init__(self, warn: Callable[..., None]):
-        self._warn = warn
+    def __init__(self, tell: Callable[..., None]):
+        self._tell = tell
         self._pool: ProcessPoolExecutor | None = None
         self._broken = False
 
@@ -109,7 +111,7 @@ class PageWorker:
     def _give_up(self, exc: BaseException) -> None:
         if not self._broken:
             self._broken = True
-            self._warn(
+            self._tell(
                 "The source map's worker process failed (%s: %s); pages are aligned in "
                 "the main process for the rest of the build.",
                 type(exc).__name__,

@@ -93,7 +93,7 @@ class ErratumPlugin(BasePlugin[ErratumConfig]):
         if extension is None or not self.config.sourcemap_worker:
             return None
         if page_worker.worth_a_worker(sum(1 for _ in files.documentation_pages())):
-            self.worker = extension.worker = page_worker.PageWorker(log.warning)
+            self.worker = extension.worker = page_worker.PageWorker(log.info)
         return None
 
     def _widget_settings(self, config: MkDocsConfig) -> dict | None:
