@@ -3,11 +3,13 @@ the same attributes as when every page is aligned in MkDocs' own process."""
 
 from __future__ import annotations
 
-import multiprocessing
+import os
 import re
 import shutil
+import signal
 from pathlib import Path
 
+import pytest
 from test_build import INDEX_EXPECTED, SETUP_EXPECTED, annotated, git, make_site, run_build
 
 from mkdocs_erratum import page_worker
@@ -15,16 +17,25 @@ from mkdocs_erratum.sourcemap import Kind, RenderedBlock, SourceLine, map_blocks
 
 COPIES = page_worker.MIN_PAGES
 BUILD_DATE_RE = re.compile(r"Build Date UTC : [^\n]*")
-WATCH_HOOK = """
-import multiprocessing
-import re
+WATCH_HOOK = r"""
+import os
 from pathlib import Path
 
 
 def on_post_page(output, page, **kwargs):
-    # How many processes this build has started, as each page is written.
+    # How many child processes of this build are the source map's worker, as each
+    # page is written (read from /proc: each process's parent and command line).
+    workers = 0
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        workers += parent == os.getpid() and b"mkdocs_erratum.page_worker" in command
     with open(Path(__file__).parent / "children.txt", "a") as fh:
-        fh.write(f"{len(multiprocessing.active_children())}\\n")
+        fh.write(f"{workers}\n")
     return output
 """
 
@@ -106,17 +117,29 @@ def test_a_dead_worker_leaves_the_main_process_to_align(tmp_path):
     source = [SourceLine("a.md", 1, "Some words here.")]
     blocks = [RenderedBlock(-1, 0, 1, tag="p")]
     files = {"a.md": ["Some words here."]}
-    warnings: list[str] = []
-    worker = page_worker.PageWorker(lambda *args: warnings.append(args[0] % args[1:]))
+    told: list[str] = []
+    worker = page_worker.PageWorker(lambda *args: told.append(args[0] % args[1:]))
     try:
         first = worker.submit(map_blocks, source, files, ["Some words here."], blocks)
         assert [str(r) for r in first()] == ["a.md#L1-L1"]
-        for process in multiprocessing.active_children():  # the worker, and only it
-            process.kill()
-            process.join()
+        pending = worker.submit(map_blocks, source, files, ["Some words here."], blocks)
+        os.kill(worker._process.pid, signal.SIGKILL)
+        worker._process.wait()
         later = worker.submit(map_blocks, source, files, ["Some words here."], blocks)
+        assert [str(r) for r in pending()] == ["a.md#L1-L1"]
         assert [str(r) for r in later()] == ["a.md#L1-L1"]
     finally:
         worker.close()
-    assert len(warnings) == 1
-    assert "aligned in the main process" in warnings[0]
+    assert len(told) == 1
+    assert "mapped in the main process" in told[0]
+
+
+def test_an_error_of_the_job_reaches_the_caller():
+    worker = page_worker.PageWorker(lambda *args: None)
+    try:
+        result = worker.submit(int, "not a number")
+        with pytest.raises(ValueError, match="not a number"):
+            result()
+        assert worker.submit(int, "42")() == 42  # the worker goes on
+    finally:
+        worker.close()

@@ -1,50 +1,57 @@
 """Map pages in a second process while the host converts the next ones.
 
 Mapping a page (walking its element tree, aligning it with its source: see
-`extension.walk_and_map`) takes plain data (the pickled tree, its source lines, the
+`extension.walk_and_map`) takes plain data (the flattened tree, its source lines, the
 files they name) and gives plain data back, so it can run in another process. MkDocs
 converts every page before it writes any: the MkDocs plugin hands each page to one
 worker process (`PageWorker.submit`) and collects its ranges when the page is written,
 by which time the worker has long finished, on a core that MkDocs leaves idle. The
 ranges are those the main process would find.
 
-The worker is forked (see `PageWorker._start`), so only on Linux and when the host
-runs no other thread: `mkdocs build`, not `mkdocs serve`. Any failure of the
-worker (it cannot start, it dies, it takes longer than
-`WAIT_SECONDS`) makes the page, and every later one, be aligned in the main process
+The worker is a fresh interpreter (``python -m mkdocs_erratum.page_worker``), a child
+of the host, talking over its standard input and output: jobs in, results out, each a
+length-prefixed pickle. Not `multiprocessing`: forking the host would make every page
+of its heap copy-on-write (measured: the build got slower, not faster), and its spawn
+and forkserver methods run the host's main script again. The worker reads jobs and
+writes results in threads of its own, so that the host never waits on a pipe; the host
+itself starts no thread. POSIX only (it waits on the pipe with `select`).
+
+Any failure of the worker (it cannot start, it dies, it takes longer than
+`WAIT_SECONDS`) makes the page, and every later one, be mapped in the main process
 instead: the result is the same, only later, and the host is told once (an info
 message: nothing is wrong with the site, and ``--strict`` must not fail). An error of
-the alignment itself reaches the caller as it would in the main process.
+the mapping itself reaches the caller as it would in the main process.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import pickle
+import queue
+import select
+import struct
+import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
-
-if TYPE_CHECKING:  # multiprocessing is imported only by builds that start a worker
-    from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any, BinaryIO, TypeVar
 
 WAIT_SECONDS = 120.0
-"""How long a page's ranges may keep the build waiting before the main process takes over."""
-T = TypeVar("T")
+"""How long a page's result may keep the build waiting before the main process takes over."""
 MIN_PAGES = 16
-"""Fewer pages than this are aligned in the main process: starting a worker costs more
+"""Fewer pages than this are mapped in the main process: starting a worker costs more
 than it saves."""
+T = TypeVar("T")
+_HEADER = struct.Struct("<QQ")
+"""A frame's header: the job's number, then the length of the pickle that follows."""
 
 
 def worth_a_worker(pages: int) -> bool:
     """Whether a build of ``pages`` pages gains from a worker: enough pages, two CPUs,
-    Linux (where forking is safe), and no other thread in this process."""
-    return (
-        pages >= MIN_PAGES
-        and _usable_cpus() > 1
-        and sys.platform.startswith("linux")  # macOS's libraries may not survive a fork
-        and threading.active_count() == 1
-    )
+    and a POSIX system."""
+    return pages >= MIN_PAGES and _usable_cpus() > 1 and os.name == "posix"
 
 
 def _usable_cpus() -> int:
@@ -54,69 +61,181 @@ def _usable_cpus() -> int:
         return os.cpu_count() or 1
 
 
+class WorkerFailed(Exception):
+    """The worker process is gone, or answered nonsense."""
+
+
 class PageWorker:
-    """One worker process for a build's alignments, started on the first page."""
+    """One worker process for a build's pages, started on the first one."""
 
     def __init__(self, tell: Callable[..., None]):
         self._tell = tell
-        self._pool: ProcessPoolExecutor | None = None
+        self._process: subprocess.Popen | None = None
         self._broken = False
+        self._next = 0
+        self._done: dict[int, tuple[bool, Any]] = {}
+        self._buffer = b""
 
     def submit(self, job: Callable[..., T], *args) -> Callable[[], T]:
         """Start ``job(*args)`` in the worker; the returned function gives its result,
         waiting for it when needed (``job`` must be a module's function, ``args`` and
         the result plain data)."""
-        future = self._start(job, args)
+        number = self._send(job, args)
+        answer: list[tuple[bool, Any]] = []  # once received, kept for later calls
 
         def result() -> T:
-            if future is not None and not self._broken:
-                from concurrent.futures import CancelledError
-                from concurrent.futures import TimeoutError as WaitTimeout
-                from concurrent.futures.process import BrokenProcessPool
-
+            if not answer and number is not None and not self._broken:
                 try:
-                    return future.result(timeout=WAIT_SECONDS)
-                except (BrokenProcessPool, WaitTimeout, CancelledError) as exc:
+                    answer.append(self._receive(number))
+                except (WorkerFailed, OSError) as exc:
                     self._give_up(exc)  # the worker's trouble, not the page's
-            return job(*args)
+            if not answer:
+                answer.append((True, job(*args)))
+            ok, value = answer[0]
+            if ok:
+                return value
+            raise value
 
         return result
 
     def close(self) -> None:
         """Stop the worker (every page has been collected by now)."""
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+        process, self._process = self._process, None
+        if process is None:
+            return
+        try:
+            process.stdin.close()
+            process.wait(timeout=5)
+        except (OSError, subprocess.TimeoutExpired):
+            process.kill()
+            process.wait()
+        finally:
+            process.stdout.close()
 
-    def _start(self, job: Callable, args: tuple) -> Future | None:
+    def _send(self, job: Callable, args: tuple) -> int | None:
         if self._broken:
             return None
         try:
-            if self._pool is None:
-                import multiprocessing
-                from concurrent.futures import ProcessPoolExecutor
-
-                # fork: a spawned (or forkserver) worker would first run the host's main
-                # script again, and its CPU time would not be this process's children's.
-                # Forking is safe only without other threads (`mkdocs serve` has some).
-                if threading.active_count() > 1:
-                    raise RuntimeError("other threads are running: no worker is forked")
-                context = multiprocessing.get_context("fork")
-                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
-            return self._pool.submit(job, *args)
-        except Exception as exc:
+            if self._process is None:
+                self._process = subprocess.Popen(
+                    [sys.executable, "-m", "mkdocs_erratum.page_worker"],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                    env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, sys.path))},
+                )
+            number, self._next = self._next, self._next + 1
+            _write_frame(self._process.stdin, number, (job, args))
+            return number
+        except Exception as exc:  # it cannot start, or the job does not pickle
             self._give_up(exc)
             return None
+
+    def _receive(self, number: int) -> tuple[bool, Any]:
+        """The worker's answer to job ``number``: (True, result) or (False, exception)."""
+        assert self._process is not None
+        fd = self._process.stdout.fileno()
+        deadline = time.monotonic() + WAIT_SECONDS
+        while number not in self._done:
+            while len(self._buffer) >= _HEADER.size:
+                got, size = _HEADER.unpack_from(self._buffer)
+                end = _HEADER.size + size
+                if len(self._buffer) < end:
+                    break
+                self._done[got] = pickle.loads(self._buffer[_HEADER.size : end])
+                self._buffer = self._buffer[end:]
+            if number in self._done:
+                break
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                raise WorkerFailed(f"no answer in {WAIT_SECONDS:.0f} s")
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                raise WorkerFailed("the worker process ended")
+            self._buffer += chunk
+        return self._done.pop(number)
 
     def _give_up(self, exc: BaseException) -> None:
         if not self._broken:
             self._broken = True
             self._tell(
-                "The source map's worker process failed (%s: %s); pages are aligned in "
+                "The source map's worker process failed (%s: %s); pages are mapped in "
                 "the main process for the rest of the build.",
                 type(exc).__name__,
                 exc,
             )
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+        process, self._process = self._process, None
+        if process is not None:
+            process.kill()
+            process.wait()
+            for stream in (process.stdin, process.stdout):
+                with contextlib.suppress(OSError):  # what was buffered for a dead process
+                    stream.close()
+
+
+def _write_frame(stream: BinaryIO, number: int, value: object) -> None:
+    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(_HEADER.pack(number, len(data)) + data)
+    stream.flush()
+
+
+def _read_frame(stream: BinaryIO) -> tuple[int, bytes] | None:
+    header = stream.read(_HEADER.size)
+    if len(header) < _HEADER.size:
+        return None
+    number, size = _HEADER.unpack(header)
+    data = stream.read(size)
+    if len(data) < size:
+        return None
+    return number, data
+
+
+def serve(jobs_in: BinaryIO, results_out: BinaryIO) -> None:
+    """The worker's loop: run each job read from ``jobs_in``, in order, and write its
+    result to ``results_out``, until ``jobs_in`` ends. Reading and writing go on in
+    threads, so that the host's writes and reads never wait for a job to finish."""
+    jobs: queue.Queue = queue.Queue()
+    results: queue.Queue = queue.Queue()
+
+    def read() -> None:
+        while (frame := _read_frame(jobs_in)) is not None:
+            jobs.put(frame)
+        jobs.put(None)
+
+    def write() -> None:
+        while (item := results.get()) is not None:
+            number, data = item
+            results_out.write(_HEADER.pack(number, len(data)) + data)
+            results_out.flush()
+
+    reader = threading.Thread(target=read, daemon=True)
+    writer = threading.Thread(target=write)
+    reader.start()
+    writer.start()
+    while (frame := jobs.get()) is not None:
+        number, data = frame
+        try:
+            job, args = pickle.loads(data)
+            answer: tuple[bool, Any] = (True, job(*args))
+        except Exception as exc:
+            answer = (False, exc)
+        try:
+            data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:  # a result or exception that does not pickle: its text does
+            failed = WorkerFailed(f"{type(answer[1]).__name__}: {answer[1]}"[:1000])
+            data = pickle.dumps((False, failed), protocol=pickle.HIGHEST_PROTOCOL)
+        results.put((number, data))
+    results.put(None)
+    writer.join()
+
+
+def main() -> None:
+    # Results go to the original standard output; whatever else prints goes to
+    # standard error, where it cannot break a frame.
+    results_out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    serve(sys.stdin.buffer, results_out)
+
+
+if __name__ == "__main__":
+    main()
