@@ -20,13 +20,13 @@ from mkdocs.exceptions import Abort
 from mkdocs_erratum import widget
 
 GUIDE = Path(__file__).parent / "browser" / "sites" / "guide" / "docs"
-LOADER_BUDGET = 2765
-"""Bytes gzipped of what every page loads (erratum.js and .css): 2,756 now (2,829 before
-the size pass); the goal, 2,500, is not met."""
-WHOLE_BUDGET = 7945
-"""Bytes gzipped of all the widget's JS and CSS: 7,934 now, within the goal of 8,000 (8,127
-before the size pass; 8,497 before the split, unminified; 8,326 before terser, without the
-"Already reported" markers)."""
+LOADER_BUDGET = 2500
+"""Bytes gzipped of what every page loads (erratum.js and .css): 2,492 now, within the goal
+of 2,500 (2,756 before the second size pass, 2,829 before the first)."""
+WHOLE_BUDGET = 7850
+"""Bytes gzipped of all the widget's JS and CSS: 7,840 now, within the goal of 8,000 (7,934
+before the second size pass, 8,127 before the first; 8,497 before the split, unminified;
+8,326 before terser, without the "Already reported" markers)."""
 STRINGS_BUDGET = 1000
 """Bytes gzipped of the largest strings file the dialog loads."""
 
@@ -483,7 +483,7 @@ def test_pages_embed_the_languages_the_site_uses(tmp_path):
     assert settings_of((site / "fr" / "index.html").read_text()) == settings  # one per site
     assert 'name="erratum-lang"' not in index
     french = (site / "fr" / "index.html").read_text()
-    assert '<meta name="erratum-lang" content="fr_FR">' in french
+    assert '<meta name="erratum-lang" content="fr">' in french  # the code the widget speaks
     assert nojs_link(french)["title"] == "Erreur sur la page «\u202fBonjour\u202f»"
     assert 'lang="fr_FR"><a href=' in french
     # A language the site has no texts for: the theme's, and no page language is claimed.

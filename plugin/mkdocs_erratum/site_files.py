@@ -220,7 +220,12 @@ def with_page_tags(
     if title_template:
         strings["issue_title"] = title_template
     asset_url = posixpath.relpath(widget.ASSET_DIR, posixpath.dirname(page_file(page.url)))
-    head = widget.head_tags(settings, asset_url + "/", page_lang=lang)
+    # The widget's language: the front matter's, else <html lang> (an i18n plugin's), else
+    # the site's, as far as the site has texts for it.
+    speaks = widget.page_language([page.lang, widget.html_lang(html)], texts, settings["lang"])
+    head = widget.head_tags(
+        settings, asset_url + "/", page_lang=speaks if speaks != settings["lang"] else None
+    )
     body = ""
     if settings["repository"]:
         shown = page.nav_title or fallback_title or page.title or page.url or "/"

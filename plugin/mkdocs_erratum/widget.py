@@ -66,6 +66,34 @@ def language_code(theme_language: str | None) -> str:
     return (theme_language or "en").replace("_", "-").split("-")[0].lower() or "en"
 
 
+_HTML_LANG_RE = re.compile(r"""<html\b[^>]*?\slang\s*=\s*["']?([^"'\s>]*)""", re.I)
+
+
+def html_lang(html: str) -> str | None:
+    """The ``lang`` of a page's ``<html>`` tag, if it has one.
+
+    >>> html_lang('<!doctype html><html lang="fr-CA" class="no-js">'), html_lang("<html>")
+    ('fr-CA', None)
+    """
+    found = _HTML_LANG_RE.search(html)
+    return found.group(1).strip() or None if found else None
+
+
+def page_language(candidates: Iterable[str | None], known: Iterable[str], default: str) -> str:
+    """The code of the first of ``candidates`` that is one of the ``known`` codes, else
+    ``default``: the language the widget speaks on a page, given (in that order) its
+    front matter's ``lang`` and its ``<html lang>``, among the site's languages.
+
+    >>> page_language(["fr_FR", "en"], ["en", "fr"], "en")
+    'fr'
+    >>> page_language(["xx", None], ["de"], "de")
+    'de'
+    """
+    known = set(known)
+    codes = (language_code(lang) for lang in candidates if lang and lang.strip())
+    return next((code for code in codes if code in known), default)
+
+
 def check_strings(overrides: Mapping[str, Mapping[str, str]]) -> None:
     """Check ``widget_strings``: every name one of the widget's, every text a string.
 
@@ -338,8 +366,9 @@ def head_tags(settings: Mapping, asset_url: str, page_lang: str | None = None) -
     """The tags for ``<head>``: stylesheet, settings and the deferred module script.
 
     ``asset_url`` is the page-relative URL of `ASSET_DIR` with a trailing slash;
-    ``page_lang`` is the page's own language (its front matter's ``lang``), which the
-    widget prefers to ``<html lang>``. It is a ``<meta>`` in ``<head>`` so that it follows
+    ``page_lang`` is the code of the page's language (see `page_language`) when it is not
+    the site's (``settings["lang"]``): the widget speaks it, and the build works it out
+    so that the widget need not. It is a ``<meta>`` in ``<head>`` so that it follows
     Material's instant navigation, which swaps ``<head>`` but not the end of ``<body>``.
     """
     base = _attr(asset_url)

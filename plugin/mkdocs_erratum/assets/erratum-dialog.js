@@ -55,9 +55,31 @@ const reported = (list, [, path, a, b] = []) => list.find((k) => k.path == path 
 // text of the block it is in stays what the loader reads.
 const badge = (r, T, { el }) => el("a", { class: "erratum-known", href: r.url, target: "_blank", rel: "noopener", "aria-label": fill(T.known, r) });
 
+// Links and fields inside the blocks leave the Tab order while selection mode's toggles
+// cover them (the blocks are .erratum-block meanwhile): their own tabindex is kept here.
+const tabindex = new Map();
+/** Put back what it took out of the Tab order, then take out the links and fields of the
+ * blocks in selection mode, if any (erratum.js calls it on leaving that mode). */
+export function tabOrder() {
+  tabindex.forEach((old, f) => (old == null ? f.removeAttribute("tabindex") : f.setAttribute("tabindex", old)));
+  tabindex.clear();
+  for (const f of document.querySelectorAll(".erratum-block :is(a[href],button,input,select,textarea,[tabindex]):not(.erratum-toggle)")) {
+    tabindex.set(f, f.getAttribute("tabindex")), (f.tabIndex = -1);
+  }
+}
+
 /** Mark the page's blocks that have an open report: the innermost ones (a list item's
- * paragraph, not the item too), never a table row, once each. */
+ * paragraph, not the item too), never a table row, once each. Called when selection mode
+ * starts (with tabOrder) and when the dialog opens. */
 export async function mark(ctx) {
+  tabOrder();
+  // erratum.js ignores a widget_blocks this browser cannot parse; the warning is here,
+  // where its bytes are not loaded by every page.
+  try {
+    ctx.C.blocks && document.querySelector(ctx.C.blocks);
+  } catch {
+    console.warn("erratum: invalid widget_blocks", ctx.C.blocks);
+  }
   const [T, list] = await Promise.all([strings(ctx), openBlocks(ctx.C), style(ctx.el)]);
   for (const b of document.querySelectorAll("[data-erratum-src]")) {
     const r = b.tagName != "TR" && !b.querySelector("[data-erratum-src],.erratum-known") && reported(list, ctx.where(b));
@@ -138,7 +160,7 @@ export async function open(list, selected, ctx) {
   const fixes = el("div"); // the correction boxes, shown once the original text is loaded
   const comment = el("textarea", { id: "erratum-comment", rows: 3, maxlength: 5000, input: save }, saved.comment);
   const status = el("div", { class: "erratum-status", role: "status" });
-  const primary = el("button", { type: "submit", class: "erratum-primary", disabled: true },
+  const primary = el("button", { type: "submit", class: "erratum-primary", disabled: "" },
     C.service ? T.send : fill(T.open_issue, { forge: F.name }));
   const cancel = el("button", { type: "button", class: "erratum-secondary", click: () => dialog.close() }, T.cancel);
   const more = el("button", { type: "button", class: "erratum-secondary", click: () => {
@@ -180,7 +202,7 @@ export async function open(list, selected, ctx) {
     status.replaceChildren(text);
     if (link && /^https?:\/\//.test(link)) status.append(" ", el("a", { href: link, target: "_blank", rel: "noopener" }, link));
     if (full != null) {
-      status.append(el("textarea", { readonly: true, rows: 6, "aria-label": T.copy_below }, full));
+      status.append(el("textarea", { readonly: "", rows: 6, "aria-label": T.copy_below }, full));
     }
   }
   dialog?.remove();

@@ -7,15 +7,15 @@
 const ATTR = "data-erratum-src";
 const BLOCK = `[${ATTR}]`; // the annotated blocks' selector
 const NOT_SELECTABLE = /^(TABLE|THEAD|TBODY|TFOOT|TR|UL|OL|DL|HR|IMG|BR|SUMMARY|DETAILS)$/;
-const chosen = new Set();
 let C, T, lang, only, button, link, banner, next, dialog, selecting = false;
 
-function el(tag, attrs = {}, ...kids) {
+// An element: functions in attrs are its listeners, the rest attributes ("" for a
+// boolean one).
+function el(tag, attrs, ...kids) {
   const e = document.createElement(tag);
   for (const k in attrs) {
     const v = attrs[k];
-    if (typeof v === "function") e.addEventListener(k, v);
-    else if (v != null && v !== false) e.setAttribute(k, v === true ? "" : v);
+    typeof v == "function" ? e.addEventListener(k, v) : e.setAttribute(k, v);
   }
   e.append(...kids);
   return e;
@@ -23,15 +23,10 @@ function el(tag, attrs = {}, ...kids) {
 const where = (b) => /^(.+)#L(\d+)-L(\d+)$/.exec(b.getAttribute(ATTR) || "");
 const isOpen = () => document.querySelector(".erratum-dialog[open]");
 
-// The page's language: its front matter's (the erratum-lang meta), <html lang>, the
-// theme's; by its first part ("pt" for "pt-BR"), as the build names the ones it embeds.
-const language = () => [document.querySelector("meta[name=erratum-lang]")?.content, document.documentElement.lang]
-  .map((c) => (c || "").split(/[-_]/)[0].toLowerCase()).find((c) => C.strings[c]) || C.lang;
-
 // -- Blocks ------------------------------------------------------------------------------
 function textOf(node) {
   const copy = node?.cloneNode(true);
-  copy?.querySelectorAll(".headerlink, .erratum-toggle, .erratum-here").forEach((x) => x.remove());
+  copy?.querySelectorAll(".headerlink").forEach((x) => x.remove()); // the widget's own buttons have no text
   return copy?.textContent.replace(/\s+/g, " ").trim() || "";
 }
 const label = (b) => (textOf(b) || b.querySelector("img")?.alt || b.getAttribute(ATTR)).slice(0, 80);
@@ -69,36 +64,29 @@ function rove(e) {
   if (!step) return;
   e.preventDefault();
   const list = blocks(), b = list[list.indexOf(link.parentElement) + step];
-  if (b) {
-    place(b);
-    b.scrollIntoView({ block: "nearest" });
-  }
+  // Focused again from outside (place() keeps the focus without scrolling), the link is
+  // scrolled into view.
+  if (b) link.blur(), place(b), link.focus();
 }
 
 // -- Selection mode -----------------------------------------------------------------------
-// Links and fields inside the blocks leave the Tab order while the toggles cover them:
-// their own tabindex is kept here, to be put back.
-const tabindex = new Map();
+// A toggle over each block, pressed or not (aria-pressed is the selection). The dialog's
+// module, imported here for the "Already reported" markers, takes the blocks' own links
+// and fields out of the Tab order meanwhile (tabOrder()).
 function enter(picked = []) {
   if (selecting) return;
   selecting = true;
-  chunk().then((d) => d.mark(context()), Boolean); // "Already reported" markers
-  chosen.clear();
   document.documentElement.classList.add("erratum-selecting");
   let focus;
   for (const b of blocks()) {
-    const pick = (on) => (on ? chosen.add(b) : chosen.delete(b), t.setAttribute("aria-pressed", on));
-    const t = el("button", { type: "button", class: "erratum-toggle", "aria-label": label(b),
-      click: (e) => (e.preventDefault(), e.stopPropagation(), pick(!chosen.has(b)), count()) });
+    const t = el("button", { type: "button", class: "erratum-toggle", "aria-label": label(b), "aria-pressed": String(picked.includes(b)),
+      click: (e) => (e.preventDefault(), e.stopPropagation(), t.setAttribute("aria-pressed", t.ariaPressed != "true"), count()) });
     b.classList.add("erratum-block");
-    for (const f of b.querySelectorAll("a[href], button, input, select, textarea, [tabindex]")) {
-      if (!tabindex.has(f)) tabindex.set(f, f.getAttribute("tabindex")), (f.tabIndex = -1);
-    }
     b.prepend(t);
-    pick(picked.includes(b)); // sets aria-pressed
     if (!focus && b.getBoundingClientRect().bottom > 0) focus = t;
   }
-  next = el("button", { type: "button", class: "erratum-continue", click: () => go([...chosen]) });
+  chunk().then((d) => d.mark(context()), Boolean);
+  next = el("button", { type: "button", class: "erratum-continue", click: () => go(chosen()) });
   banner = el("div", { class: "erratum-banner", role: "region", "aria-label": T.button, lang },
     el("p", { role: "status" }, T.banner), next,
     el("button", { type: "button", class: "erratum-secondary", click: () => leave(true) }, T.cancel));
@@ -107,9 +95,12 @@ function enter(picked = []) {
   (focus || next).focus({ preventScroll: true });
 }
 
+// The chosen blocks: those whose toggle is pressed.
+const chosen = () => [...document.querySelectorAll(".erratum-toggle[aria-pressed=true]")].map((t) => t.parentElement);
 function count() {
-  next.textContent = `${T.continue} (${chosen.size})`;
-  next.disabled = !chosen.size;
+  const n = chosen().length;
+  next.textContent = `${T.continue} (${n})`;
+  next.disabled = !n;
 }
 
 function leave(refocus) {
@@ -117,8 +108,7 @@ function leave(refocus) {
   selecting = false;
   document.documentElement.classList.remove("erratum-selecting");
   for (const t of document.querySelectorAll(".erratum-toggle")) t.parentElement.classList.remove("erratum-block"), t.remove();
-  tabindex.forEach((old, f) => (old == null ? f.removeAttribute("tabindex") : f.setAttribute("tabindex", old)));
-  tabindex.clear();
+  dialog?.then((d) => d.tabOrder(), Boolean); // the blocks' links and fields back in it
   banner.remove();
   if (refocus) button.focus();
 }
@@ -133,35 +123,34 @@ const chunk = () => (dialog ||= import("./erratum-dialog.js").catch((e) => {
 
 // Open the dialog on these blocks (with the text the reader selected, if any).
 async function go(list, selected) {
+  if (!list.length) return;
   leave(false);
-  if (list.length) (await chunk()).open(list, selected, context());
+  (await chunk()).open(list, selected, context());
 }
 // -- Start ----------------------------------------------------------------------------------
 function start() {
   // Read again on each page: Material's instant navigation swaps <head> per page.
   C = JSON.parse(document.getElementById("erratum-config").textContent);
-  lang = language();
+  // The page's language, when not the site's: the build worked it out (its front matter's,
+  // else <html lang>; widget.page_language).
+  lang = document.querySelector("meta[name=erratum-lang]")?.content || C.lang;
   T = C.strings[lang];
-  // A widget_blocks this browser cannot parse must not break the widget: all blocks stay.
+  // A widget_blocks this browser cannot parse must not break the widget: all blocks stay
+  // (the dialog's module warns of it).
   try {
     only = C.blocks && document.querySelector(C.blocks) && C.blocks;
   } catch {
     only = null;
-    console.warn("erratum: invalid widget_blocks", C.blocks);
   }
-  let holder = document.querySelector(".erratum-nojs");
-  if (!holder) document.body.append((holder = el("p", { class: "erratum-nojs" })));
+  // The button takes the place of the no-JavaScript link (a page without one gets a holder).
   button = el("button", { type: "button", class: "erratum-button", lang, click: () => enter() }, T.button);
-  holder.replaceChildren(button);
+  (document.querySelector(".erratum-nojs") || document.body.appendChild(el("p", { class: "erratum-nojs" }))).replaceChildren(button);
   link?.remove();
-  link = null;
-  if (C.links !== false) {
-    link = el("button", {
-      type: "button", class: "erratum-here", title: T.here, "aria-label": T.here, lang, "aria-keyshortcuts": "ArrowUp ArrowDown",
-      click: (e) => (e.preventDefault(), go([link.parentElement])), keydown: rove,
-    });
-    place(blocks()[0]);
-  }
+  link = C.links ? el("button", {
+    type: "button", class: "erratum-here", title: T.here, "aria-label": T.here, lang, "aria-keyshortcuts": "ArrowUp ArrowDown",
+    click: (e) => (e.preventDefault(), go([link.parentElement])), keydown: rove,
+  }) : null;
+  if (link) place(blocks()[0]);
 }
 
 // SubtleCrypto (hashes, proof of work) needs HTTPS: elsewhere the plain issue link stays.
@@ -172,7 +161,7 @@ if (window.crypto?.subtle) {
     const sel = getSelection();
     if (selecting) {
       e.preventDefault();
-      if (chosen.size) go([...chosen]);
+      go(chosen()); // nothing when none is chosen
     } else if (sel && !sel.isCollapsed) {
       const hit = blocks().filter((b) => sel.containsNode(b, true));
       if (!hit.length) return;
@@ -180,9 +169,10 @@ if (window.crypto?.subtle) {
       go(hit, String(sel));
     }
   });
-  // The link follows the mouse and the focus; a touch (a tap, a long press) shows it.
+  // The link follows the mouse and the focus; a touch or a pen (a tap, a long press) shows
+  // it: their pointerType, "touch" and "pen", sort after "mouse" (focusin has none).
   for (const type of ["pointerover", "pointerdown", "focusin"]) {
-    document.addEventListener(type, (e) => link && e.target !== link && place(blockAt(e.target), e.pointerType && e.pointerType !== "mouse"));
+    document.addEventListener(type, (e) => link && e.target !== link && place(blockAt(e.target), e.pointerType > "mouse"));
   }
 
   start();
