@@ -17,7 +17,6 @@ from __future__ import annotations
 import html
 import logging
 import os
-import pickle
 import re
 import secrets
 import weakref
@@ -39,7 +38,6 @@ from mkdocs_erratum.sourcemap import (
     Kind,
     RenderedBlock,
     SourceRange,
-    SplicedSource,
     footnote_windows,
     map_blocks,
     splice_source,
@@ -134,6 +132,11 @@ class PageSourceMap:
     """Every file whose lines the page's attributes name: path -> lines as committed."""
     ranges: list[tuple[str, int, int]] = field(default_factory=list)
     """Every (path, first line, last line) emitted on the page, in document order."""
+
+    def add(self, found: SourceRange, files: dict[str, list[str]]) -> None:
+        """Record ``found``, emitted next (``files``: every file's lines by path)."""
+        self.ranges.append((found.path, found.start, found.end))
+        self.files.setdefault(found.path, files[found.path])
 
 
 @dataclass
@@ -290,10 +293,10 @@ class SourceMapExtension(Extension):
         try:
             repository = state.repository or self.repository
             if self.worker is not None and not state.marked:
-                deferred = _defer_page(md, root, state, repository, self.worker)
-                if deferred is not None:
-                    self._deferred[state.abs_path] = deferred
-                    return
+                self._deferred[state.abs_path] = _defer_page(
+                    md, root, state, repository, self.worker
+                )
+                return
             result = _annotate_page(md, root, state, repository)
             if state.marked and result.ranges:
                 _mark_page(md, root, zensical_host.page_marker(state.path, result.files))
@@ -363,7 +366,9 @@ class _DeferredPage:
     block that has a first tag gets ``data-erratum-src="TOKEN-POSITION"``, its position
     in `walk_and_map`'s numbering."""
 
-    def __init__(self, md, root: etree.Element, path: str, files, ranges) -> None:
+    def __init__(
+        self, md, root: etree.Element, converter: _Converter, path: str, files, ranges
+    ) -> None:
         self.path = path
         self.files = files
         self.ranges = ranges
@@ -374,9 +379,9 @@ class _DeferredPage:
         stash = md.htmlStash.rawHtmlBlocks
         position = -1
         for position, el in enumerate(root.iter()):
-            if position and _may_carry(el, stash):
+            if position and _may_carry(el, converter):
                 el.set(ATTRIBUTE, self.token + str(position))
-                self.escapes[position] = _escape_attribute
+                self.escapes[position] = _escape_attrib_html  # as the serializer does
         first = position + 1
         for index in range(len(stash)):
             if _stash_attribute(stash, index, self.token + str(first + index)):
@@ -391,8 +396,7 @@ class _DeferredPage:
             if escape is None:
                 continue
             values[position] = escape(str(found))
-            result.ranges.append((found.path, found.start, found.end))
-            result.files.setdefault(found.path, self.files[found.path])
+            result.add(found, self.files)
         return result, values
 
     def fill(self, text: str, values: dict[int, str]) -> str:
@@ -413,7 +417,7 @@ class _DeferredPage:
         return "".join(out)
 
 
-def _may_carry(el: etree.Element, stash: list) -> bool:
+def _may_carry(el: etree.Element, converter: _Converter) -> bool:
     """Whether the walker may make ``el`` a block's element: a block tag or a tab's label,
     except a paragraph that only holds a stashed block (the raw HTML postprocessor
     replaces that paragraph, which must then have no attribute)."""
@@ -422,26 +426,31 @@ def _may_carry(el: etree.Element, stash: list) -> bool:
         return True
     if tag not in BLOCK_TAGS:
         return False
-    text = el.text
-    if tag == "p" and text and text[0] == STX and not len(el):
-        m = _PLACEHOLDER_RE.fullmatch(text)
-        return m is None or int(m.group(1)) >= len(stash)
-    return True
+    return tag != "p" or _stashed_block(el, converter.stash, converter.block_level) is None
+
+
+def _stashed_block(el: etree.Element, stash: list, block_level: list[bool]) -> int | None:
+    """The stash index of a paragraph that only holds a block of raw HTML or code."""
+    if len(el) or not el.text or el.text[0] != util.STX:
+        return None
+    m = _PLACEHOLDER_RE.fullmatch(el.text)
+    if not m:
+        return None
+    index = int(m.group(1))
+    if index >= len(stash) or not isinstance(stash[index], str):
+        return None
+    return index if block_level[index] else None
 
 
 def _defer_page(
     md, root, state: _PageState, repository: RepositoryFacts, worker: PageWorker
-) -> _DeferredPage | None:
-    """Hand the page to the worker, or None when it cannot be (its tree does not pickle):
-    the caller then maps it at once."""
+) -> _DeferredPage:
+    """Hand the page to the worker (which maps it in this process when it cannot take it:
+    a tree that does not pickle, say)."""
     source, files = _page_source(state, repository)
-    page = (_flat_tree(root), _Converter.of(md), SplicedSource.of(source), files)
-    try:
-        payload = pickle.dumps(page, protocol=pickle.HIGHEST_PROTOCOL)
-    except Exception:
-        return None
-    ranges = worker.submit(walk_and_map, payload)
-    return _DeferredPage(md, root, state.path, files, ranges)
+    converter = _Converter.of(md)
+    ranges = worker.submit(walk_and_map, _flat_tree(root), converter, source, files)
+    return _DeferredPage(md, root, converter, state.path, files, ranges)
 
 
 def _flat_tree(root: etree.Element) -> list[tuple]:
@@ -473,10 +482,12 @@ def _tree_of(flat: list[tuple]) -> etree.Element:
     return elements[0]
 
 
-def walk_and_map(payload: bytes) -> list[tuple[int, SourceRange]]:
-    """A pickled page's ranges, in the worker: each with its place's position, counted
-    over the tree's elements in document order (``root.iter()``), then over the stash."""
-    flat, converter, source, files = pickle.loads(payload)
+def walk_and_map(
+    flat: list[tuple], converter: _Converter, source, files
+) -> list[tuple[int, SourceRange]]:
+    """A page's ranges (its tree flattened by `_flat_tree`), in the worker: each with its
+    place's position, counted over the tree's elements in document order (``root.iter()``),
+    then over the stash."""
     root = _tree_of(flat)
     walker = _Walker(converter, source)
     walker.walk_children(root, -1)
@@ -520,8 +531,7 @@ def _set_attributes(md, path, walker: _Walker, ranges, files) -> PageSourceMap:
                 continue
         else:
             target.set(ATTRIBUTE, str(found))
-        result.ranges.append((found.path, found.start, found.end))
-        result.files.setdefault(found.path, files[found.path])
+        result.add(found, files)
     return result
 
 
@@ -559,11 +569,6 @@ def _stash_attribute(stash: list, index: int, value: str) -> bool:
 
 def _escape_stash_value(value: str) -> str:
     return html.escape(value, quote=True)
-
-
-def _escape_attribute(value: str) -> str:
-    """As Python-Markdown's serializer writes an element's attribute value."""
-    return _escape_attrib_html(value)
 
 
 @dataclass
@@ -765,17 +770,7 @@ class _Walker:
         return ordered
 
     def _stashed_block(self, el: etree.Element) -> int | None:
-        """The stash index of a paragraph that only holds a block of raw HTML or code."""
-        if len(el) or not el.text or el.text[0] != util.STX:
-            return None
-        m = _PLACEHOLDER_RE.fullmatch(el.text)
-        if not m:
-            return None
-        index = int(m.group(1))
-        stash = self.stash
-        if index >= len(stash) or not isinstance(stash[index], str):
-            return None
-        return index if self._block_level(index) else None
+        return _stashed_block(el, self.stash, self.block_level)
 
     def _is_whole_element(self, index: int) -> bool:
         """Whether a stashed block holds its whole first element, not just an opening tag.

@@ -116,6 +116,10 @@ class PageWorker:
         if self._broken:
             return None
         try:
+            data = pickle.dumps((job, args), protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:  # this job does not pickle: the main process runs it
+            return None
+        try:
             if self._process is None:
                 self._process = subprocess.Popen(
                     [sys.executable, "-m", "mkdocs_erratum.page_worker"],
@@ -125,9 +129,9 @@ class PageWorker:
                     env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, sys.path))},
                 )
             number, self._next = self._next, self._next + 1
-            _write_frame(self._process.stdin, number, (job, args))
+            _write_frame(self._process.stdin, number, data)
             return number
-        except Exception as exc:  # it cannot start, or the job does not pickle
+        except Exception as exc:  # it cannot start, or its pipe broke
             self._give_up(exc)
             return None
 
@@ -173,8 +177,7 @@ class PageWorker:
                     stream.close()
 
 
-def _write_frame(stream: BinaryIO, number: int, value: object) -> None:
-    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+def _write_frame(stream: BinaryIO, number: int, data: bytes) -> None:
     stream.write(_HEADER.pack(number, len(data)) + data)
     stream.flush()
 
@@ -204,9 +207,7 @@ def serve(jobs_in: BinaryIO, results_out: BinaryIO) -> None:
 
     def write() -> None:
         while (item := results.get()) is not None:
-            number, data = item
-            results_out.write(_HEADER.pack(number, len(data)) + data)
-            results_out.flush()
+            _write_frame(results_out, *item)
 
     reader = threading.Thread(target=read, daemon=True)
     writer = threading.Thread(target=write)
