@@ -157,8 +157,16 @@ def new_page(browser, **options):
     return context, page
 
 
+def wait_selecting(page) -> None:
+    """Wait for the selection mode: it starts once the dialog's module has loaded (on the
+    first press), and its banner comes after the blocks' toggles."""
+    expect(page.locator(".erratum-banner")).to_be_visible()
+
+
 def click_block(page, text: str) -> None:
-    """A real mouse click on the block showing ``text`` (the toggle covering it gets it)."""
+    """A real mouse click on the block showing ``text`` (the toggle covering it gets it),
+    in the selection mode."""
+    wait_selecting(page)
     block = page.get_by_text(text).first
     # Centred, so that the selection banner at the bottom does not cover it.
     block.evaluate("e => e.scrollIntoView({block: 'center', behavior: 'instant'})")

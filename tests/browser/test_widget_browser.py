@@ -20,6 +20,7 @@ from browser.support import (
     head_commit,
     new_page,
     serve,
+    wait_selecting,
     widget_errors,
 )
 from mkdocs_erratum.report import Report, format_report_block, parse_issue_body, text_hash
@@ -64,7 +65,7 @@ def test_mouse_flow_opens_prefilled_issue(browser, plain_site):
     assert requests == [], "the widget fetched something before the button was pressed"
 
     page.get_by_role("button", name="Report an error").click()
-    assert page.get_by_text("Select the paragraphs that contain an error").is_visible()
+    expect(page.get_by_text("Select the paragraphs that contain an error")).to_be_visible()
     click_block(page, "The first paragraph has a speling error")
     click_block(page, "Another item, which mentions")
     click_block(page, "alpha")  # a cell: reported as its row
@@ -124,6 +125,38 @@ def test_mouse_flow_opens_prefilled_issue(browser, plain_site):
     context.close()
 
 
+def test_selection_mode_starts_with_the_blocks_links_out_of_the_tab_order(browser, plain_site):
+    """The first press imports the dialog's module, and the selection mode starts once it
+    has: the links the toggles cover are out of the Tab order when the banner appears, so
+    that a Tab pressed at once never reaches one (a fast Tab once followed the second
+    paragraph's link, while the module was still loading). Leaving puts them back."""
+    base, _ = plain_site
+    context, page = new_page(browser)
+    page.goto(base)
+    # Read in the same turn as the banner appears, before any key can be handled.
+    page.evaluate(
+        """() => new MutationObserver((_, o) => {
+          if (!document.querySelector('.erratum-banner')) return;
+          o.disconnect();
+          window.links = [...document.querySelectorAll('.erratum-block a[href]')];
+          window.seen = window.links.map((a) => a.tabIndex);
+        }).observe(document.body, { childList: true })"""
+    )
+    page.locator(".erratum-button").focus()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")  # at once, while the module may still be loading
+    wait_selecting(page)
+    seen = page.evaluate("window.seen")
+    assert seen and set(seen) == {-1}, seen
+    for _ in range(4):
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.className") == "erratum-toggle"
+    page.keyboard.press("Escape")
+    restored = page.evaluate("window.links.map((a) => a.getAttribute('tabindex'))")
+    assert restored == [None] * len(seen)
+    context.close()
+
+
 def test_keyboard_only_flow(browser, plain_site):
     base, _ = plain_site
     context, page = new_page(browser)
@@ -138,6 +171,7 @@ def test_keyboard_only_flow(browser, plain_site):
 
     tab_to(".erratum-button")
     page.keyboard.press("Enter")
+    wait_selecting(page)
     focused = page.evaluate("document.activeElement.getAttribute('aria-label')")
     assert focused == "Field guide"  # the first block, the page title
     page.keyboard.press("Tab")
@@ -161,6 +195,7 @@ def test_keyboard_only_flow(browser, plain_site):
     expect(page.locator(".erratum-button")).to_be_focused()
 
     page.keyboard.press("Enter")  # selection mode again; Escape leaves it
+    wait_selecting(page)
     assert page.locator(".erratum-toggle").count() > 5
     page.keyboard.press("Escape")
     assert page.locator(".erratum-toggle").count() == 0
@@ -168,6 +203,7 @@ def test_keyboard_only_flow(browser, plain_site):
 
     # Reopening the same blocks restores what the reader typed.
     page.keyboard.press("Enter")
+    wait_selecting(page)
     page.keyboard.press("Tab")
     page.keyboard.press("Space")
     page.keyboard.press("Tab")
@@ -282,6 +318,7 @@ def test_a_selector_the_browser_refuses_leaves_every_block_selectable(browser, t
         parses = "s => { try { document.querySelector(s); return true; } catch { return false; } }"
         assert page.evaluate(parses, plugin["widget_blocks"]) is False
         page.get_by_role("button", name="Report an error").click()
+        wait_selecting(page)
         assert page.locator(".erratum-toggle").count() > 8  # more than the p and li alone
         click_block(page, "The last paragraph of the page.")
         expect(page.get_by_role("button", name="Continue (1)")).to_be_enabled()

@@ -19,6 +19,7 @@ from browser.support import (
     opened_query,
     serve,
     start_selecting,
+    wait_selecting,
     widget_errors,
 )
 from mkdocs_erratum.report import parse_issue_body, text_hash
@@ -190,6 +191,7 @@ def test_phone_viewport_with_taps(browser, material_site):
     )
     page.goto(base)
     page.get_by_role("button", name="Report an error").tap()
+    wait_selecting(page)
     box = page.get_by_text("A quoted paragraph inside a blockquote.").bounding_box()
     page.touchscreen.tap(box["x"] + 10, box["y"] + box["height"] / 2)
     page.get_by_role("button", name="Continue (1)").tap()
@@ -212,6 +214,7 @@ def test_phone_outline_of_a_full_bleed_code_block_stays_on_screen(browser, mater
     )
     page.goto(base)
     page.get_by_role("button", name="Report an error").tap()
+    wait_selecting(page)
     code = page.locator(".highlight").first
     code.evaluate("e => e.scrollIntoView({block: 'center', behavior: 'instant'})")
     box = code.bounding_box()

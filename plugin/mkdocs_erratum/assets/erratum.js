@@ -7,7 +7,7 @@
 const ATTR = "data-erratum-src";
 const BLOCK = `[${ATTR}]`; // the annotated blocks' selector
 const NOT_SELECTABLE = /^(TABLE|THEAD|TBODY|TFOOT|TR|UL|OL|DL|HR|IMG|BR|SUMMARY|DETAILS)$/;
-let C, T, lang, only, button, link, banner, next, dialog, selecting = false;
+let C, T, lang, only, button, link, banner, next, dialog, mod, selecting = false;
 
 // An element: functions in attrs are its listeners, the rest attributes ("" for a
 // boolean one).
@@ -71,9 +71,12 @@ function rove(e) {
 
 // -- Selection mode -----------------------------------------------------------------------
 // A toggle over each block, pressed or not (aria-pressed is the selection). The dialog's
-// module, imported here for the "Already reported" markers, takes the blocks' own links
-// and fields out of the Tab order meanwhile (tabOrder()).
-function enter(picked = []) {
+// module (`mod`) is imported first: its mark() adds the "Already reported" markers and
+// takes the blocks' own links and fields out of the Tab order, before enter() returns, so
+// that no Tab pressed meanwhile reaches them. A module that fails to load (offline) leaves
+// them in it; selection mode starts all the same.
+async function enter(picked = []) {
+  mod = await chunk().catch(Boolean);
   if (selecting) return;
   selecting = true;
   document.documentElement.classList.add("erratum-selecting");
@@ -85,7 +88,7 @@ function enter(picked = []) {
     b.prepend(t);
     if (!focus && b.getBoundingClientRect().bottom > 0) focus = t;
   }
-  chunk().then((d) => d.mark(context()), Boolean);
+  mod.mark?.(context());
   next = el("button", { type: "button", class: "erratum-continue", click: () => go(chosen()) });
   banner = el("div", { class: "erratum-banner", role: "region", "aria-label": T.button, lang },
     el("p", { role: "status" }, T.banner), next,
@@ -108,7 +111,7 @@ function leave(refocus) {
   selecting = false;
   document.documentElement.classList.remove("erratum-selecting");
   for (const t of document.querySelectorAll(".erratum-toggle")) t.parentElement.classList.remove("erratum-block"), t.remove();
-  dialog?.then((d) => d.tabOrder(), Boolean); // the blocks' links and fields back in it
+  mod.tabOrder?.(); // the blocks' links and fields back in it
   banner.remove();
   if (refocus) button.focus();
 }
