@@ -14,7 +14,7 @@ aligner), align (rendered words against source words), ranges (blocks to line
 ranges), annotate (setting the attributes); then each plugin hook (the widget's files
 are written in on_post_page and on_post_build). Then, under ``with_worker``, of a build
 with the worker (sites of 16 pages or more), what stays in MkDocs' main thread, in CPU
-seconds: the whole build, handoff (reading the source, flattening and pickling the
+seconds: the whole build, handoff (reading the page's files, flattening and pickling the
 tree, inserting placeholders), placeholders, and finish (waiting for the worker's
 ranges and filling them in, fill being the second part).
 """

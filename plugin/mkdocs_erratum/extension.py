@@ -446,10 +446,12 @@ def _defer_page(
     md, root, state: _PageState, repository: RepositoryFacts, worker: PageWorker
 ) -> _DeferredPage:
     """Hand the page to the worker (which maps it in this process when it cannot take it:
-    a tree that does not pickle, say)."""
-    source, files = _page_source(state, repository)
+    a tree that does not pickle, say). The worker splices the source too: only the files'
+    lines are read here."""
+    files = _page_files(state, repository)
     converter = _Converter.of(md)
-    ranges = worker.submit(walk_and_map, _flat_tree(root), converter, source, files)
+    splice = (state.path, _converted(state), state.included)
+    ranges = worker.submit(walk_and_map, _flat_tree(root), converter, splice, files)
     return _DeferredPage(md, root, converter, state.path, files, ranges)
 
 
@@ -483,11 +485,14 @@ def _tree_of(flat: list[tuple]) -> etree.Element:
 
 
 def walk_and_map(
-    flat: list[tuple], converter: _Converter, source, files
+    flat: list[tuple], converter: _Converter, splice: tuple, files: dict[str, list[str]]
 ) -> list[tuple[int, SourceRange]]:
     """A page's ranges (its tree flattened by `_flat_tree`), in the worker: each with its
     place's position, counted over the tree's elements in document order (``root.iter()``),
-    then over the stash."""
+    then over the stash. ``splice`` is what `_page_source` splices: the page's path, the
+    text Markdown parsed, the included files."""
+    path, converted, included = splice
+    source = splice_source(path, files[path], converted, included)
     root = _tree_of(flat)
     walker = _Walker(converter, source)
     walker.walk_children(root, -1)
@@ -503,16 +508,25 @@ def walk_and_map(
 
 def _page_source(state: _PageState, repository: RepositoryFacts):
     """The spliced source lines of a page, and the lines of every file they name."""
+    files = _page_files(state, repository)
+    return splice_source(state.path, files[state.path], _converted(state), state.included), files
+
+
+def _page_files(state: _PageState, repository: RepositoryFacts) -> dict[str, list[str]]:
+    """The lines of the page's file at the build's commit, and of every file it includes."""
     committed = repository.committed_text(state.path)
     if committed is None:
         with open(state.abs_path, "rb") as fh:
             committed = fh.read()
-    original = _decode_lines(committed)
-    files: dict[str, list[str]] = {state.path: original}
+    files: dict[str, list[str]] = {state.path: _decode_lines(committed)}
     for rel, lines in state.included.items():
         files.setdefault(rel, lines)
-    converted = state.converted if state.converted is not None else split_lines(state.markdown)
-    return splice_source(state.path, original, converted, state.included), files
+    return files
+
+
+def _converted(state: _PageState) -> list[str]:
+    """The lines Markdown parsed (after includes were expanded)."""
+    return state.converted if state.converted is not None else split_lines(state.markdown)
 
 
 def _walk_page(md, root, source) -> _Walker:
