@@ -21,7 +21,6 @@ import re
 import secrets
 import weakref
 import xml.etree.ElementTree as etree
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -133,10 +132,11 @@ class PageSourceMap:
     ranges: list[tuple[str, int, int]] = field(default_factory=list)
     """Every (path, first line, last line) emitted on the page, in document order."""
 
-    def add(self, found: SourceRange, files: dict[str, list[str]]) -> None:
-        """Record ``found``, emitted next (``files``: every file's lines by path)."""
-        self.ranges.append((found.path, found.start, found.end))
-        self.files.setdefault(found.path, files[found.path])
+    def add(self, path: str, start: int, end: int, files: dict[str, list[str]]) -> None:
+        """Record the range emitted next (``files``: every file's lines by path)."""
+        self.ranges.append((path, start, end))
+        if path not in self.files:
+            self.files[path] = files[path]
 
 
 @dataclass
@@ -188,19 +188,23 @@ class SourceMapExtension(Extension):
         worker still aligns it: `finish_page` first)."""
         return self.results.get(abs_src_path)
 
-    def finish_page(self, abs_src_path: str, *texts: str) -> list[str]:
-        """Put a page's attributes into ``texts`` (its HTML, as it is now), once the
-        worker has aligned it; a page aligned when converted comes back unchanged."""
+    def finish_page(self, abs_src_path: str, output: str, content: str) -> tuple[str, str]:
+        """Put a page's attributes into its HTML as it is now: the whole page (``output``)
+        and its content, once the worker has aligned it; a page aligned when converted
+        comes back unchanged."""
         deferred = self._deferred.pop(abs_src_path, None)
         if deferred is None:
-            return list(texts)
+            return output, content
         try:
             result, values = deferred.finish()
         except Exception as exc:  # never break a user's build over the source map
             self._warn_unmapped(deferred.path, exc)
-            return [deferred.fill(text, {}) for text in texts]
-        self.results[abs_src_path] = result
-        return [deferred.fill(text, values) for text in texts]
+            result, values = None, {}
+        if result is not None:
+            self.results[abs_src_path] = result
+        # Both filled: replacing the content in the page by its filled copy takes longer
+        # than filling the page.
+        return deferred.fill(output, values), deferred.fill(content, values)
 
     def forget_pages(self) -> None:
         """Drop per-build state (called at the end of every build)."""
@@ -374,29 +378,28 @@ class _DeferredPage:
         self.ranges = ranges
         self.token = f"erratum-pending-{secrets.token_hex(8)}-"
         self.prefix = f' {ATTRIBUTE}="{self.token}'
-        self.escapes: dict[int, Callable[[str], str]] = {}
-        """Position -> how its value is escaped, for the places that hold a token."""
+        self.places: set[int] = set()
+        """The positions that hold a token."""
         stash = md.htmlStash.rawHtmlBlocks
         position = -1
         for position, el in enumerate(root.iter()):
             if position and _may_carry(el, converter):
                 el.set(ATTRIBUTE, self.token + str(position))
-                self.escapes[position] = _escape_attrib_html  # as the serializer does
+                self.places.add(position)
         first = position + 1
         for index in range(len(stash)):
             if _stash_attribute(stash, index, self.token + str(first + index)):
-                self.escapes[first + index] = _escape_stash_value
+                self.places.add(first + index)
 
     def finish(self) -> tuple[PageSourceMap, dict[int, str]]:
         """The page's source map, and each annotated place's value (escaped)."""
         result = PageSourceMap(self.path)
         values: dict[int, str] = {}
-        for position, found in self.ranges():
-            escape = self.escapes.get(position)
-            if escape is None:
-                continue
-            values[position] = escape(str(found))
-            result.add(found, self.files)
+        places, files = self.places, self.files
+        for position, value, path, start, end in self.ranges():
+            if position in places:
+                values[position] = value
+                result.add(path, start, end, files)
         return result, values
 
     def fill(self, text: str, values: dict[int, str]) -> str:
@@ -486,11 +489,13 @@ def _tree_of(flat: list[tuple]) -> etree.Element:
 
 def walk_and_map(
     flat: list[tuple], converter: _Converter, splice: tuple, files: dict[str, list[str]]
-) -> list[tuple[int, SourceRange]]:
-    """A page's ranges (its tree flattened by `_flat_tree`), in the worker: each with its
-    place's position, counted over the tree's elements in document order (``root.iter()``),
-    then over the stash. ``splice`` is what `_page_source` splices: the page's path, the
-    text Markdown parsed, the included files."""
+) -> list[tuple[int, str, str, int, int]]:
+    """A page's ranges (its tree flattened by `_flat_tree`), in the worker: each as its
+    place's position (counted over the tree's elements in document order, ``root.iter()``,
+    then over the stash), the attribute's value escaped for that place, and the range's
+    path and lines (plain data, unpickled much faster than `SourceRange` objects).
+    ``splice`` is what `_page_source` splices: the page's path, the text Markdown parsed,
+    the included files."""
     path, converted, included = splice
     source = splice_source(path, files[path], converted, included)
     root = _tree_of(flat)
@@ -499,11 +504,16 @@ def walk_and_map(
     ranges = map_blocks(source, files, walker.texts, walker.blocks)
     positions = {id(el): position for position, el in enumerate(root.iter())}
     first = len(positions)
-    return [
-        (first + target if isinstance(target, int) else positions[id(target)], found)
-        for target, found in zip(walker.targets, ranges, strict=True)
-        if found is not None
-    ]
+    out = []
+    for target, found in zip(walker.targets, ranges, strict=True):
+        if found is None:
+            continue
+        if isinstance(target, int):  # a stashed block's first tag
+            place, value = first + target, _escape_stash_value(str(found))
+        else:  # an element's attribute, as the serializer escapes it
+            place, value = positions[id(target)], _escape_attrib_html(str(found))
+        out.append((place, value, found.path, found.start, found.end))
+    return out
 
 
 def _page_source(state: _PageState, repository: RepositoryFacts):
@@ -545,7 +555,7 @@ def _set_attributes(md, path, walker: _Walker, ranges, files) -> PageSourceMap:
                 continue
         else:
             target.set(ATTRIBUTE, str(found))
-        result.add(found, files)
+        result.add(found.path, found.start, found.end, files)
     return result
 
 

@@ -33,7 +33,6 @@ from mkdocs_erratum.config import ErratumConfig
 from mkdocs_erratum.extension import ATTRIBUTE, _decode_lines
 from mkdocs_erratum.forges.base import ForgeTarget
 from mkdocs_erratum.forges.detect import ForgeUnknown, detect
-from mkdocs_erratum.manifest import MANIFEST_PATH, build_manifest, write_site_manifest
 from mkdocs_erratum.repository import RepositoryFacts, read_repository
 from mkdocs_erratum.zensical_host import (
     PAGE_ATTRIBUTE,
@@ -295,6 +294,9 @@ def write_site_files(
         OSError: when a file cannot be written.
     """
     if manifest is not None:
+        # Here: a site without a correction service does not load the manifest's code.
+        from mkdocs_erratum.manifest import build_manifest, write_site_manifest
+
         data = build_manifest([(page.url, page) for page in pages], **manifest)
         write_site_manifest(site_dir, data)
     if settings is not None:
@@ -391,6 +393,8 @@ def read_site_pages(
 
 
 def _is_ours(site_dir: str, folder: str) -> bool:
+    from mkdocs_erratum.manifest import MANIFEST_PATH
+
     rel = os.path.relpath(folder, site_dir).replace(os.sep, "/")
     return rel in (widget.ASSET_DIR, MANIFEST_PATH.split("/")[0])
 

@@ -24,8 +24,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from rapidfuzz.distance import Indel
-
 WORD_RE = re.compile(r"[^\W_]{2,}|[^\W\d_]")
 """A word: letters and digits, but never a lone digit (list numbers, footnote marks and
 code annotations make those too common to anchor anything)."""
@@ -170,6 +168,14 @@ class SourceRange:
 
     def __str__(self) -> str:
         return f"{self.path}#L{self.start}-L{self.end}"
+
+
+def _opcodes(a, b):
+    """rapidfuzz's Indel opcodes of an LCS of ``a`` and ``b``. Imported on first use: a
+    host whose pages the worker maps never needs it (8 ms of every build)."""
+    from rapidfuzz.distance import Indel
+
+    return Indel.opcodes(a, b)
 
 
 def normalize(text: str) -> str:
@@ -513,7 +519,7 @@ def splice_source(
     middle_b = converted[head : len(converted) - tail]
     offset_a = skip + head
     codes: dict[str, str] = {}
-    ops = Indel.opcodes(_encode(middle_a, codes), _encode(middle_b, codes))
+    ops = _opcodes(_encode(middle_a, codes), _encode(middle_b, codes))
     # The files the directives of each run of changes name: what it includes.
     named: list[tuple[str, ...]] = []
     for changed, group in itertools.groupby(ops, key=lambda op: op.tag != "equal"):
@@ -1409,7 +1415,7 @@ def _lcs_runs(a: str, b: str, a0: int, a1: int, b0: int, b1: int) -> list[tuple[
         piece, span = a[a0:a1], b[b0:b1]
         return [
             (a0 + op.src_start, b0 + op.dest_start, op.src_end - op.src_start)
-            for op in Indel.opcodes(piece, span)
+            for op in _opcodes(piece, span)
             if op.tag == "equal"
         ]
     runs = []
@@ -1419,7 +1425,7 @@ def _lcs_runs(a: str, b: str, a0: int, a1: int, b0: int, b1: int) -> list[tuple[
         span = b[j : min(b1, j + 4 * CHUNK_TOKENS)]
         keep = len(piece) if i + len(piece) >= a1 else len(piece) // 2
         last = None
-        for op in Indel.opcodes(piece, span):
+        for op in _opcodes(piece, span):
             if op.tag != "equal" or op.src_start >= keep:
                 continue
             n = min(op.src_end, keep) - op.src_start
