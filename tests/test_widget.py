@@ -172,7 +172,7 @@ def test_source_file_name(path, name):
 
 
 def test_source_file_publishes_only_covered_lines():
-    text = widget.source_file_text(["# T", "", "<!-- secret -->", "Para", ""], {1, 4})
+    text = widget.source_file_text(["# T", "", "<!-- secret -->", "Para", ""], [(1, 1), (4, 4)])
     assert json.loads(text) == {"lines": ["# T", None, None, "Para"]}
 
 

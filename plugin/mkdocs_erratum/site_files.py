@@ -303,17 +303,19 @@ def write_site_files(
         widget.write_site_files(site_dir, source_files(pages))
 
 
-def source_files(pages: Iterable[SitePage]) -> dict[str, tuple[list[str], set[int]]]:
-    """Repository path -> (its committed lines, the lines some block of the site covers)."""
-    sources: dict[str, tuple[list[str], set[int]]] = {}
-    spans: dict[str, list[tuple[int, int]]] = {}
+def source_files(pages: Iterable[SitePage]) -> dict[str, tuple[list[str], list[tuple[int, int]]]]:
+    """Repository path -> (its committed lines, the spans of lines some block of the site
+    covers: `widget.covered_spans`)."""
+    lines: dict[str, list[str]] = {}
+    pairs: dict[str, list[tuple[int, int]]] = {}
     for page in pages:
         for path, start, end in page.ranges:
-            spans.setdefault(path, []).append((start, end))
-            sources.setdefault(path, (page.files[path], set()))
-    for path, pairs in spans.items():
-        sources[path][1].update(widget.covered_lines(pairs))
-    return sources
+            found = pairs.get(path)
+            if found is None:
+                found = pairs[path] = []
+                lines[path] = page.files[path]
+            found.append((start, end))
+    return {path: (lines[path], widget.covered_spans(spans)) for path, spans in pairs.items()}
 
 
 def docs_dirs(

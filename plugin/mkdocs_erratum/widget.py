@@ -427,35 +427,39 @@ def source_file_name(path: str) -> str | None:
     return f"{SOURCE_DIR}/{path}.json"
 
 
-def covered_lines(ranges: Iterable[tuple[int, int]]) -> set[int]:
-    """The 1-based line numbers that ``ranges`` (inclusive pairs) cover.
+def covered_spans(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The line spans that ``ranges`` (inclusive pairs) cover, merged and in order.
 
-    >>> sorted(covered_lines([(2, 3), (3, 4)]))
-    [2, 3, 4]
+    >>> covered_spans([(5, 6), (2, 3), (3, 4), (9, 9), (7, 7)])
+    [(2, 7), (9, 9)]
     """
-    covered: set[int] = set()
-    end = None  # the last line covered so far: nested blocks' lines are counted once
+    merged: list[tuple[int, int]] = []
     for a, b in sorted(ranges):
-        if end is None or b > end:
-            covered.update(range(a if end is None else max(a, end + 1), b + 1))
-            end = b
-    return covered
+        if merged and a <= merged[-1][1] + 1:
+            if b > merged[-1][1]:
+                merged[-1] = (merged[-1][0], b)
+        else:
+            merged.append((a, b))
+    return merged
 
 
-def source_file_text(lines: Sequence[str], covered: Iterable[int]) -> str:
+def source_file_text(lines: Sequence[str], spans: Iterable[tuple[int, int]]) -> str:
     """The JSON a source file holds: the committed lines that some block covers.
 
     ``{"lines": [...]}`` where item ``n - 1`` is line ``n``, or null when no block of the
     site covers it: the widget only ever needs whole blocks, and unreported text (such as
-    HTML comments) is not published.
+    HTML comments) is not published. ``spans``: `covered_spans`' (lines past the file's
+    end are left out).
 
-    >>> source_file_text(["a", "b", "c"], {2})
-    '{"lines":[null,"b"]}'
+    >>> source_file_text(["a", "b", "c", "d"], [(2, 2), (4, 9)])
+    '{"lines":[null,"b",null,"d"]}'
     """
-    wanted = set(filter(range(1, len(lines) + 1).__contains__, covered))
-    out: list[str | None] = [None] * max(wanted, default=0)
-    for n in wanted:
-        out[n - 1] = lines[n - 1]
+    out: list[str | None] = []
+    for a, b in spans:
+        a, b = max(a, 1), min(b, len(lines))
+        if a <= b:
+            out.extend([None] * (a - 1 - len(out)))
+            out.extend(lines[a - 1 : b])
     return json.dumps({"lines": out}, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -474,21 +478,24 @@ def asset_text(name: str) -> str:
     return json.dumps(strings, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
-def write_site_files(site_dir: str, sources: Mapping[str, tuple[Sequence[str], set[int]]]) -> None:
+def write_site_files(
+    site_dir: str, sources: Mapping[str, tuple[Sequence[str], Sequence[tuple[int, int]]]]
+) -> None:
     """Copy the widget's assets into ``site_dir`` and write one source file per Markdown file.
 
-    ``sources`` maps a repository path to (its committed lines, the lines blocks cover).
+    ``sources`` maps a repository path to (its committed lines, the spans blocks cover:
+    `covered_spans`).
     """
     target = os.path.join(site_dir, *ASSET_DIR.split("/"))
     os.makedirs(target, exist_ok=True)
     for name in ASSETS:
         with open(os.path.join(target, name), "w", encoding="utf-8") as fh:
             fh.write(asset_text(name))
-    for path, (lines, covered) in sources.items():
+    for path, (lines, spans) in sources.items():
         name = source_file_name(path)
         if name is None:
             continue
         out = os.path.join(site_dir, *name.split("/"))
         os.makedirs(os.path.dirname(out), exist_ok=True)
         with open(out, "w", encoding="utf-8") as fh:
-            fh.write(source_file_text(lines, covered))
+            fh.write(source_file_text(lines, spans))
