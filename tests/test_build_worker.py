@@ -3,6 +3,7 @@ the same attributes as when every page is aligned in MkDocs' own process."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -18,6 +19,7 @@ from mkdocs_erratum.sourcemap import Kind, RenderedBlock, SourceLine, map_blocks
 COPIES = page_worker.MIN_PAGES
 BUILD_DATE_RE = re.compile(r"Build Date UTC : [^\n]*")
 WATCH_HOOK = r"""
+import json
 import os
 from pathlib import Path
 
@@ -143,3 +145,51 @@ def test_an_error_of_the_job_reaches_the_caller():
         assert worker.submit(int, "42")() == 42  # the worker goes on
     finally:
         worker.close()
+
+
+COPY_HOOK = r"""
+import json
+from pathlib import Path
+
+early = {}
+seen = []
+
+
+def on_page_content(html, page, **kwargs):
+    early[page.file.src_uri] = html  # before the worker's ranges are in: placeholders
+    return html
+
+
+def on_page_context(context, page, **kwargs):
+    # What a plugin reads after the erratum plugin's own context event (search, say).
+    seen.append("erratum-pending" in page.content)
+    if page.file.src_uri == "index.md":  # a copy of another page's early content
+        page.content += '<div class="copied">' + early["copy3.md"] + "</div>"
+    return context
+
+
+def on_post_build(config, **kwargs):
+    (Path(config.config_file_path).parent / "seen.json").write_text(json.dumps(seen))
+"""
+
+
+def test_pages_are_filled_before_other_plugins_read_them(tmp_path):
+    """The worker's ranges are in each page's content before other plugins' context
+    events and the theme see it; a copy taken earlier keeps no placeholder (nor a wrong
+    attribute) in the written page."""
+    config, _ = large_site(tmp_path / "repo")
+    (config.parent / "copy_hook.py").write_text(COPY_HOOK)
+    text = config.read_text().replace("  - watch.py\n", "  - watch.py\n  - copy_hook.py\n")
+    with_search = text.replace("plugins:\n  - erratum\n", "plugins:\n  - search\n  - erratum\n")
+    config.write_text(with_search)
+    out = tmp_path / "out"
+    proc = run_build(config, out)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((config.parent / "seen.json").read_text()) == [False] * (COPIES + 2)
+    for page in out.rglob("*"):
+        if page.suffix in (".html", ".json"):
+            assert "erratum-pending" not in page.read_text(encoding="utf-8"), page
+    index = (out / "index.html").read_text(encoding="utf-8")
+    copied = index[index.index('<div class="copied">') :]
+    assert "data-erratum-src" not in copied.split("</article>")[0]
+    assert annotated(out / "index.html") == INDEX_EXPECTED

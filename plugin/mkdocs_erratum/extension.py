@@ -172,6 +172,11 @@ class SourceMapExtension(Extension):
         then aligned by it, and their attributes put in by `finish_page`."""
         self.results: dict[str, PageSourceMap] = {}
         self._deferred: dict[str, _DeferredPage] = {}
+        self._pending = f"erratum-pending-{secrets.token_hex(8)}-"
+        """What this build's placeholders start with (then the page's number, a dash and
+        the place's position)."""
+        self._pending_re = re.compile(f' {ATTRIBUTE}="{self._pending}' + r'\d+-\d+"')
+        self._deferred_pages = 0
         self._expected: _PageState | None = None
         self._claims: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._watched: weakref.WeakSet = weakref.WeakSet()
@@ -188,13 +193,17 @@ class SourceMapExtension(Extension):
         worker still aligns it: `finish_page` first)."""
         return self.results.get(abs_src_path)
 
-    def finish_page(self, abs_src_path: str, output: str, content: str) -> tuple[str, str]:
-        """Put a page's attributes into its HTML as it is now: the whole page (``output``)
-        and its content, once the worker has aligned it; a page aligned when converted
-        comes back unchanged."""
+    def is_pending(self, abs_src_path: str) -> bool:
+        """Whether the page was handed to the worker and is not finished yet."""
+        return abs_src_path in self._deferred
+
+    def finish_page(self, abs_src_path: str, *texts: str) -> list[str]:
+        """Put a page's attributes into ``texts`` (its HTML as it is now: its content, and
+        the whole page when it is already rendered), once the worker has aligned it; a page
+        aligned when converted, or finished before, comes back unchanged."""
         deferred = self._deferred.pop(abs_src_path, None)
         if deferred is None:
-            return output, content
+            return list(texts)
         try:
             result, values = deferred.finish()
         except Exception as exc:  # never break a user's build over the source map
@@ -202,9 +211,13 @@ class SourceMapExtension(Extension):
             result, values = None, {}
         if result is not None:
             self.results[abs_src_path] = result
-        # Both filled: replacing the content in the page by its filled copy takes longer
-        # than filling the page.
-        return deferred.fill(output, values), deferred.fill(content, values)
+        return [deferred.fill(text, values) for text in texts]
+
+    def without_placeholders(self, html: str) -> str:
+        """``html`` without any placeholder of this build that is still in it: a copy of
+        some page's content taken before it was finished (by another plugin, say) gets no
+        attribute rather than a wrong one."""
+        return self._pending_re.sub("", html) if self._pending in html else html
 
     def forget_pages(self) -> None:
         """Drop per-build state (called at the end of every build)."""
@@ -297,8 +310,10 @@ class SourceMapExtension(Extension):
         try:
             repository = state.repository or self.repository
             if self.worker is not None and not state.marked:
+                token = f"{self._pending}{self._deferred_pages}-"
+                self._deferred_pages += 1
                 self._deferred[state.abs_path] = _defer_page(
-                    md, root, state, repository, self.worker
+                    md, root, state, repository, self.worker, token
                 )
                 return
             result = _annotate_page(md, root, state, repository)
@@ -368,15 +383,15 @@ class _DeferredPage:
     """A page converted with placeholders where its attributes may go, while the worker
     maps it: every element that can be a block's (see `_may_carry`) and every stashed
     block that has a first tag gets ``data-erratum-src="TOKEN-POSITION"``, its position
-    in `walk_and_map`'s numbering."""
+    in `walk_and_map`'s numbering (TOKEN: the build's prefix and the page's number)."""
 
     def __init__(
-        self, md, root: etree.Element, converter: _Converter, path: str, files, ranges
+        self, md, root: etree.Element, converter: _Converter, path: str, files, ranges, token
     ) -> None:
         self.path = path
         self.files = files
         self.ranges = ranges
-        self.token = f"erratum-pending-{secrets.token_hex(8)}-"
+        self.token = token
         self.prefix = f' {ATTRIBUTE}="{self.token}'
         self.places: set[int] = set()
         """The positions that hold a token."""
@@ -446,16 +461,16 @@ def _stashed_block(el: etree.Element, stash: list, block_level: list[bool]) -> i
 
 
 def _defer_page(
-    md, root, state: _PageState, repository: RepositoryFacts, worker: PageWorker
+    md, root, state: _PageState, repository: RepositoryFacts, worker: PageWorker, token: str
 ) -> _DeferredPage:
     """Hand the page to the worker (which maps it in this process when it cannot take it:
-    a tree that does not pickle, say). The worker splices the source too: only the files'
-    lines are read here."""
+    a tree that does not pickle, say), with ``token`` in its placeholders. The worker
+    splices the source too: only the files' lines are read here."""
     files = _page_files(state, repository)
     converter = _Converter.of(md)
     splice = (state.path, _converted(state), state.included)
     ranges = worker.submit(walk_and_map, _flat_tree(root), converter, splice, files)
-    return _DeferredPage(md, root, converter, state.path, files, ranges)
+    return _DeferredPage(md, root, converter, state.path, files, ranges, token)
 
 
 def _flat_tree(root: etree.Element) -> list[tuple]:

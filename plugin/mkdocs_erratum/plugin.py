@@ -152,13 +152,30 @@ class ErratumPlugin(BasePlugin[ErratumConfig]):
             log.warning("Reader widget: page '%s' left out (%s).", page.file.src_uri, exc)
         return None
 
-    # Before other plugins' on_post_page (a minifier's, say): the placeholders that the
-    # source map's worker left are replaced first.
+    # Before other plugins' on_page_context (the search index's, say) and before the theme
+    # renders the page: its content gets the attributes the source map's worker found in
+    # place of its placeholders, so that the rendered page need not be searched for them.
+    @event_priority(100)
+    def on_page_context(
+        self, context: Any, /, *, page: Page, config: MkDocsConfig, nav: Any
+    ) -> Any:
+        if self.config.enabled and page.content is not None:
+            page.content = self._finish_page(page, page.content)[0]
+        return None
+
+    # Before other plugins' on_post_page (a minifier's, say): no placeholder of the source
+    # map's worker is left in the page.
     @event_priority(50)
     def on_post_page(self, output: str, /, *, page: Page, config: MkDocsConfig) -> str | None:
         if not self.config.enabled:
             return None
-        changed = self._finish_page(output, page)
+        changed = None
+        if self.extension is not None and self.worker is not None:
+            # A page whose context event did not reach this plugin is finished here.
+            filled, content = self._finish_page(page, output, page.content or "")
+            if page.content is not None:
+                page.content = content
+            changed = self.extension.without_placeholders(filled)
         settings = self.widget_settings
         if settings is None:
             return changed
@@ -188,22 +205,21 @@ class ErratumPlugin(BasePlugin[ErratumConfig]):
             log.warning("Reader widget: page '%s' left out (%s).", page.file.src_uri, exc)
             return changed
 
-    def _finish_page(self, output: str, page: Page) -> str | None:
-        """The page's HTML with the attributes of a page aligned by the worker (and its
-        content, which other plugins may still read), or None when it had none pending."""
-        if self.extension is None or self.worker is None:
-            return None
+    def _finish_page(self, page: Page, *texts: str) -> list[str]:
+        """``texts`` (the page's content, and its whole HTML once rendered) with the
+        attributes the worker found for the page, the first time this page is finished;
+        unchanged after that, or when no worker maps the pages."""
         abs_path = page.file.abs_src_path or ""
-        output, content = self.extension.finish_page(abs_path, output, page.content or "")
-        if page.content is not None:
-            page.content = content
+        if self.extension is None or not self.extension.is_pending(abs_path):
+            return list(texts)
+        texts_out = self.extension.finish_page(abs_path, *texts)
         known = self.site_pages.get(page.file.src_uri)
         result = self.extension.page_result(abs_path)
         if known is not None and result is not None:
             self.site_pages[page.file.src_uri] = dataclasses.replace(
                 known, path=result.path, ranges=result.ranges, files=result.files
             )
-        return output
+        return texts_out
 
     def _stop_worker(self) -> None:
         worker, self.worker = self.worker, None
