@@ -200,6 +200,7 @@ class ErratumPlugin(BasePlugin[ErratumConfig]):
                 canonical_url=page.canonical_url,
                 fallback_title=page.title or page.file.src_uri,
                 title_template=self.config.widget_title,
+                fresh=True,
             )
         except Exception as exc:  # never break a user's build over the widget
             log.warning("Reader widget: page '%s' left out (%s).", page.file.src_uri, exc)

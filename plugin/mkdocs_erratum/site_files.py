@@ -193,11 +193,13 @@ def with_page_tags(
     canonical_url: str | None,
     fallback_title: str | None = None,
     title_template: str | None = None,
+    fresh: bool = False,
 ) -> str:
     """``html`` with the widget's tags in ``<head>`` and before ``</body>``.
 
     Tags an earlier run added are replaced, so running it again on a page (a page
-    Zensical kept from its cache) gives the same page.
+    Zensical kept from its cache) gives the same page; a ``fresh`` page (rendered by this
+    build: MkDocs') is not searched for them.
 
     Args:
         html: the whole page.
@@ -208,8 +210,10 @@ def with_page_tags(
         canonical_url: its public URL, when the site's URL is known.
         fallback_title: what names a page without a title of its own.
         title_template: ``widget_title``, when set.
+        fresh: whether the page was rendered by this build.
     """
-    if TAGS_BEGIN in html:  # a page tagged before (found in C, faster than the pattern)
+    # A page tagged before: found in C, faster than the pattern.
+    if not fresh and TAGS_BEGIN in html:
         html = _TAGS_RE.sub("", html)
     lang = page.lang.strip() if page.lang and page.lang.strip() else None
     code = widget.language_code(lang) if lang else settings["lang"]
