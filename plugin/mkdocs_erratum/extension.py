@@ -21,6 +21,7 @@ import re
 import secrets
 import weakref
 import xml.etree.ElementTree as etree
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -131,6 +132,8 @@ class PageSourceMap:
     """Every file whose lines the page's attributes name: path -> lines as committed."""
     ranges: list[tuple[str, int, int]] = field(default_factory=list)
     """Every (path, first line, last line) emitted on the page, in document order."""
+    file_texts: dict[str, str] = field(default_factory=dict)
+    """What `SourceMapExtension.page_texts` made of ``files`` and ``ranges``, if anything."""
 
     def add(self, path: str, start: int, end: int, files: dict[str, list[str]]) -> None:
         """Record the range emitted next (``files``: every file's lines by path)."""
@@ -170,6 +173,10 @@ class SourceMapExtension(Extension):
         self.worker: PageWorker | None = None
         """Set by a host that writes pages after converting them all (MkDocs): pages are
         then aligned by it, and their attributes put in by `finish_page`."""
+        self.page_texts: Callable[[dict, list], dict[str, str]] | None = None
+        """Set by a host that makes something of each page's files and ranges (MkDocs:
+        the widget's source JSON, `widget.page_file_texts`): a module's function, run by
+        the worker after mapping the page; its result is `PageSourceMap.file_texts`."""
         self.results: dict[str, PageSourceMap] = {}
         self._deferred: dict[str, _DeferredPage] = {}
         self._pending = f"erratum-pending-{secrets.token_hex(8)}-"
@@ -313,7 +320,7 @@ class SourceMapExtension(Extension):
                 token = f"{self._pending}{self._deferred_pages}-"
                 self._deferred_pages += 1
                 self._deferred[state.abs_path] = _defer_page(
-                    md, root, state, repository, self.worker, token
+                    md, root, state, repository, self.worker, token, self.page_texts
                 )
                 return
             result = _annotate_page(md, root, state, repository)
@@ -411,10 +418,13 @@ class _DeferredPage:
         result = PageSourceMap(self.path)
         values: dict[int, str] = {}
         places, files = self.places, self.files
-        for position, value, path, start, end in self.ranges():
+        found, texts = self.ranges()
+        for position, value, path, start, end in found:
             if position in places:
                 values[position] = value
                 result.add(path, start, end, files)
+        if len(values) == len(found):  # else made of ranges that were not all emitted
+            result.file_texts = texts or {}
         return result, values
 
     def fill(self, text: str, values: dict[int, str]) -> str:
@@ -461,15 +471,22 @@ def _stashed_block(el: etree.Element, stash: list, block_level: list[bool]) -> i
 
 
 def _defer_page(
-    md, root, state: _PageState, repository: RepositoryFacts, worker: PageWorker, token: str
+    md,
+    root,
+    state: _PageState,
+    repository: RepositoryFacts,
+    worker: PageWorker,
+    token: str,
+    texts_of: Callable | None,
 ) -> _DeferredPage:
     """Hand the page to the worker (which maps it in this process when it cannot take it:
     a tree that does not pickle, say), with ``token`` in its placeholders. The worker
-    splices the source too: only the files' lines are read here."""
+    splices the source too (only the files' lines are read here), and runs ``texts_of``
+    (`SourceMapExtension.page_texts`) on the page's files and ranges."""
     files = _page_files(state, repository)
     converter = _Converter.of(md)
     splice = (state.path, _converted(state), state.included)
-    ranges = worker.submit(walk_and_map, _flat_tree(root), converter, splice, files)
+    ranges = worker.submit(walk_and_map, _flat_tree(root), converter, splice, files, texts_of)
     return _DeferredPage(md, root, converter, state.path, files, ranges, token)
 
 
@@ -513,14 +530,18 @@ def _tree_of(flat: tuple[list, ...]) -> etree.Element:
 
 
 def walk_and_map(
-    flat: tuple[list, ...], converter: _Converter, splice: tuple, files: dict[str, list[str]]
-) -> list[tuple[int, str, str, int, int]]:
+    flat: tuple[list, ...],
+    converter: _Converter,
+    splice: tuple,
+    files: dict[str, list[str]],
+    texts_of: Callable | None = None,
+) -> tuple[list[tuple[int, str, str, int, int]], dict[str, str] | None]:
     """A page's ranges (its tree flattened by `_flat_tree`), in the worker: each as its
     place's position (counted over the tree's elements in document order, ``root.iter()``,
     then over the stash), the attribute's value escaped for that place, and the range's
     path and lines (plain data, unpickled much faster than `SourceRange` objects).
     ``splice`` is what `_page_source` splices: the page's path, the text Markdown parsed,
-    the included files."""
+    the included files. Second, what ``texts_of`` makes of ``files`` and the ranges."""
     path, converted, included = splice
     source = splice_source(path, files[path], converted, included)
     root = _tree_of(flat)
@@ -538,7 +559,8 @@ def walk_and_map(
         else:  # an element's attribute, as the serializer escapes it
             place, value = positions[id(target)], _escape_attrib_html(str(found))
         out.append((place, value, found.path, found.start, found.end))
-    return out
+    texts = texts_of(files, [item[2:] for item in out]) if texts_of is not None else None
+    return out, texts
 
 
 def _page_source(state: _PageState, repository: RepositoryFacts):

@@ -142,19 +142,24 @@ class PageWorker:
         fd = self._process.stdout.fileno()
         deadline = time.monotonic() + WAIT_SECONDS
         while number not in self._done:
-            while len(self._buffer) >= _HEADER.size:
-                got, size = _HEADER.unpack_from(self._buffer)
-                end = _HEADER.size + size
-                if len(self._buffer) < end:
-                    break
-                self._done[got] = pickle.loads(self._buffer[_HEADER.size : end])
-                self._buffer = self._buffer[end:]
+            # Every whole frame read so far, then what is left of the buffer: the frames
+            # are read off in place (cutting each off the buffer would copy the rest).
+            buffer, start = self._buffer, 0
+            with memoryview(buffer) as view:
+                while len(buffer) - start >= _HEADER.size:
+                    got, size = _HEADER.unpack_from(buffer, start)
+                    end = start + _HEADER.size + size
+                    if len(buffer) < end:
+                        break
+                    self._done[got] = pickle.loads(view[start + _HEADER.size : end])
+                    start = end
+            self._buffer = buffer[start:] if start else buffer
             if number in self._done:
                 break
             left = deadline - time.monotonic()
             if left <= 0 or not select.select([fd], [], [], left)[0]:
                 raise WorkerFailed(f"no answer in {WAIT_SECONDS:.0f} s")
-            chunk = os.read(fd, 1 << 20)
+            chunk = os.read(fd, PIPE_BYTES)
             if not chunk:
                 raise WorkerFailed("the worker process ended")
             self._buffer += chunk

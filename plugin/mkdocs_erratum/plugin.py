@@ -94,6 +94,8 @@ class ErratumPlugin(BasePlugin[ErratumConfig]):
             return None
         if page_worker.worth_a_worker(sum(1 for _ in files.documentation_pages())):
             self.worker = extension.worker = page_worker.PageWorker(log.info)
+            # The widget's source JSON of each page's files is made there too.
+            extension.page_texts = widget.page_file_texts if self.widget_settings else None
         return None
 
     def _widget_settings(self, config: MkDocsConfig) -> dict | None:
@@ -218,7 +220,11 @@ class ErratumPlugin(BasePlugin[ErratumConfig]):
         result = self.extension.page_result(abs_path)
         if known is not None and result is not None:
             self.site_pages[page.file.src_uri] = dataclasses.replace(
-                known, path=result.path, ranges=result.ranges, files=result.files
+                known,
+                path=result.path,
+                ranges=result.ranges,
+                files=result.files,
+                file_texts=result.file_texts,
             )
         return texts_out
 

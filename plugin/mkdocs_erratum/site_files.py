@@ -73,6 +73,9 @@ class SitePage:
     """Its title in the navigation, for the no-JavaScript link."""
     lang: str | None = None
     """Its own language (its front matter's ``lang``), when it has one."""
+    file_texts: dict[str, str] = field(default_factory=dict)
+    """The source JSON of files in ``files``, made for this page's ranges alone (by the
+    source map's worker: `widget.page_file_texts`), where made."""
 
 
 # -- The widget's settings ------------------------------------------------------------
@@ -307,19 +310,34 @@ def write_site_files(
         widget.write_site_files(site_dir, source_files(pages))
 
 
-def source_files(pages: Iterable[SitePage]) -> dict[str, tuple[list[str], list[tuple[int, int]]]]:
-    """Repository path -> (its committed lines, the spans of lines some block of the site
-    covers: `widget.covered_spans`)."""
+def source_files(pages: Iterable[SitePage]) -> dict[str, str]:
+    """Repository path -> the JSON of its source file (`widget.source_file_text`): its
+    committed lines that some block of the site covers. A file that one page alone names
+    comes as that page's `SitePage.file_texts` has it, when made; the others are made
+    here from every page's ranges."""
+    pages = list(pages)
+    named: dict[str, int] = {}
+    for page in pages:
+        for path in page.files:
+            named[path] = named.get(path, 0) + 1
+    out: dict[str, str] = {}
     lines: dict[str, list[str]] = {}
     pairs: dict[str, list[tuple[int, int]]] = {}
     for page in pages:
+        made = page.file_texts
+        if made and all(named[path] == 1 and path in made for path in page.files):
+            out.update((path, made[path]) for path in page.files)
+            continue
         for path, start, end in page.ranges:
             found = pairs.get(path)
             if found is None:
                 found = pairs[path] = []
                 lines[path] = page.files[path]
             found.append((start, end))
-    return {path: (lines[path], widget.covered_spans(spans)) for path, spans in pairs.items()}
+    for path, spans in pairs.items():
+        if path not in out:
+            out[path] = widget.source_file_text(lines[path], widget.covered_spans(spans))
+    return out
 
 
 def docs_dirs(

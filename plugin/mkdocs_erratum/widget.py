@@ -463,6 +463,22 @@ def source_file_text(lines: Sequence[str], spans: Iterable[tuple[int, int]]) -> 
     return json.dumps({"lines": out}, ensure_ascii=False, separators=(",", ":"))
 
 
+def page_file_texts(
+    files: Mapping[str, Sequence[str]], ranges: Iterable[tuple[str, int, int]]
+) -> dict[str, str]:
+    """Each file's `source_file_text` for one page's ``ranges`` (path, first line, last
+    line) alone: made in the source map's worker (`SourceMapExtension.page_texts`), and
+    written as it is for a file that no other page names.
+
+    >>> page_file_texts({"a.md": ["x", "y", "z"]}, [("a.md", 3, 3), ("a.md", 1, 1)])
+    {'a.md': '{"lines":["x",null,"z"]}'}
+    """
+    pairs: dict[str, list[tuple[int, int]]] = {}
+    for path, start, end in ranges:
+        pairs.setdefault(path, []).append((start, end))
+    return {path: source_file_text(files[path], covered_spans(got)) for path, got in pairs.items()}
+
+
 def asset_text(name: str) -> str:
     """The text of asset ``name`` as the site gets it.
 
@@ -478,24 +494,21 @@ def asset_text(name: str) -> str:
     return json.dumps(strings, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
-def write_site_files(
-    site_dir: str, sources: Mapping[str, tuple[Sequence[str], Sequence[tuple[int, int]]]]
-) -> None:
+def write_site_files(site_dir: str, sources: Mapping[str, str]) -> None:
     """Copy the widget's assets into ``site_dir`` and write one source file per Markdown file.
 
-    ``sources`` maps a repository path to (its committed lines, the spans blocks cover:
-    `covered_spans`).
+    ``sources`` maps a repository path to its `source_file_text`.
     """
     target = os.path.join(site_dir, *ASSET_DIR.split("/"))
     os.makedirs(target, exist_ok=True)
     for name in ASSETS:
         with open(os.path.join(target, name), "w", encoding="utf-8") as fh:
             fh.write(asset_text(name))
-    for path, (lines, spans) in sources.items():
+    for path, text in sources.items():
         name = source_file_name(path)
         if name is None:
             continue
         out = os.path.join(site_dir, *name.split("/"))
         os.makedirs(os.path.dirname(out), exist_ok=True)
         with open(out, "w", encoding="utf-8") as fh:
-            fh.write(source_file_text(lines, spans))
+            fh.write(text)
