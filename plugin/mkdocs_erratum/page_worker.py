@@ -105,7 +105,16 @@ class PageWorker:
             return
         try:
             process.stdin.close()
-            process.wait(timeout=5)
+            # It ends once its input ends: its end of the results pipe closes then. Read
+            # to that end (what is left unread, if any, could fill the pipe and keep it
+            # from ending); `wait` with a timeout would poll, sleeping milliseconds.
+            fd, deadline = process.stdout.fileno(), time.monotonic() + 5
+            while select.select([fd], [], [], max(0.0, deadline - time.monotonic()))[0]:
+                if not os.read(fd, PIPE_BYTES):
+                    break
+            else:
+                raise subprocess.TimeoutExpired(process.args, 5)
+            process.wait()
         except (OSError, subprocess.TimeoutExpired):
             process.kill()
             process.wait()

@@ -307,7 +307,7 @@ def write_site_files(
         data = build_manifest([(page.url, page) for page in pages], **manifest)
         write_site_manifest(site_dir, data)
     if settings is not None:
-        widget.write_site_files(site_dir, source_files(pages))
+        widget.write_site_files(site_dir, source_files(pages), widget.site_assets(settings))
 
 
 def source_files(pages: Iterable[SitePage]) -> dict[str, str]:

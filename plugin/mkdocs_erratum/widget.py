@@ -494,14 +494,26 @@ def asset_text(name: str) -> str:
     return json.dumps(strings, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
-def write_site_files(site_dir: str, sources: Mapping[str, str]) -> None:
-    """Copy the widget's assets into ``site_dir`` and write one source file per Markdown file.
+def site_assets(settings: Mapping) -> list[str]:
+    """The assets a site with these settings loads: the code, and the strings file of
+    each language it speaks (``settings["languages"]``: what the dialog fetches).
+
+    >>> site_assets({"languages": {"en": "en", "fr-CA": "fr", "fr": "fr"}})[4:]
+    ['strings.en.json', 'strings.fr.json']
+    """
+    wanted = {f"strings.{name}.json" for name in settings["languages"].values()}
+    return [name for name in ASSETS if name.endswith((".js", ".css")) or name in wanted]
+
+
+def write_site_files(site_dir: str, sources: Mapping[str, str], assets: Iterable[str]) -> None:
+    """Copy the widget's ``assets`` (`site_assets`) into ``site_dir`` and write one source
+    file per Markdown file.
 
     ``sources`` maps a repository path to its `source_file_text`.
     """
     target = os.path.join(site_dir, *ASSET_DIR.split("/"))
     os.makedirs(target, exist_ok=True)
-    for name in ASSETS:
+    for name in assets:
         with open(os.path.join(target, name), "w", encoding="utf-8") as fh:
             fh.write(asset_text(name))
     for path, text in sources.items():
