@@ -72,3 +72,22 @@ def test_too_many_modified_files_are_read_one_by_one(edited_repo, monkeypatch):
 )
 def test_batch_output_is_parsed_strictly(names, out, expected):
     assert repository._batch_blobs(names, out) == expected
+
+
+def test_facts_read_from_a_subfolder_name_files_from_the_root(edited_repo):
+    """All the git commands start at once from the site's folder (a subfolder, here):
+    the modified files are still named from the root, whatever diff.relative says."""
+    git(edited_repo, "config", "diff.relative", "true")
+    git(edited_repo, "remote", "add", "origin", "https://github.com/acme/guide.git")
+    facts = read_repository(str(edited_repo / "docs"))
+    assert facts.root == str(edited_repo)
+    assert facts.branch == "main" and facts.remote_url == "https://github.com/acme/guide.git"
+    assert "docs/index.md" in facts.modified and "index.md" not in facts.modified
+    assert facts.committed_text("docs/index.md") == COMMITTED["docs/index.md"]
+
+
+def test_a_repository_without_commits_has_a_root_and_a_branch(tmp_path):
+    git(tmp_path, "init", "-q", "-b", "draft")
+    facts = read_repository(str(tmp_path))
+    assert (facts.root, facts.commit, facts.branch) == (str(tmp_path), None, "draft")
+    assert facts.modified == frozenset()

@@ -22,7 +22,7 @@ from mkdocs.structure.pages import Page
 from mkdocs_erratum import page_worker, site_files, widget
 from mkdocs_erratum.config import ErratumConfig
 from mkdocs_erratum.extension import SourceMapExtension
-from mkdocs_erratum.repository import RepositoryFacts, read_repository
+from mkdocs_erratum.repository import RepositoryFacts, RepositoryReading
 
 log = get_plugin_logger(__name__)
 
@@ -44,6 +44,7 @@ class ErratumPlugin(BasePlugin[ErratumConfig]):
         self.site_pages: dict[str, site_files.SitePage] = {}
         """Pages with source lines, by ``src_uri``: what the site's files are made of."""
         self.worker: page_worker.PageWorker | None = None
+        self._reading: RepositoryReading | None = None
 
     def load_config(self, options: dict[str, Any], config_file_path: str | None = None):
         """Validate our options; an unknown option is an error, not a warning.
@@ -52,6 +53,9 @@ class ErratumPlugin(BasePlugin[ErratumConfig]):
         option names are compared with the schema's, not with MkDocs' warning texts.
         """
         errors, warnings = super().load_config(options, config_file_path)
+        # git answers while MkDocs checks the rest of its configuration (on_config takes it).
+        if config_file_path and self.config.enabled is not False and not errors:
+            self._reading = RepositoryReading(_config_dir(config_file_path, None))
         known = {name for name, _option in self.config_scheme}
         unknown = [key for key in options if key not in known]
         for key in unknown:
@@ -61,9 +65,15 @@ class ErratumPlugin(BasePlugin[ErratumConfig]):
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
         if not self.config.enabled:
             return None
-        # Read afresh on every build: `mkdocs serve` rebuilds after commits too.
-        config_dir = os.path.dirname(os.path.abspath(config.config_file_path or config.docs_dir))
-        self.repository = read_repository(config_dir)
+        # Read afresh on every build (`mkdocs serve` rebuilds after commits too), from the
+        # reading started with this configuration when it is for the same folder.
+        config_dir = _config_dir(config.config_file_path, config.docs_dir)
+        reading, self._reading = self._reading, None
+        if reading is None or reading.start_dir != config_dir:
+            if reading is not None:
+                reading.facts()  # its processes are waited for, not left behind
+            reading = RepositoryReading(config_dir)
+        self.repository = reading.facts()
         if self.repository.root is None:
             log.warning(
                 "The site is not in a git repository: source paths are relative to %s "
@@ -312,6 +322,11 @@ def _i18n_languages(config: MkDocsConfig) -> list[str]:
     return found
 
 
+def _config_dir(config_file_path: str | None, docs_dir: str | None) -> str:
+    """The folder of ``mkdocs.yml`` (of ``docs_dir`` without one; else the current one)."""
+    return os.path.dirname(os.path.abspath(config_file_path or docs_dir or "mkdocs.yml"))
+
+
 def _names(names: set[str]) -> str:
     return ", ".join(sorted(names))
 
@@ -319,7 +334,7 @@ def _names(names: set[str]) -> str:
 def _docs_dirs(config: MkDocsConfig, repository: RepositoryFacts | None) -> list[str]:
     """Repository folders whose Markdown reports may change: docs_dir, snippet bases."""
     base = (config.mdx_configs.get("pymdownx.snippets") or {}).get("base_path") or []
-    config_dir = os.path.dirname(os.path.abspath(config.config_file_path or config.docs_dir))
+    config_dir = _config_dir(config.config_file_path, config.docs_dir)
     return site_files.docs_dirs(
         config_dir, [config.docs_dir, *([base] if isinstance(base, str) else base)], repository
     )

@@ -120,39 +120,57 @@ _OBJECT_TYPES = frozenset({b"blob", b"tree", b"commit", b"tag"})
 
 
 def read_repository(start_dir: str) -> RepositoryFacts:
-    """Collect `RepositoryFacts` for the repository containing ``start_dir``.
+    """Collect `RepositoryFacts` for the repository containing ``start_dir``."""
+    return RepositoryReading(start_dir).facts()
 
-    Two steps of ``git`` (a few milliseconds each, on every build): where HEAD is, then
-    the remote and the modified files, asked side by side.
-    """
-    start_dir = os.path.abspath(start_dir)
-    # Root, commit and the ref HEAD names ("HEAD" when detached), in one process.
-    head = _git(start_dir, "rev-parse", "--show-toplevel", "HEAD", "--symbolic-full-name", "HEAD")
-    if head is not None and head.count("\n") == 2:
-        root, commit, ref = head.split("\n")
-        branch = ref.removeprefix("refs/heads/") if ref.startswith("refs/heads/") else None
-    else:  # not in git, or no commit yet
-        root = _git(start_dir, "rev-parse", "--show-toplevel")
-        if root is None:
-            return RepositoryFacts(base_dir=start_dir)
-        commit = None
-        branch = _git(root, "symbolic-ref", "-q", "--short", "HEAD")
-    remote, remote_head, modified = _git_each(
-        root,
-        ["config", "--get", "remote.origin.url"],
-        # Set by `git clone` (or `git remote set-head origin --auto`): "origin/main".
-        ["symbolic-ref", "-q", "--short", "refs/remotes/origin/HEAD"],
-        ["diff", "--name-only", "-z", "HEAD"] if commit else None,
-    )
-    return RepositoryFacts(
-        base_dir=root,
-        root=root,
-        commit=commit or None,
-        branch=branch or None,
-        default_branch=remote_head.removeprefix("origin/") if remote_head else None,
-        remote_url=remote or None,
-        modified=frozenset(p for p in (modified or "").split("\0") if p),
-    )
+
+class RepositoryReading:
+    """`RepositoryFacts` being read: the ``git`` commands start when it is made, side by
+    side (a few milliseconds each, on every build), and `facts` waits for them. A host
+    can start them early (the MkDocs plugin: while MkDocs still checks its
+    configuration) and take the facts when it needs them."""
+
+    def __init__(self, start_dir: str):
+        self.start_dir = os.path.abspath(start_dir)
+        self._started = _start_each(
+            self.start_dir,
+            # Root, commit and the ref HEAD names ("HEAD" when detached), in one process.
+            ["rev-parse", "--show-toplevel", "HEAD", "--symbolic-full-name", "HEAD"],
+            ["config", "--get", "remote.origin.url"],
+            # Set by `git clone` (or `git remote set-head origin --auto`): "origin/main".
+            ["symbolic-ref", "-q", "--short", "refs/remotes/origin/HEAD"],
+            # Paths relative to the root whatever diff.relative says.
+            ["diff", "--name-only", "-z", "--no-relative", "HEAD"],
+        )
+        self._facts: RepositoryFacts | None = None
+
+    def facts(self) -> RepositoryFacts:
+        if self._facts is None:
+            self._facts = self._collect()
+        return self._facts
+
+    def _collect(self) -> RepositoryFacts:
+        head, remote, remote_head, modified = _collect_each(self._started)
+        if head is not None and head.count("\n") == 2:
+            root, commit, ref = head.split("\n")
+            branch = ref.removeprefix("refs/heads/") if ref.startswith("refs/heads/") else None
+            if modified is None:  # a git without --no-relative: asked again from the root
+                (modified,) = _git_each(root, ["diff", "--name-only", "-z", "HEAD"])
+        else:  # not in git, or no commit yet
+            root = _git(self.start_dir, "rev-parse", "--show-toplevel")
+            if root is None:
+                return RepositoryFacts(base_dir=self.start_dir)
+            commit, modified = None, None
+            branch = _git(root, "symbolic-ref", "-q", "--short", "HEAD")
+        return RepositoryFacts(
+            base_dir=root,
+            root=root,
+            commit=commit or None,
+            branch=branch or None,
+            default_branch=remote_head.removeprefix("origin/") if remote_head else None,
+            remote_url=remote or None,
+            modified=frozenset(p for p in (modified or "").split("\0") if p),
+        )
 
 
 def _git(cwd: str, *args: str, text: bool = True):
@@ -181,7 +199,11 @@ def _git_input(cwd: str, data: bytes, *args: str) -> bytes | None:
 def _git_each(cwd: str, *commands: list[str] | None) -> list[str | None]:
     """The output of each ``git`` command (None for a failure or a None command), run
     side by side."""
-    started = []
+    return _collect_each(_start_each(cwd, *commands))
+
+
+def _start_each(cwd: str, *commands: list[str] | None) -> list[subprocess.Popen | None]:
+    started: list[subprocess.Popen | None] = []
     for args in commands:
         try:
             started.append(
@@ -198,6 +220,10 @@ def _git_each(cwd: str, *commands: list[str] | None) -> list[str | None]:
             )
         except OSError:
             started.append(None)
+    return started
+
+
+def _collect_each(started: list[subprocess.Popen | None]) -> list[str | None]:
     out: list[str | None] = []
     for proc in started:
         if proc is None:
