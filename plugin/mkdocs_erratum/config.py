@@ -17,7 +17,7 @@ from mkdocs.config import base
 from mkdocs.config import config_options as c
 from mkdocs.config.base import ValidationError
 
-from mkdocs_erratum.forges.base import KINDS
+from mkdocs_erratum.forges.target import KINDS
 from mkdocs_erratum.text_rules import is_project_path
 from mkdocs_erratum.widget import STRINGS
 

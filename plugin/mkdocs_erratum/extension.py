@@ -31,7 +31,6 @@ from markdown.preprocessors import Preprocessor
 from markdown.serializers import _escape_attrib_html
 from markdown.treeprocessors import Treeprocessor
 
-from mkdocs_erratum import zensical_host
 from mkdocs_erratum.repository import RepositoryFacts
 from mkdocs_erratum.sourcemap import (
     WORD_RE,
@@ -253,6 +252,8 @@ class SourceMapExtension(Extension):
 
     def _host_page(self, md, lines: list[str]) -> _PageState | None:
         """The page Zensical is converting, when ``lines`` are exactly its file's text."""
+        from mkdocs_erratum import zensical_host  # a Zensical page's: loaded for it
+
         page = zensical_host.rendered_page(md)
         if page is None:
             return None
@@ -325,6 +326,8 @@ class SourceMapExtension(Extension):
                 return
             result = _annotate_page(md, root, state, repository)
             if state.marked and result.ranges:
+                from mkdocs_erratum import zensical_host
+
                 _mark_page(md, root, zensical_host.page_marker(state.path, result.files))
         except Exception as exc:  # never break a user's build over the source map
             self._warn_unmapped(state.path, exc)
@@ -608,6 +611,8 @@ def _set_attributes(md, path, walker: _Walker, ranges, files) -> PageSourceMap:
 
 def _mark_page(md, root: etree.Element, marker: str) -> None:
     """Put `zensical_host.PAGE_ATTRIBUTE` on the page's first annotated element."""
+    from mkdocs_erratum import zensical_host
+
     for el in root.iter():
         if el.get(ATTRIBUTE) is not None:
             el.set(zensical_host.PAGE_ATTRIBUTE, marker)

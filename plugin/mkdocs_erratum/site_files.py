@@ -24,24 +24,19 @@ import re
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mkdocs.config import base
 
 from mkdocs_erratum import widget
 from mkdocs_erratum.config import ErratumConfig
 from mkdocs_erratum.extension import ATTRIBUTE, _decode_lines
-from mkdocs_erratum.forges.base import ForgeTarget
 from mkdocs_erratum.forges.detect import ForgeUnknown, detect
+from mkdocs_erratum.forges.target import ForgeTarget
 from mkdocs_erratum.repository import RepositoryFacts, read_repository
-from mkdocs_erratum.zensical_host import (
-    PAGE_ATTRIBUTE,
-    SiteConfig,
-    SiteConfigError,
-    files_fingerprint,
-    parse_page_marker,
-    read_site_config,
-)
+
+if TYPE_CHECKING:
+    from mkdocs_erratum.zensical_host import SiteConfig
 
 TAGS_BEGIN = "<!-- erratum:begin -->"
 TAGS_END = "<!-- erratum:end -->"
@@ -381,6 +376,8 @@ def read_site_pages(
     """
     from lxml import html as lhtml  # here: only the post-build step parses HTML
 
+    from mkdocs_erratum.zensical_host import files_fingerprint
+
     reading = SiteReading()
     for root, dirs, files in os.walk(site_dir):
         dirs[:] = sorted(d for d in dirs if not _is_ours(site_dir, os.path.join(root, d)))
@@ -425,6 +422,8 @@ def _is_ours(site_dir: str, folder: str) -> bool:
 
 def _page_from_html(doc, url: str) -> tuple[str, SitePage] | None:
     """(fingerprint, page) from a parsed page, or None when it carries no page marker."""
+    from mkdocs_erratum.zensical_host import PAGE_ATTRIBUTE, parse_page_marker
+
     marker = None
     ranges = []
     for el in doc.iter():
@@ -530,6 +529,8 @@ def make_site_files(
         SiteFilesError: for a missing site, a bad configuration or option, or a site with
             no source lines; nothing is written then.
     """
+    from mkdocs_erratum.zensical_host import SiteConfigError, read_site_config
+
     if not os.path.isdir(site_dir):
         raise SiteFilesError(f"{site_dir} is not a built site (no such folder)")
     try:

@@ -37,8 +37,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-KINDS = ("github", "gitlab", "forgejo", "gitea")
-"""The hosted forges a site can name (the ``forge`` option, ``--forge``)."""
+from .target import KINDS, ForgeTarget
+
 LOCAL_GIT = "git"
 """The kind of `mkdocs_erratum.forges.local_git.LocalGitForge` (the service's git backend)."""
 
@@ -114,29 +114,6 @@ class Unsupported(ForgeError):
 
 
 # -- data ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ForgeTarget:
-    """Which forge and project: what `mkdocs_erratum.forges.detect` finds."""
-
-    kind: str
-    """One of `KINDS`."""
-    web_url: str
-    """The forge's web base without trailing slash (``https://gitlab.example.com``)."""
-    api_url: str
-    """The REST API base (``https://gitlab.example.com/api/v4``)."""
-    project: str
-    """The project path: ``OWNER/NAME``, or ``group/sub/project`` on GitLab."""
-
-    @property
-    def project_url(self) -> str:
-        """The project's page.
-
-        >>> ForgeTarget("gitlab", "https://gitlab.com", "", "g/sub/p").project_url
-        'https://gitlab.com/g/sub/p'
-        """
-        return f"{self.web_url}/{self.project}"
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import re
 from urllib.parse import urlsplit
 
 from ..text_rules import is_project_path
-from .base import KINDS, ForgeTarget
+from .target import KINDS, ForgeTarget
 
 KNOWN_HOSTS = {"github.com": "github", "gitlab.com": "gitlab", "codeberg.org": "forgejo"}
 """Hosts whose forge is known without the ``forge`` option."""
