@@ -34,8 +34,12 @@ def on_post_page(output, page, **kwargs):
             command = (entry / "cmdline").read_bytes()
         except OSError:
             continue
-        parent = int(stat.rsplit(")", 1)[1].split()[1])
-        workers += parent == os.getpid() and b"mkdocs_erratum.page_worker" in command
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[1]) == os.getpid() and b"mkdocs_erratum.page_worker" in command:
+            workers += 1
+            # Its scheduling priority against this process's (field 19 of stat).
+            with open(Path(__file__).parent / "nice.txt", "a") as fh:
+                fh.write(f"{int(fields[16]) - os.nice(0)}\n")
     with open(Path(__file__).parent / "children.txt", "a") as fh:
         fh.write(f"{workers}\n")
     return output
@@ -74,6 +78,7 @@ def test_worker_gives_every_page_the_same_attributes(tmp_path):
     for worker, config in zip((True, False), large_site(tmp_path / "repo"), strict=True):
         watched = config.parent / "children.txt"
         watched.unlink(missing_ok=True)
+        (config.parent / "nice.txt").unlink(missing_ok=True)
         proc = run_build(config, tmp_path / f"out-{worker}")
         assert proc.returncode == 0, proc.stderr
         assert "WARNING" not in proc.stderr, proc.stderr
@@ -81,6 +86,9 @@ def test_worker_gives_every_page_the_same_attributes(tmp_path):
         assert len(children) == COPIES + 2
         # The worker runs while pages are written, and only when asked for.
         assert set(children) == ({"1"} if worker else {"0"})
+        if worker:  # below the build's own process
+            nice = (config.parent / "nice.txt").read_text().split()
+            assert set(nice) == {str(page_worker.NICENESS)}, nice
         built[worker] = site_texts(tmp_path / f"out-{worker}")
     with_worker, without = built[True], built[False]
     assert with_worker.keys() == without.keys()

@@ -43,6 +43,8 @@ WAIT_SECONDS = 120.0
 MIN_PAGES = 16
 """Fewer pages than this are mapped in the main process: starting a worker costs more
 than it saves."""
+NICENESS = 10
+"""How much lower the worker's scheduling priority is than the host's."""
 T = TypeVar("T")
 _HEADER = struct.Struct("<QQ")
 """A frame's header: the job's number, then the length of the pickle that follows."""
@@ -263,6 +265,10 @@ def serve(jobs_in: BinaryIO, results_out: BinaryIO) -> None:
 
 
 def main() -> None:
+    # Below the host in priority: when the machine is busy, the build's own process keeps
+    # its core (a page's ranges are needed only when it is written).
+    with contextlib.suppress(OSError):
+        os.nice(NICENESS)
     # Results go to the original standard output; whatever else prints goes to
     # standard error, where it cannot break a frame.
     results_out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
