@@ -82,17 +82,23 @@ class PageWorker:
         """Start ``job(*args)`` in the worker; the returned function gives its result,
         waiting for it when needed (``job`` must be a module's function, ``args`` and
         the result plain data)."""
-        number = self._send(job, args)
+        sent = self._send(job, args)
+        # Once sent, the job is kept as its pickle, not as its arguments: a page's tree
+        # (its elements' attributes and texts) is not kept alive, for the garbage collector
+        # to go over again and again, until the page is written.
+        kept: list = [job, args] if sent is None else [sent[1]]
         answer: list[tuple[bool, Any]] = []  # once received, kept for later calls
 
         def result() -> T:
-            if not answer and number is not None and not self._broken:
+            if not answer and sent is not None and not self._broken:
                 try:
-                    answer.append(self._receive(number))
+                    answer.append(self._receive(sent[0]))
                 except (WorkerFailed, OSError) as exc:
                     self._give_up(exc)  # the worker's trouble, not the page's
-            if not answer:
+            if not answer:  # run here: the worker could not take it, or failed
+                job, args = kept if len(kept) == 2 else pickle.loads(kept[0])
                 answer.append((True, job(*args)))
+            kept.clear()
             ok, value = answer[0]
             if ok:
                 return value
@@ -123,7 +129,9 @@ class PageWorker:
         finally:
             process.stdout.close()
 
-    def _send(self, job: Callable, args: tuple) -> int | None:
+    def _send(self, job: Callable, args: tuple) -> tuple[int, bytes] | None:
+        """The job's number and pickle, once written to the worker; None when the main
+        process must run it."""
         if self._broken:
             return None
         try:
@@ -142,7 +150,7 @@ class PageWorker:
                 _widen_pipes(self._process.stdin, self._process.stdout)
             number, self._next = self._next, self._next + 1
             _write_frame(self._process.stdin, number, data)
-            return number
+            return number, data
         except Exception as exc:  # it cannot start, or its pipe broke
             self._give_up(exc)
             return None
