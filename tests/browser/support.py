@@ -158,9 +158,10 @@ def new_page(browser, **options):
 
 
 def wait_selecting(page) -> None:
-    """Wait for the selection mode: it starts once the dialog's module has loaded (on the
-    first press), and its banner comes after the blocks' toggles."""
+    """Wait for the selection mode: its banner comes at once, the blocks' toggles once
+    the dialog's module has loaded (on the first press)."""
     expect(page.locator(".erratum-banner")).to_be_visible()
+    expect(page.locator(".erratum-toggle").first).to_be_attached()
 
 
 def click_block(page, text: str) -> None:

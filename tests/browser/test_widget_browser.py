@@ -126,21 +126,22 @@ def test_mouse_flow_opens_prefilled_issue(browser, plain_site):
 
 
 def test_selection_mode_starts_with_the_blocks_links_out_of_the_tab_order(browser, plain_site):
-    """The first press imports the dialog's module, and the selection mode starts once it
-    has: the links the toggles cover are out of the Tab order when the banner appears, so
-    that a Tab pressed at once never reaches one (a fast Tab once followed the second
-    paragraph's link, while the module was still loading). Leaving puts them back."""
+    """The first press shows the banner at once and imports the dialog's module; the
+    toggles come once it is in, with the links they cover out of the Tab order in the
+    same turn, so that a Tab never reaches one behind a toggle (a fast Tab once followed
+    the second paragraph's link, while the module was still loading). Leaving puts them
+    back."""
     base, _ = plain_site
     context, page = new_page(browser)
     page.goto(base)
-    # Read in the same turn as the banner appears, before any key can be handled.
+    # Read in the same turn as the first toggle appears, before any key can be handled.
     page.evaluate(
         """() => new MutationObserver((_, o) => {
-          if (!document.querySelector('.erratum-banner')) return;
+          if (!document.querySelector('.erratum-toggle')) return;
           o.disconnect();
           window.links = [...document.querySelectorAll('.erratum-block a[href]')];
           window.seen = window.links.map((a) => a.tabIndex);
-        }).observe(document.body, { childList: true })"""
+        }).observe(document.body, { childList: true, subtree: true })"""
     )
     page.locator(".erratum-button").focus()
     page.keyboard.press("Enter")
