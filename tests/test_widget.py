@@ -21,12 +21,12 @@ from mkdocs_erratum import widget
 
 GUIDE = Path(__file__).parent / "browser" / "sites" / "guide" / "docs"
 LOADER_BUDGET = 2500
-"""Bytes gzipped of what every page loads (erratum.js and .css): 2,500 now, the goal (2,492
-before the selection mode's toggles waited for the dialog's module, with the primary
+"""Bytes gzipped of what every page loads (erratum.js and .css): 2,485 now, within the goal
+of 2,500 (2,492 before the selection mode waited for the dialog's module, and the primary
 button's rule moved to the dialog's stylesheet; 2,756 before the second size pass, 2,829
 before the first)."""
 WHOLE_BUDGET = 7950
-"""Bytes gzipped of all the widget's JS and CSS: 7,946 now, within the goal of 8,000 (7,934
+"""Bytes gzipped of all the widget's JS and CSS: 7,931 now, within the goal of 8,000 (7,934
 before the second size pass, 8,127 before the first; 8,497 before the split, unminified;
 8,326 before terser, without the "Already reported" markers)."""
 STRINGS_BUDGET = 1000

@@ -158,8 +158,8 @@ def new_page(browser, **options):
 
 
 def wait_selecting(page) -> None:
-    """Wait for the selection mode: its banner comes at once, the blocks' toggles once
-    the dialog's module has loaded (on the first press)."""
+    """Wait for the selection mode: it starts once the dialog's module has loaded (on the
+    first press), its banner with the blocks' toggles."""
     expect(page.locator(".erratum-banner")).to_be_visible()
     expect(page.locator(".erratum-toggle").first).to_be_attached()
 

@@ -126,11 +126,11 @@ def test_mouse_flow_opens_prefilled_issue(browser, plain_site):
 
 
 def test_selection_mode_starts_with_the_blocks_links_out_of_the_tab_order(browser, plain_site):
-    """The first press shows the banner at once and imports the dialog's module; the
-    toggles come once it is in, with the links they cover out of the Tab order in the
-    same turn, so that a Tab never reaches one behind a toggle (a fast Tab once followed
-    the second paragraph's link, while the module was still loading). Leaving puts them
-    back."""
+    """The first press imports the dialog's module, and the selection mode starts once it
+    has: the links the toggles cover are out of the Tab order in the same turn as the
+    toggles appear, so that a Tab never reaches one behind a toggle (a fast Tab once
+    followed the second paragraph's link, while the module was still loading). Leaving
+    puts them back."""
     base, _ = plain_site
     context, page = new_page(browser)
     page.goto(base)

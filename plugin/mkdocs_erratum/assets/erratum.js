@@ -70,21 +70,16 @@ function rove(e) {
 }
 
 // -- Selection mode -----------------------------------------------------------------------
-// A toggle over each block, pressed or not (aria-pressed is the selection). The banner
-// comes at once; the toggles once the dialog's module (`mod`) is in: its mark() adds the
-// "Already reported" markers and takes the blocks' own links and fields out of the Tab
-// order as the toggles come, so that no Tab ever reaches them behind a toggle. A module
-// that fails to load (offline) leaves them in it; selection mode starts all the same.
+// A toggle over each block, pressed or not (aria-pressed is the selection). The dialog's
+// module (`mod`) is imported first: its mark() adds the "Already reported" markers and
+// takes the blocks' own links and fields out of the Tab order, before enter() returns, so
+// that no Tab pressed meanwhile reaches them. A module that fails to load (offline) leaves
+// them in it; selection mode starts all the same.
 async function enter(picked = []) {
+  mod = await chunk().catch(Boolean);
   if (selecting) return;
   selecting = true;
   document.documentElement.classList.add("erratum-selecting");
-  const shown = (banner = el("div", { class: "erratum-banner", role: "region", "aria-label": T.button, lang },
-    el("p", { role: "status" }, T.banner), (next = el("button", { type: "button", class: "erratum-continue", click: () => go(chosen()) })),
-    el("button", { type: "button", class: "erratum-secondary", click: () => leave(true) }, T.cancel)));
-  document.body.append(shown);
-  mod = await chunk().catch(Boolean);
-  if (!shown.isConnected) return; // left meanwhile
   let focus;
   for (const b of blocks()) {
     const t = el("button", { type: "button", class: "erratum-toggle", "aria-label": label(b), "aria-pressed": String(picked.includes(b)),
@@ -94,6 +89,10 @@ async function enter(picked = []) {
     if (!focus && b.getBoundingClientRect().bottom > 0) focus = t;
   }
   mod.mark?.(context());
+  banner = el("div", { class: "erratum-banner", role: "region", "aria-label": T.button, lang },
+    el("p", { role: "status" }, T.banner), (next = el("button", { type: "button", class: "erratum-continue", click: () => go(chosen()) })),
+    el("button", { type: "button", class: "erratum-secondary", click: () => leave(true) }, T.cancel));
+  document.body.append(banner);
   count();
   (focus || next).focus({ preventScroll: true });
 }
@@ -111,7 +110,7 @@ function leave(refocus) {
   selecting = false;
   document.documentElement.classList.remove("erratum-selecting");
   for (const t of document.querySelectorAll(".erratum-toggle")) t.parentElement.classList.remove("erratum-block"), t.remove();
-  mod?.tabOrder?.(); // the blocks' links and fields back in it
+  mod.tabOrder?.(); // the blocks' links and fields back in it
   banner.remove();
   if (refocus) button.focus();
 }
