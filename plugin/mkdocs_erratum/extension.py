@@ -174,7 +174,7 @@ class SourceMapExtension(Extension):
         then aligned by it, and their attributes put in by `finish_page`."""
         self.page_texts: Callable[[dict, list], dict[str, str]] | None = None
         """Set by a host that makes something of each page's files and ranges (MkDocs:
-        the widget's source JSON, `widget.page_file_texts`): a module's function, run by
+        the widget's source JSON, `widget.source_texts`): a module's function, run by
         the worker after mapping the page; its result is `PageSourceMap.file_texts`."""
         self.results: dict[str, PageSourceMap] = {}
         self._deferred: dict[str, _DeferredPage] = {}

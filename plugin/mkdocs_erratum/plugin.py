@@ -55,7 +55,7 @@ class ErratumPlugin(BasePlugin[ErratumConfig]):
         errors, warnings = super().load_config(options, config_file_path)
         # git answers while MkDocs checks the rest of its configuration (on_config takes it).
         if config_file_path and self.config.enabled is not False and not errors:
-            self._reading = RepositoryReading(_config_dir(config_file_path, None))
+            self._reading = RepositoryReading(_config_dir(config_file_path))
         known = {name for name, _option in self.config_scheme}
         unknown = [key for key in options if key not in known]
         for key in unknown:
@@ -67,7 +67,7 @@ class ErratumPlugin(BasePlugin[ErratumConfig]):
             return None
         # Read afresh on every build (`mkdocs serve` rebuilds after commits too), from the
         # reading started with this configuration when it is for the same folder.
-        config_dir = _config_dir(config.config_file_path, config.docs_dir)
+        config_dir = _config_dir(config.config_file_path or config.docs_dir)
         reading, self._reading = self._reading, None
         if reading is None or reading.start_dir != config_dir:
             if reading is not None:
@@ -105,7 +105,7 @@ class ErratumPlugin(BasePlugin[ErratumConfig]):
         if page_worker.worth_a_worker(sum(1 for _ in files.documentation_pages())):
             self.worker = extension.worker = page_worker.PageWorker(log.info)
             # The widget's source JSON of each page's files is made there too.
-            extension.page_texts = widget.page_file_texts if self.widget_settings else None
+            extension.page_texts = widget.source_texts if self.widget_settings else None
         return None
 
     def _widget_settings(self, config: MkDocsConfig) -> dict | None:
@@ -322,9 +322,9 @@ def _i18n_languages(config: MkDocsConfig) -> list[str]:
     return found
 
 
-def _config_dir(config_file_path: str | None, docs_dir: str | None) -> str:
-    """The folder of ``mkdocs.yml`` (of ``docs_dir`` without one; else the current one)."""
-    return os.path.dirname(os.path.abspath(config_file_path or docs_dir or "mkdocs.yml"))
+def _config_dir(path: str) -> str:
+    """The folder of ``mkdocs.yml`` (given its path; without one, ``docs_dir``'s parent)."""
+    return os.path.dirname(os.path.abspath(path))
 
 
 def _names(names: set[str]) -> str:
@@ -334,7 +334,7 @@ def _names(names: set[str]) -> str:
 def _docs_dirs(config: MkDocsConfig, repository: RepositoryFacts | None) -> list[str]:
     """Repository folders whose Markdown reports may change: docs_dir, snippet bases."""
     base = (config.mdx_configs.get("pymdownx.snippets") or {}).get("base_path") or []
-    config_dir = _config_dir(config.config_file_path, config.docs_dir)
+    config_dir = _config_dir(config.config_file_path or config.docs_dir)
     return site_files.docs_dirs(
         config_dir, [config.docs_dir, *([base] if isinstance(base, str) else base)], repository
     )

@@ -70,7 +70,7 @@ class SitePage:
     """Its own language (its front matter's ``lang``), when it has one."""
     file_texts: dict[str, str] = field(default_factory=dict)
     """The source JSON of files in ``files``, made for this page's ranges alone (by the
-    source map's worker: `widget.page_file_texts`), where made."""
+    source map's worker: `widget.source_texts`), where made."""
 
 
 # -- The widget's settings ------------------------------------------------------------
@@ -316,22 +316,16 @@ def source_files(pages: Iterable[SitePage]) -> dict[str, str]:
         for path in page.files:
             named[path] = named.get(path, 0) + 1
     out: dict[str, str] = {}
-    lines: dict[str, list[str]] = {}
-    pairs: dict[str, list[tuple[int, int]]] = {}
+    files: dict[str, list[str]] = {}
+    ranges: list[tuple[str, int, int]] = []
     for page in pages:
         made = page.file_texts
         if made and all(named[path] == 1 and path in made for path in page.files):
             out.update((path, made[path]) for path in page.files)
-            continue
-        for path, start, end in page.ranges:
-            found = pairs.get(path)
-            if found is None:
-                found = pairs[path] = []
-                lines[path] = page.files[path]
-            found.append((start, end))
-    for path, spans in pairs.items():
-        if path not in out:
-            out[path] = widget.source_file_text(lines[path], widget.covered_spans(spans))
+        else:
+            files.update(page.files)
+            ranges.extend(page.ranges)
+    out.update(widget.source_texts(files, ranges))
     return out
 
 

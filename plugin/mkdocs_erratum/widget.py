@@ -463,14 +463,14 @@ def source_file_text(lines: Sequence[str], spans: Iterable[tuple[int, int]]) -> 
     return json.dumps({"lines": out}, ensure_ascii=False, separators=(",", ":"))
 
 
-def page_file_texts(
+def source_texts(
     files: Mapping[str, Sequence[str]], ranges: Iterable[tuple[str, int, int]]
 ) -> dict[str, str]:
-    """Each file's `source_file_text` for one page's ``ranges`` (path, first line, last
-    line) alone: made in the source map's worker (`SourceMapExtension.page_texts`), and
-    written as it is for a file that no other page names.
+    """Each file's `source_file_text` for ``ranges`` (path, first line, last line): those
+    of one page, in the source map's worker (`SourceMapExtension.page_texts`), or those of
+    every page that names a file, after the build.
 
-    >>> page_file_texts({"a.md": ["x", "y", "z"]}, [("a.md", 3, 3), ("a.md", 1, 1)])
+    >>> source_texts({"a.md": ["x", "y", "z"]}, [("a.md", 3, 3), ("a.md", 1, 1)])
     {'a.md': '{"lines":["x",null,"z"]}'}
     """
     pairs: dict[str, list[tuple[int, int]]] = {}
